@@ -10,3 +10,8 @@ pub mod kernel;
 pub use data::Batch;
 pub use error::{Error, Result};
 pub use kernel::{BlockMap, Kernel};
+pub mod layer;
+pub mod network;
+
+pub use layer::{Activation, Layer};
+pub use network::Network;

@@ -1,0 +1,78 @@
+//! Readouts over sites: flatten and global average pooling (MATH.md §4).
+
+use super::shape::Shape;
+use crate::kernel::BlockMap;
+
+/// Flatten the sites into channels: `K_out = (1/P) Σ_p K[p,p]` (likewise Θ).
+///
+/// (The `1/P` is the fan-in normalisation of the dense layer that follows.)
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Flatten;
+
+/// Global average pooling: `K_out = (1/P²) Σ_{p,p'} K[p,p']` (likewise Θ).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GlobalAvgPool;
+
+impl Flatten {
+    /// A vector of `P·C` channels.
+    pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
+        Ok(Shape {
+            grid: vec![],
+            channels: input.channels.map(|c| c * input.sites()),
+        })
+    }
+}
+
+impl GlobalAvgPool {
+    /// A vector of `C` channels.
+    pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
+        Ok(Shape {
+            grid: vec![],
+            channels: input.channels,
+        })
+    }
+}
+
+fn diagonal_mean(full: bool, m: &[f64]) -> f64 {
+    if full {
+        let s = (m.len() as f64).sqrt().round() as usize;
+        (0..s).map(|i| m[i * s + i]).sum::<f64>() / s as f64
+    } else {
+        m.iter().sum::<f64>() / m.len() as f64
+    }
+}
+
+fn full_mean(full: bool, m: &[f64]) -> f64 {
+    assert!(
+        full || m.len() == 1,
+        "global pooling needs the full site × site kernel"
+    );
+    m.iter().sum::<f64>() / m.len() as f64
+}
+
+macro_rules! readout_map {
+    ($ty:ty, $f:ident) => {
+        impl BlockMap for $ty {
+            fn sites_out(&self, _sites_in: usize) -> usize {
+                1
+            }
+            fn apply(
+                &self,
+                full: bool,
+                k: &[f64],
+                t: Option<&[f64]>,
+                _d1: &[f64],
+                _d2: &[f64],
+                k_out: &mut [f64],
+                t_out: Option<&mut [f64]>,
+            ) {
+                k_out[0] = $f(full, k);
+                if let (Some(t), Some(t_out)) = (t, t_out) {
+                    t_out[0] = $f(full, t);
+                }
+            }
+        }
+    };
+}
+readout_map!(Flatten, diagonal_mean);
+readout_map!(GlobalAvgPool, full_mean);

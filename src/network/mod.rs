@@ -1,0 +1,111 @@
+//! Networks: a serial composition of layers, and the kernel as a fold over them.
+
+mod spec;
+
+use crate::data::Batch;
+use crate::error::{Error, Result};
+use crate::kernel::Kernel;
+use crate::layer::{Layer, Shape, SiteNeed};
+
+/// A serial network: an input shape and a list of layers, checked to fit together.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    input: Vec<usize>,
+    layers: Vec<Layer>,
+    /// `shapes[0]` is the input; `shapes[l + 1]` the output of layer `l`.
+    shapes: Vec<Shape>,
+    /// Whether the kernel keeps every site pair (needed by pooling) or only the diagonal.
+    full: bool,
+}
+
+impl Network {
+    /// A network on examples of shape `input` (`[D]`, `[W, C]` or `[H, W, C]`).
+    ///
+    /// Errors name the layer (`layers[i] (kind): …`) when a layer does not fit its input.
+    pub fn new(input: Vec<usize>, layers: Vec<Layer>) -> Result<Self> {
+        if input.is_empty() || input.len() > 3 || input.contains(&0) {
+            return Err(Error::Spec(format!(
+                "input shape must be [D], [W, C] or [H, W, C] with positive sizes, got {input:?}"
+            )));
+        }
+        let mut shapes = vec![Shape::from_input(&input)];
+        for (i, layer) in layers.iter().enumerate() {
+            let next = layer
+                .output_shape(&shapes[i])
+                .map_err(|m| Error::Spec(format!("layers[{i}] ({}): {m}", layer.kind())))?;
+            shapes.push(next);
+        }
+        // The first layer that reads several sites decides how much of the kernel to keep.
+        let full = layers
+            .iter()
+            .zip(&shapes)
+            .find_map(|(l, s)| match l.site_need() {
+                SiteNeed::Full if s.sites() > 1 => Some(true),
+                SiteNeed::Diagonal if s.sites() > 1 => Some(false),
+                _ => None,
+            })
+            .unwrap_or(true);
+        Ok(Self {
+            input,
+            layers,
+            shapes,
+            full,
+        })
+    }
+
+    /// The shape of one input example.
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input
+    }
+
+    /// The layers, in order.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    /// The feature shape before layer `l` (`l = layers().len()` gives the output shape).
+    pub fn shape_before(&self, l: usize) -> &Shape {
+        &self.shapes[l]
+    }
+
+    /// Whether kernels keep every site pair (true) or only the site diagonal.
+    pub fn keeps_full_sites(&self) -> bool {
+        self.full
+    }
+
+    /// Check that a batch fits the input shape.
+    pub fn check_batch(&self, x: &Batch, name: &str) -> Result<()> {
+        if x.shape() != self.input.as_slice() {
+            return Err(Error::Shape(format!(
+                "{name} examples have shape {:?} but the network's input shape is {:?}",
+                x.shape(),
+                self.input
+            )));
+        }
+        Ok(())
+    }
+
+    /// The input kernel of `x1` and `x2` (`None`: `x2 = x1`) in this network's site layout.
+    pub fn input_kernel(&self, x1: &Batch, x2: Option<&Batch>) -> Result<Kernel> {
+        self.check_batch(x1, "x1")?;
+        if let Some(x2) = x2 {
+            self.check_batch(x2, "x2")?;
+        }
+        Kernel::input(x1, x2, self.full)
+    }
+
+    /// The NNGP and NTK of the network: the fold of every layer's kernel map over the input
+    /// kernel `(K⁰, 0)` (MATH.md §1).
+    pub fn kernel(&self, x1: &Batch, x2: Option<&Batch>) -> Result<Kernel> {
+        let k = self.input_kernel(x1, x2)?;
+        Ok(self.apply_layers(k, 0, self.layers.len()).complete())
+    }
+
+    /// Apply layers `from..to` to a kernel whose sites are those before layer `from`.
+    pub fn apply_layers(&self, mut k: Kernel, from: usize, to: usize) -> Kernel {
+        for l in from..to {
+            k = self.layers[l].kernel(k, &self.shapes[l]);
+        }
+        k
+    }
+}
