@@ -55,9 +55,40 @@ pub trait BlockMap: Sync {
         k_out: &mut [f64],
         t_out: Option<&mut [f64]>,
     );
+
+    /// Map the blocks of one row `i` for a run of consecutive `j`: `k` and `t` hold the input
+    /// blocks one after the other, `d2` the site diagonals of those `j` one after the other.
+    /// Layers override it where a whole row is cheaper than block by block (one site).
+    #[allow(clippy::too_many_arguments)]
+    fn apply_row(
+        &self,
+        full: bool,
+        sites_in: usize,
+        k: &[f64],
+        t: Option<&[f64]>,
+        d1: &[f64],
+        d2: &[f64],
+        k_out: &mut [f64],
+        mut t_out: Option<&mut [f64]>,
+    ) {
+        let bin = block_len(sites_in, full);
+        let nb = k.len() / bin;
+        let bout = k_out.len() / nb.max(1);
+        for b in 0..nb {
+            self.apply(
+                full,
+                &k[b * bin..(b + 1) * bin],
+                t.map(|t| &t[b * bin..(b + 1) * bin]),
+                d1,
+                &d2[b * sites_in..(b + 1) * sites_in],
+                &mut k_out[b * bout..(b + 1) * bout],
+                t_out.as_deref_mut().map(|t| &mut t[b * bout..(b + 1) * bout]),
+            );
+        }
+    }
 }
 
-fn block_len(sites: usize, full: bool) -> usize {
+pub(crate) fn block_len(sites: usize, full: bool) -> usize {
     if full {
         sites * sites
     } else {
@@ -65,11 +96,14 @@ fn block_len(sites: usize, full: bool) -> usize {
     }
 }
 
-fn site_diagonal(block: &[f64], sites: usize, full: bool) -> Vec<f64> {
+/// The site diagonals of `n` self-covariance blocks, one after the other (`n × sites`).
+fn site_diagonals(cov: &[f64], sites: usize, full: bool) -> Vec<f64> {
     if full {
-        (0..sites).map(|s| block[s * sites + s]).collect()
+        cov.chunks(sites * sites)
+            .flat_map(|b| (0..sites).map(move |s| b[s * sites + s]))
+            .collect()
     } else {
-        block.to_vec()
+        cov.to_vec()
     }
 }
 
@@ -171,13 +205,12 @@ impl Kernel {
         let sites_out = m.sites_out(self.sites);
         let full = self.full;
         let (bin, bout) = (block_len(self.sites, full), block_len(sites_out, full));
-        let diags = |cov: &[f64]| -> Vec<Vec<f64>> {
-            cov.chunks(bin)
-                .map(|b| site_diagonal(b, self.sites, full))
-                .collect()
-        };
-        let d1 = diags(&self.cov1);
-        let d2 = self.cov2.as_deref().map(diags);
+        let sites = self.sites;
+        let d1 = site_diagonals(&self.cov1, sites, full);
+        let d2 = self
+            .cov2
+            .as_deref()
+            .map(|c| site_diagonals(c, sites, full));
         let d2r = d2.as_ref().unwrap_or(&d1);
         let (n1, n2) = (self.n1, self.n2);
         let upper = self.symmetric;
@@ -189,23 +222,24 @@ impl Kernel {
             .enumerate()
             .for_each(|(i, (krow, trow))| {
                 let j0 = if upper { i } else { 0 };
-                for j in j0..n2 {
-                    let off = (i * n2 + j) * bin;
-                    m.apply(
-                        full,
-                        &self.nngp[off..off + bin],
-                        Some(&self.ntk[off..off + bin]),
-                        &d1[i],
-                        &d2r[j],
-                        &mut krow[j * bout..(j + 1) * bout],
-                        Some(&mut trow[j * bout..(j + 1) * bout]),
-                    );
-                }
+                let (a, b) = ((i * n2 + j0) * bin, (i * n2 + n2) * bin);
+                m.apply_row(
+                    full,
+                    sites,
+                    &self.nngp[a..b],
+                    Some(&self.ntk[a..b]),
+                    &d1[i * sites..(i + 1) * sites],
+                    &d2r[j0 * sites..n2 * sites],
+                    &mut krow[j0 * bout..],
+                    Some(&mut trow[j0 * bout..]),
+                );
             });
-        let self_map = |cov: &[f64], d: &[Vec<f64>]| {
-            let mut out = vec![0.0; d.len() * bout];
+        let self_map = |cov: &[f64], d: &[f64]| {
+            let n = d.len() / sites;
+            let mut out = vec![0.0; n * bout];
             out.par_chunks_mut(bout).enumerate().for_each(|(i, o)| {
-                m.apply(full, &cov[i * bin..(i + 1) * bin], None, &d[i], &d[i], o, None)
+                let di = &d[i * sites..(i + 1) * sites];
+                m.apply(full, &cov[i * bin..(i + 1) * bin], None, di, di, o, None)
             });
             out
         };

@@ -48,32 +48,82 @@ impl BlockMap for AffineMap {
         k_out: &mut [f64],
         t_out: Option<&mut [f64]>,
     ) {
-        // a_k = A[K]; kept when the standard NTK needs it.
-        let mut a_k = vec![0.0; k_out.len()];
+        // First the tap averages A[K] and A[Θ], then the affine part in place.
         match &self.taps {
-            Some(taps) => taps.average(full, k, &mut a_k),
-            None => a_k.copy_from_slice(k),
+            Some(taps) => taps.average(full, k, k_out),
+            None => k_out.copy_from_slice(k),
         }
-        for (o, a) in k_out.iter_mut().zip(&a_k) {
-            *o = self.w_var * a + self.b_var;
+        match (t, t_out) {
+            (Some(t), Some(t_out)) => {
+                match &self.taps {
+                    Some(taps) => taps.average(full, t, t_out),
+                    None => t_out.copy_from_slice(t),
+                }
+                self.affine(k_out, Some(t_out));
+            }
+            _ => self.affine(k_out, None),
         }
-        let (Some(t), Some(t_out)) = (t, t_out) else {
+    }
+
+    fn apply_row(
+        &self,
+        full: bool,
+        sites_in: usize,
+        k: &[f64],
+        t: Option<&[f64]>,
+        d1: &[f64],
+        d2: &[f64],
+        k_out: &mut [f64],
+        t_out: Option<&mut [f64]>,
+    ) {
+        if self.taps.is_some() {
+            // Block by block, as the default does.
+            let bin = crate::kernel::block_len(sites_in, full);
+            let nb = k.len() / bin;
+            let bout = k_out.len() / nb.max(1);
+            let mut t_out = t_out;
+            for b in 0..nb {
+                self.apply(
+                    full,
+                    &k[b * bin..(b + 1) * bin],
+                    t.map(|t| &t[b * bin..(b + 1) * bin]),
+                    d1,
+                    d2,
+                    &mut k_out[b * bout..(b + 1) * bout],
+                    t_out.as_deref_mut().map(|t| &mut t[b * bout..(b + 1) * bout]),
+                );
+            }
             return;
-        };
-        match &self.taps {
-            Some(taps) => taps.average(full, t, t_out),
-            None => t_out.copy_from_slice(t),
         }
-        match self.standard_fan_in {
-            None => {
-                for (o, kk) in t_out.iter_mut().zip(k_out.iter()) {
-                    *o = self.w_var * *o + kk;
+        // Dense: the whole row is one elementwise map.
+        k_out.copy_from_slice(k);
+        match (t, t_out) {
+            (Some(t), Some(t_out)) => {
+                t_out.copy_from_slice(t);
+                self.affine(k_out, Some(t_out));
+            }
+            _ => self.affine(k_out, None),
+        }
+    }
+}
+
+impl AffineMap {
+    /// Given `k = A[K]` and `t = A[Θ]`, write `K'` into `k` and `Θ'` into `t`.
+    fn affine(&self, k: &mut [f64], t: Option<&mut [f64]>) {
+        let (w, b) = (self.w_var, self.b_var);
+        match (t, self.standard_fan_in) {
+            (None, _) => k.iter_mut().for_each(|v| *v = w * *v + b),
+            (Some(t), None) => {
+                for (kv, tv) in k.iter_mut().zip(t.iter_mut()) {
+                    *kv = w * *kv + b;
+                    *tv = w * *tv + *kv;
                 }
             }
-            Some(n) => {
+            (Some(t), Some(n)) => {
                 let bias = if self.has_bias { 1.0 } else { 0.0 };
-                for (o, a) in t_out.iter_mut().zip(&a_k) {
-                    *o = n * a + self.w_var * *o + bias;
+                for (kv, tv) in k.iter_mut().zip(t.iter_mut()) {
+                    *tv = n * *kv + w * *tv + bias;
+                    *kv = w * *kv + b;
                 }
             }
         }

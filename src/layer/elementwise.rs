@@ -64,4 +64,37 @@ impl BlockMap for Activation {
             }
         }
     }
+
+    fn apply_row(
+        &self,
+        full: bool,
+        sites_in: usize,
+        k: &[f64],
+        t: Option<&[f64]>,
+        d1: &[f64],
+        d2: &[f64],
+        k_out: &mut [f64],
+        t_out: Option<&mut [f64]>,
+    ) {
+        if sites_in == 1 {
+            // One site: the row is k12[j] with variances d1[0] and d2[j].
+            self.dual_slice(d1[0], k, d2, t, k_out, t_out);
+            return;
+        }
+        let bin = crate::kernel::block_len(sites_in, full);
+        let nb = k.len() / bin;
+        let mut t_out = t_out;
+        for b in 0..nb {
+            let r = b * bin..(b + 1) * bin;
+            self.apply(
+                full,
+                &k[r.clone()],
+                t.map(|t| &t[r.clone()]),
+                d1,
+                &d2[b * sites_in..(b + 1) * sites_in],
+                &mut k_out[r.clone()],
+                t_out.as_deref_mut().map(|t| &mut t[r]),
+            );
+        }
+    }
 }
