@@ -1,0 +1,38 @@
+//! The `eqntk` command line: one module per subcommand, each returning what it prints.
+
+pub mod kernel;
+pub mod predict;
+
+use faer::Mat;
+
+/// Output formats of kernel-like results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// `{"nngp": [[..]], "ntk": [[..]]}`, row i = x1[i].
+    Json,
+    /// Aligned columns for reading.
+    Table,
+    /// `.npy` files (needs `--out PREFIX`).
+    Npy,
+}
+
+/// A matrix as nested JSON lists, row by row.
+pub fn matrix_json(m: &Mat<f64>) -> serde_json::Value {
+    (0..m.nrows())
+        .map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect::<Vec<_>>())
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// A matrix as aligned text, 10 significant digits.
+pub fn matrix_table(m: &Mat<f64>) -> String {
+    let mut s = String::new();
+    for i in 0..m.nrows() {
+        let row: Vec<String> = (0..m.ncols())
+            .map(|j| format!("{:>18.10e}", m[(i, j)]))
+            .collect();
+        s.push_str(&row.join(" "));
+        s.push('\n');
+    }
+    s
+}

@@ -1,0 +1,193 @@
+//! `eqntk predict`: mean (and covariance) of an infinite ensemble trained by gradient flow.
+
+use std::path::PathBuf;
+
+use faer::Mat;
+use serde_json::json;
+
+use super::matrix_json;
+use crate::data::Batch;
+use crate::error::{Error, Result};
+use crate::io::{read_array, read_batch};
+use crate::network::Network;
+use crate::predict::{parse_times, Predictor};
+
+/// Output formats of `predict`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PredictFormat {
+    /// `{"time": [...], "mean": [[[..]]], "cov": [[[..]]]}` (time × test × output).
+    Json,
+    /// One block per time, for reading.
+    Table,
+}
+
+/// Arguments of `eqntk predict`.
+#[derive(Debug, clap::Args)]
+pub struct PredictArgs {
+    /// Network file (TOML).
+    #[arg(long)]
+    pub net: PathBuf,
+    /// Training inputs `[N, *input.shape]`.
+    #[arg(long)]
+    pub x_train: PathBuf,
+    /// Training targets `[N]` or `[N, O]`.
+    #[arg(long)]
+    pub y_train: PathBuf,
+    /// Test inputs `[M, *input.shape]`.
+    #[arg(long)]
+    pub x_test: PathBuf,
+    /// Training times, comma separated; `inf` for the end of training.
+    #[arg(long, default_value = "inf")]
+    pub time: String,
+    /// Learning rate η (time is measured in units of 1/η).
+    #[arg(long, default_value_t = 1.0)]
+    pub learning_rate: f64,
+    /// Added to the diagonal of the training kernels (neural-tangents' `diag_reg`).
+    #[arg(long, default_value_t = 0.0)]
+    pub diag_reg: f64,
+    /// Also output the covariance over test points.
+    #[arg(long)]
+    pub cov: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PredictFormat::Json)]
+    pub format: PredictFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Targets as an N×O matrix from an array of shape `[N]` or `[N, O]`.
+pub fn targets(path: &std::path::Path, n: usize) -> Result<Mat<f64>> {
+    let a = read_array(path)?;
+    let (rows, cols) = match a.shape.as_slice() {
+        [r] => (*r, 1),
+        [r, c] => (*r, *c),
+        s => {
+            return Err(Error::Shape(format!(
+                "{}: targets must have shape [N] or [N, O], got {s:?}",
+                path.display()
+            )))
+        }
+    };
+    if rows != n {
+        return Err(Error::Shape(format!(
+            "{}: {rows} targets for {n} training inputs",
+            path.display()
+        )));
+    }
+    Ok(Mat::from_fn(rows, cols, |i, j| a.values[i * cols + j]))
+}
+
+/// Predictions at every time: (times, means M×O, covariances M×M if asked).
+pub struct Prediction {
+    /// The times, as given.
+    pub times: Vec<f64>,
+    /// μ_t at each time, M×O.
+    pub mean: Vec<Mat<f64>>,
+    /// Σ_t at each time, M×M (empty unless asked for).
+    pub cov: Vec<Mat<f64>>,
+}
+
+/// Compute the prediction of a network trained on (x_train, y_train) at x_test.
+#[allow(clippy::too_many_arguments)]
+pub fn predict(
+    net: &Network,
+    x_train: &Batch,
+    y_train: &Mat<f64>,
+    x_test: &Batch,
+    times: &[f64],
+    learning_rate: f64,
+    diag_reg: f64,
+    with_cov: bool,
+) -> Result<Prediction> {
+    let train = net.kernel(x_train, None)?;
+    let cross = net.kernel(x_test, Some(x_train))?;
+    let p = Predictor::new(
+        train.ntk()?.as_ref(),
+        train.nngp()?.as_ref(),
+        y_train.as_ref(),
+        learning_rate,
+        diag_reg,
+    )?;
+    let ntk_tx = cross.ntk()?;
+    let nngp_tx = cross.nngp()?;
+    let test = if with_cov {
+        Some(net.kernel(x_test, None)?.nngp()?)
+    } else {
+        None
+    };
+    let mut out = Prediction {
+        times: times.to_vec(),
+        mean: vec![],
+        cov: vec![],
+    };
+    for &t in times {
+        out.mean.push(p.mean(ntk_tx.as_ref(), t)?);
+        if let Some(kxx) = &test {
+            out.cov
+                .push(p.covariance(kxx.as_ref(), nngp_tx.as_ref(), ntk_tx.as_ref(), t)?);
+        }
+    }
+    Ok(out)
+}
+
+fn time_json(t: f64) -> serde_json::Value {
+    if t.is_infinite() {
+        json!("inf")
+    } else {
+        json!(t)
+    }
+}
+
+/// Run `eqntk predict`; returns what goes to stdout.
+pub fn run(args: &PredictArgs) -> Result<String> {
+    let times = parse_times(&args.time)?;
+    let net = Network::from_file(&args.net)?;
+    let x_train = read_batch(&args.x_train)?;
+    let x_test = read_batch(&args.x_test)?;
+    let y = targets(&args.y_train, x_train.len())?;
+    let p = predict(
+        &net,
+        &x_train,
+        &y,
+        &x_test,
+        &times,
+        args.learning_rate,
+        args.diag_reg,
+        args.cov,
+    )?;
+    let text = match args.format {
+        PredictFormat::Json => {
+            let mut v = json!({
+                "time": p.times.iter().map(|&t| time_json(t)).collect::<Vec<_>>(),
+                "mean": p.mean.iter().map(matrix_json).collect::<Vec<_>>(),
+            });
+            if args.cov {
+                v["cov"] = p.cov.iter().map(matrix_json).collect::<Vec<_>>().into();
+            }
+            serde_json::to_string(&v).expect("finite numbers serialise") + "\n"
+        }
+        PredictFormat::Table => {
+            let mut s = String::new();
+            for (k, t) in p.times.iter().enumerate() {
+                s.push_str(&format!("t = {t}\nmean (test × output)\n"));
+                s.push_str(&super::matrix_table(&p.mean[k]));
+                if args.cov {
+                    s.push_str("covariance (test × test)\n");
+                    s.push_str(&super::matrix_table(&p.cov[k]));
+                }
+            }
+            s
+        }
+    };
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|source| Error::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            Ok(String::new())
+        }
+        None => Ok(text),
+    }
+}
