@@ -5,8 +5,11 @@
 
 pub mod data;
 pub mod error;
+pub mod io;
 pub mod kernel;
+pub mod predict;
 
 pub use data::Batch;
 pub use error::{Error, Result};
 pub use kernel::{BlockMap, Kernel};
+pub use predict::{parse_times, Predictor, TrainingKernels};

@@ -1,0 +1,1 @@
+//! `.npy` and JSON arrays in and out.
