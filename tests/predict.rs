@@ -2,6 +2,9 @@
 //! Taylor matrix exponential, Gaussian elimination, and an RK4 integration of the gradient flow
 //! itself — none of them uses an eigendecomposition.
 
+// Textbook index loops keep the reference linear algebra obviously right.
+#![allow(clippy::needless_range_loop)]
+
 use eqntk::predict::{parse_times, Predictor, TrainingKernels};
 use eqntk::Error;
 use faer::Mat;
@@ -295,7 +298,9 @@ fn zero_time_is_the_prior() {
 fn infinite_time_interpolates_the_training_targets() {
     let p = problem(2, 8, 3, 3, &[]);
     let pred = predictor(&p, 1.0, 0.0);
-    let on_train = pred.mean(mat(&p.ntk_train).as_ref(), f64::INFINITY).unwrap();
+    let on_train = pred
+        .mean(mat(&p.ntk_train).as_ref(), f64::INFINITY)
+        .unwrap();
     assert!(rel_err(&on_train, &p.y) < 1e-10);
     // And the posterior covariance at the training points (x = x' = X) vanishes.
     let cov = pred
@@ -306,7 +311,11 @@ fn infinite_time_interpolates_the_training_targets() {
             f64::INFINITY,
         )
         .unwrap();
-    let scale = p.nngp_train.iter().flatten().fold(0.0_f64, |m, v| m.max(v.abs()));
+    let scale = p
+        .nngp_train
+        .iter()
+        .flatten()
+        .fold(0.0_f64, |m, v| m.max(v.abs()));
     for i in 0..8 {
         for j in 0..8 {
             assert!(cov[(i, j)].abs() < 1e-9 * scale, "{}", cov[(i, j)]);
@@ -332,7 +341,10 @@ fn finite_time_matches_a_brute_force_matrix_exponential() {
     let pred = predictor(&p, lr, 0.0);
     for t in [0.05, 1.0, 7.5, 40.0, 300.0] {
         let s = lr * t / (n * o) as f64;
-        for s_mat in [inv_expm1_solve(&p.ntk_train, s), inv_expm1_block(&p.ntk_train, s)] {
+        for s_mat in [
+            inv_expm1_solve(&p.ntk_train, s),
+            inv_expm1_block(&p.ntk_train, s),
+        ] {
             let (mean, cov) = reference(&p, &s_mat);
             let em = rel_err(&mean_at(&pred, &p, t), &mean);
             let ec = rel_err(&cov_at(&pred, &p, t), &cov);
@@ -411,7 +423,10 @@ fn repeated_training_inputs_at_finite_time_match_the_singular_brute_force() {
     let p = problem(8, n, m, o, &[(5, 1), (6, 3)]);
     let pred = predictor(&p, 1.0, 0.0);
     let eig = pred.eigenvalues();
-    assert!(eig[0].abs() < 1e-12 * eig[n - 1], "Θ should be singular: {eig:?}");
+    assert!(
+        eig[0].abs() < 1e-12 * eig[n - 1],
+        "Θ should be singular: {eig:?}"
+    );
     for t in [0.5, 10.0, 200.0] {
         let s_mat = inv_expm1_block(&p.ntk_train, t / (n * o) as f64);
         let (mean, cov) = reference(&p, &s_mat);
@@ -446,7 +461,9 @@ fn repeated_training_inputs_at_infinite_time_equal_the_deduplicated_problem() {
     assert!(rel_err(&mean_at(&pred, &p, f64::INFINITY), &mean) < 1e-9);
     assert!(rel_err(&cov_at(&pred, &p, f64::INFINITY), &cov) < 1e-9);
     // On the training inputs it reproduces every target, duplicates included.
-    let on_train = pred.mean(mat(&p.ntk_train).as_ref(), f64::INFINITY).unwrap();
+    let on_train = pred
+        .mean(mat(&p.ntk_train).as_ref(), f64::INFINITY)
+        .unwrap();
     assert!(rel_err(&on_train, &p.y) < 1e-9);
 }
 
@@ -457,7 +474,9 @@ fn inconsistent_duplicates_converge_to_the_average_target() {
     let mut p = problem(10, n, 2, o, &[(4, 0)]);
     p.y[4][0] = p.y[0][0] + 3.0;
     let pred = predictor(&p, 1.0, 0.0);
-    let on_train = pred.mean(mat(&p.ntk_train).as_ref(), f64::INFINITY).unwrap();
+    let on_train = pred
+        .mean(mat(&p.ntk_train).as_ref(), f64::INFINITY)
+        .unwrap();
     let avg = 0.5 * (p.y[0][0] + p.y[4][0]);
     assert!((on_train[(0, 0)] - avg).abs() < 1e-9);
     assert!((on_train[(4, 0)] - avg).abs() < 1e-9);
@@ -525,16 +544,30 @@ fn bad_predictor_arguments_are_errors() {
     let tt = mat(&p.ntk_test_train);
     expect_err(pred.mean(tt.as_ref(), -1.0), "time");
     expect_err(pred.mean(tt.as_ref(), f64::NAN), "time");
-    expect_err(pred.mean(Mat::<f64>::zeros(2, 4).as_ref(), 1.0), "2×4, expected 2×5");
+    expect_err(
+        pred.mean(Mat::<f64>::zeros(2, 4).as_ref(), 1.0),
+        "2×4, expected 2×5",
+    );
     let (kxx, kxt) = (mat(&p.nngp_test_test), mat(&p.nngp_test_train));
     expect_err(
-        pred.covariance(kxx.as_ref(), kxt.as_ref(), Mat::<f64>::zeros(3, 5).as_ref(), 1.0),
+        pred.covariance(
+            kxx.as_ref(),
+            kxt.as_ref(),
+            Mat::<f64>::zeros(3, 5).as_ref(),
+            1.0,
+        ),
         "3×5, expected 2×5",
     );
     let mut kxn = kxx.clone();
     kxn[(0, 0)] = f64::NAN;
-    expect_err(pred.covariance(kxn.as_ref(), kxt.as_ref(), tt.as_ref(), 1.0), "non-finite");
-    expect_err(pred.covariance(kxx.as_ref(), kxt.as_ref(), tt.as_ref(), -0.5), "time");
+    expect_err(
+        pred.covariance(kxn.as_ref(), kxt.as_ref(), tt.as_ref(), 1.0),
+        "non-finite",
+    );
+    expect_err(
+        pred.covariance(kxx.as_ref(), kxt.as_ref(), tt.as_ref(), -0.5),
+        "time",
+    );
 }
 
 #[test]
@@ -551,7 +584,7 @@ fn overflowing_time_is_infinite_time_or_an_error_never_a_nan() {
     let inf = pred.mean(test.as_ref(), f64::INFINITY).unwrap();
     assert_eq!(huge, inf);
     assert!((inf[(0, 0)] - 0.75).abs() < 1e-12); // Θ(x,X) Θ⁺ Y = (1, 2)·[[¼,¼],[¼,¼]]·(0, 1)
-    // Finite but astronomically large c t along the null direction overflows: an error.
+                                                 // Finite but astronomically large c t along the null direction overflows: an error.
     let wild = Mat::from_fn(1, n, |_, j| if j == 0 { 1e10 } else { -1e10 });
     match pred.mean(wild.as_ref(), 1e7) {
         Err(Error::Numeric(msg)) => assert!(msg.contains("non-finite"), "{msg}"),
