@@ -3,9 +3,12 @@
 //! Infinite-width kernels — the NNGP `K` and the neural tangent kernel `Θ` — of ordinary and
 //! group-equivariant neural networks, computed layer by layer with neural-tangents' conventions.
 
+pub mod cli;
 pub mod data;
 pub mod error;
+pub mod io;
 pub mod kernel;
+pub mod predict;
 
 pub use data::Batch;
 pub use error::{Error, Result};
@@ -15,3 +18,4 @@ pub mod network;
 
 pub use layer::{Activation, Layer};
 pub use network::Network;
+pub use predict::{parse_times, Predictor, TrainingKernels};
