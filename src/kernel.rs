@@ -139,7 +139,11 @@ impl Kernel {
                 .for_each(|(i, row)| {
                     let j0 = if symmetric { i } else { 0 };
                     for j in j0..n2 {
-                        gram_block(x1.example(i), x2b.example(j), &mut row[j * blen..(j + 1) * blen]);
+                        gram_block(
+                            x1.example(i),
+                            x2b.example(j),
+                            &mut row[j * blen..(j + 1) * blen],
+                        );
                     }
                 });
         }
@@ -205,7 +209,15 @@ impl Kernel {
         let self_map = |cov: &[f64], d: &[Vec<f64>]| {
             let mut out = vec![0.0; d.len() * bout];
             out.par_chunks_mut(bout).enumerate().for_each(|(i, o)| {
-                m.apply(full, &cov[i * bin..(i + 1) * bin], None, &d[i], &d[i], o, None)
+                m.apply(
+                    full,
+                    &cov[i * bin..(i + 1) * bin],
+                    None,
+                    &d[i],
+                    &d[i],
+                    o,
+                    None,
+                )
             });
             out
         };

@@ -10,8 +10,10 @@ pub mod kernel;
 pub use data::Batch;
 pub use error::{Error, Result};
 pub use kernel::{BlockMap, Kernel};
+pub mod finite;
 pub mod layer;
 pub mod network;
 
+pub use finite::FiniteNetwork;
 pub use layer::{Activation, Layer};
 pub use network::Network;
