@@ -138,3 +138,95 @@ fn gather(a: &Affine, op: &Op, h: &[f64]) -> Vec<f64> {
     }
     p
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::Network;
+
+    /// A direct 2-D convolution from its definition (3×3 filter, stride 1), independent of the
+    /// tap tables: `out[i, j, d] = m Σ_{a,b,c} W[(a·3 + b)·C + c, d] x[i+a−1, j+b−1, c]`
+    /// (SAME: zero outside; CIRCULAR: wrapped; VALID: `x[i+a, j+b]`, smaller output).
+    fn direct_conv(
+        x: &[f64],
+        (h, w, c): (usize, usize, usize),
+        wt: &[f64],
+        d: usize,
+        m: f64,
+        pad: &str,
+    ) -> Vec<f64> {
+        let (ho, wo) = if pad == "valid" {
+            (h - 2, w - 2)
+        } else {
+            (h, w)
+        };
+        let mut out = vec![0.0; ho * wo * d];
+        for i in 0..ho {
+            for j in 0..wo {
+                for a in 0..3 {
+                    for b in 0..3 {
+                        let (ii, jj) = match pad {
+                            "valid" => ((i + a) as isize, (j + b) as isize),
+                            _ => (i as isize + a as isize - 1, j as isize + b as isize - 1),
+                        };
+                        let (ii, jj) = match pad {
+                            "circular" => (ii.rem_euclid(h as isize), jj.rem_euclid(w as isize)),
+                            _ if ii < 0 || jj < 0 || ii >= h as isize || jj >= w as isize => {
+                                continue
+                            }
+                            _ => (ii, jj),
+                        };
+                        for cc in 0..c {
+                            let xv = x[(ii as usize * w + jj as usize) * c + cc];
+                            for dd in 0..d {
+                                out[(i * wo + j) * d + dd] +=
+                                    m * wt[((a * 3 + b) * c + cc) * d + dd] * xv;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn conv_forward_matches_the_direct_sum() {
+        let (h, w, c, width) = (4, 5, 2, 3);
+        let x: Vec<f64> = (0..h * w * c)
+            .map(|i| ((i * 37 % 17) as f64 - 8.0) / 5.0)
+            .collect();
+        let batch = Batch::new(vec![h, w, c], x.clone()).unwrap();
+        for pad in ["circular", "same", "valid"] {
+            let net = Network::from_toml_str(
+                &format!(
+                    "[input]\nshape=[{h},{w},{c}]\n[[layers]]\nkind='conv'\nfilter=[3,3]\n\
+                     padding='{pad}'\nw_std=1.3\n[[layers]]\nkind='flatten'\n\
+                     [[layers]]\nkind='dense'\nw_std=0.7\nb_std=0.4\n"
+                ),
+                "t.toml",
+            )
+            .unwrap();
+            let fin = FiniteNetwork::sample(&net, width, 5).unwrap();
+            let p = fin.parameters();
+            let nw = 9 * c * width;
+            let hidden = direct_conv(
+                &x,
+                (h, w, c),
+                &p[..nw],
+                width,
+                1.3 / ((9 * c) as f64).sqrt(),
+                pad,
+            );
+            // Dense readout on the flattened features (one output), then the bias.
+            let k = hidden.len();
+            let wd = &p[nw..nw + k];
+            let want = 0.7 / (k as f64).sqrt()
+                * hidden.iter().zip(wd).map(|(a, b)| a * b).sum::<f64>()
+                + 0.4 * p[nw + k];
+            assert_eq!(p.len(), nw + k + 1);
+            let got = fin.forward(&batch).unwrap()[(0, 0)];
+            assert!((got - want).abs() < 1e-12, "{pad}: {got} vs {want}");
+        }
+    }
+}
