@@ -82,7 +82,9 @@ pub trait BlockMap: Sync {
                 d1,
                 &d2[b * sites_in..(b + 1) * sites_in],
                 &mut k_out[b * bout..(b + 1) * bout],
-                t_out.as_deref_mut().map(|t| &mut t[b * bout..(b + 1) * bout]),
+                t_out
+                    .as_deref_mut()
+                    .map(|t| &mut t[b * bout..(b + 1) * bout]),
             );
         }
     }
@@ -173,7 +175,11 @@ impl Kernel {
                 .for_each(|(i, row)| {
                     let j0 = if symmetric { i } else { 0 };
                     for j in j0..n2 {
-                        gram_block(x1.example(i), x2b.example(j), &mut row[j * blen..(j + 1) * blen]);
+                        gram_block(
+                            x1.example(i),
+                            x2b.example(j),
+                            &mut row[j * blen..(j + 1) * blen],
+                        );
                     }
                 });
         }
@@ -207,10 +213,7 @@ impl Kernel {
         let (bin, bout) = (block_len(self.sites, full), block_len(sites_out, full));
         let sites = self.sites;
         let d1 = site_diagonals(&self.cov1, sites, full);
-        let d2 = self
-            .cov2
-            .as_deref()
-            .map(|c| site_diagonals(c, sites, full));
+        let d2 = self.cov2.as_deref().map(|c| site_diagonals(c, sites, full));
         let d2r = d2.as_ref().unwrap_or(&d1);
         let (n1, n2) = (self.n1, self.n2);
         let upper = self.symmetric;

@@ -13,9 +13,11 @@ pub mod predict;
 pub use data::Batch;
 pub use error::{Error, Result};
 pub use kernel::{BlockMap, Kernel};
+pub mod finite;
 pub mod layer;
 pub mod network;
 
+pub use finite::FiniteNetwork;
 pub use layer::{Activation, Layer};
 pub use network::Network;
 pub use predict::{parse_times, Predictor, TrainingKernels};

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use eqntk::cli;
 
 #[derive(Parser)]
-#[command(name = "eqntk", version, about = "Infinite-width NNGP and NTK kernels of ordinary and group-equivariant networks")]
+#[command(
+    name = "eqntk",
+    version,
+    about = "Infinite-width NNGP and NTK kernels of ordinary and group-equivariant networks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -65,7 +65,10 @@ pub fn render(
         ),
         Format::Npy => {
             let prefix = out.ok_or_else(|| {
-                Error::Invalid("--format npy needs --out PREFIX (writes PREFIX.nngp.npy and PREFIX.ntk.npy)".into())
+                Error::Invalid(
+                    "--format npy needs --out PREFIX (writes PREFIX.nngp.npy and PREFIX.ntk.npy)"
+                        .into(),
+                )
             })?;
             for (name, m) in [("nngp", nngp), ("ntk", ntk)] {
                 let path = PathBuf::from(format!("{}.{name}.npy", prefix.display()));

@@ -34,7 +34,11 @@ impl Activation {
             Self::Identity => (k12, 1.0),
             Self::Relu => {
                 let s = (k11 * k22).sqrt();
-                let rho = if s > 0.0 { (k12 / s).clamp(-1.0, 1.0) } else { 0.0 };
+                let rho = if s > 0.0 {
+                    (k12 / s).clamp(-1.0, 1.0)
+                } else {
+                    0.0
+                };
                 let th = rho.acos();
                 let pi = std::f64::consts::PI;
                 (

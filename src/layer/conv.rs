@@ -50,7 +50,9 @@ impl Conv {
     /// The output shape, or why the input does not fit the filter.
     pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
         if input.grid.is_empty() {
-            return Err("a conv layer needs a grid input ([W, C] or [H, W, C]), got a vector".into());
+            return Err(
+                "a conv layer needs a grid input ([W, C] or [H, W, C]), got a vector".into(),
+            );
         }
         if self.filter.len() != input.grid.len() {
             return Err(format!(

@@ -50,7 +50,9 @@ impl Keys<'_> {
             None => Ok(None),
             Some(Value::Float(v)) if v.is_finite() => Ok(Some(v)),
             Some(Value::Integer(v)) => Ok(Some(v as f64)),
-            Some(v) => Err(self.at.err(format!("`{key}` must be a finite number, got {v}"))),
+            Some(v) => Err(self
+                .at
+                .err(format!("`{key}` must be a finite number, got {v}"))),
         }
     }
 
@@ -190,7 +192,14 @@ fn parse_layer(file: &str, i: usize, value: Value) -> Result<Layer> {
                 width: k.usize_opt("width")?,
                 parameterization: parameterization(&mut k)?,
             };
-            k.finish(&["filter", "padding", "w_std", "b_std", "width", "parameterization"])?;
+            k.finish(&[
+                "filter",
+                "padding",
+                "w_std",
+                "b_std",
+                "width",
+                "parameterization",
+            ])?;
             Layer::Conv(l)
         }
         "flatten" => {

@@ -1,0 +1,155 @@
+//! Sampling a finite network: layer sizes, parameter layout and the Gaussian initialisation.
+//!
+//! NTK parameterisation (MATH.md §2): a layer computes `σ_w/√fan_in · W h + σ_b b` with the
+//! parameters `W, b ~ N(0, 1)`. Standard parameterisation: it computes `W h + b` with the
+//! parameters `W ~ N(0, σ_w²/fan_in)`, `b ~ N(0, σ_b²)`. The fan-in is `C_in` for a dense layer
+//! and `C_in·q` for a convolution with q taps. Both are stored as "multiplier × stored value";
+//! the stored values are the parameters θ the Jacobian differentiates by.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+
+use super::{Affine, FiniteNetwork, Op, OpKind};
+use crate::error::{Error, Result};
+use crate::layer::{Layer, Parameterization};
+use crate::network::Network;
+
+impl FiniteNetwork {
+    /// Sample a network of width `width` with one output from `seed`.
+    ///
+    /// Every dense and conv layer gets `width` output channels, except the last one, which gets
+    /// 1 (the `width` keys of the network file are ignored; under `parameterization =
+    /// "standard"` the analytic NTK uses those keys as fan-ins, so set them to `width` to compare).
+    /// See [`FiniteNetwork::sample_with_outputs`].
+    pub fn sample(net: &Network, width: usize, seed: u64) -> Result<Self> {
+        Self::sample_with_outputs(net, width, 1, seed)
+    }
+
+    /// Sample a network of width `width` whose last dense/conv layer has `out_dim` outputs.
+    ///
+    /// Parameters are drawn i.i.d. `N(0, 1)` from `ChaCha8Rng::seed_from_u64(seed)` with
+    /// `rand_distr::StandardNormal`, layer by layer, weights (in storage order) before biases,
+    /// and scaled as in the module docs. The network's output must have one site (end it with
+    /// `flatten` or `global_avg_pool` when it has a grid).
+    pub fn sample_with_outputs(
+        net: &Network,
+        width: usize,
+        out_dim: usize,
+        seed: u64,
+    ) -> Result<Self> {
+        if width == 0 || out_dim == 0 {
+            return Err(Error::Invalid(format!(
+                "a finite network needs width ≥ 1 and out_dim ≥ 1, got width = {width}, \
+                 out_dim = {out_dim}"
+            )));
+        }
+        let layers = net.layers();
+        let last_affine = layers
+            .iter()
+            .rposition(|l| matches!(l, Layer::Dense(_) | Layer::Conv(_)))
+            .ok_or_else(|| {
+                Error::Invalid("a finite network needs at least one dense or conv layer".into())
+            })?;
+        let out_sites = net.shape_before(layers.len()).sites();
+        if out_sites != 1 {
+            return Err(Error::Invalid(format!(
+                "the network's output has {out_sites} sites; end it with flatten or \
+                 global_avg_pool to sample a finite network with one output vector"
+            )));
+        }
+
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut params = Vec::new();
+        let mut ops = Vec::with_capacity(layers.len());
+        let mut ch = *net
+            .input_shape()
+            .last()
+            .expect("input shapes are non-empty");
+        for (l, layer) in layers.iter().enumerate() {
+            let sites_in = net.shape_before(l).sites();
+            let sites_out = net.shape_before(l + 1).sites();
+            let ch_out_affine = if l == last_affine { out_dim } else { width };
+            let (kind, ch_out) = match layer {
+                Layer::Dense(d) => {
+                    let a = affine(
+                        &mut params,
+                        &mut rng,
+                        None,
+                        1,
+                        ch,
+                        ch_out_affine,
+                        (d.w_std, d.b_std, d.parameterization),
+                    );
+                    (OpKind::Affine(a), ch_out_affine)
+                }
+                Layer::Conv(c) => {
+                    let taps = c.taps(&net.shape_before(l).grid);
+                    let q = taps.n_taps();
+                    let a = affine(
+                        &mut params,
+                        &mut rng,
+                        Some(taps),
+                        q,
+                        ch,
+                        ch_out_affine,
+                        (c.w_std, c.b_std, c.parameterization),
+                    );
+                    (OpKind::Affine(a), ch_out_affine)
+                }
+                Layer::Flatten(_) => (OpKind::Flatten, ch * sites_in),
+                Layer::GlobalAvgPool(_) => (OpKind::GlobalAvgPool, ch),
+                Layer::Activation(a) => (OpKind::Activation(a.clone()), ch),
+            };
+            ops.push(Op {
+                kind,
+                sites_in,
+                ch_in: ch,
+                sites_out,
+                ch_out,
+            });
+            ch = ch_out;
+        }
+        Ok(Self {
+            input: net.input_shape().to_vec(),
+            ops,
+            params,
+            out_dim,
+        })
+    }
+}
+
+/// Append one affine layer's parameters (weights, then bias) and return its description.
+fn affine(
+    params: &mut Vec<f64>,
+    rng: &mut ChaCha8Rng,
+    taps: Option<crate::layer::taps::Taps>,
+    q: usize,
+    ch_in: usize,
+    ch_out: usize,
+    (w_std, b_std, param): (f64, Option<f64>, Parameterization),
+) -> Affine {
+    let fan_in = (q * ch_in) as f64;
+    let w_scale = w_std / fan_in.sqrt();
+    let b_scale = b_std.unwrap_or(0.0);
+    // (multiplier in the forward pass, scale of the stored N(0,1) draw)
+    let ((w_mult, w_store), (b_mult, b_store)) = match param {
+        Parameterization::Ntk => ((w_scale, 1.0), (b_scale, 1.0)),
+        Parameterization::Standard => ((1.0, w_scale), (1.0, b_scale)),
+    };
+    let w_offset = params.len();
+    params.extend((0..q * ch_in * ch_out).map(|_| w_store * rng.sample::<f64, _>(StandardNormal)));
+    let b_offset = b_std.map(|_| {
+        let off = params.len();
+        params.extend((0..ch_out).map(|_| b_store * rng.sample::<f64, _>(StandardNormal)));
+        off
+    });
+    Affine {
+        taps,
+        q,
+        w_offset,
+        b_offset,
+        w_mult,
+        b_mult,
+    }
+}
