@@ -1,7 +1,4 @@
-//! # eqntk
-//!
-//! Infinite-width kernels — the NNGP `K` and the neural tangent kernel `Θ` — of ordinary and
-//! group-equivariant neural networks, computed layer by layer with neural-tangents' conventions.
+#![doc = include_str!("../README.md")]
 
 pub mod cli;
 pub mod data;
