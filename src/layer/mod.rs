@@ -1,0 +1,3 @@
+pub mod activation;
+pub mod dual;
+pub mod quadrature;
