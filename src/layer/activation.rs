@@ -26,7 +26,7 @@
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
 use super::dual;
-use super::quadrature::{self, BivariateNormal};
+use super::quadrature::{self, BivariateNormal, Panels};
 
 /// A pointwise nonlinearity, with neural-tangents' parameter names and defaults.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,10 +76,6 @@ pub enum Activation {
         c: f64,
     },
 }
-
-/// For smooth φ, [`Activation::dual`] uses the tensor Gauss–Hermite rule while the standard
-/// deviations, in units of φ's transition width, are at most this; the split rule beyond.
-const HERMITE_MAX_SCALE: f64 = 2.0;
 
 impl Activation {
     /// The layer kind in network files: `"relu"`, `"leaky_relu"`, `"abrelu"`, `"abs"`,
@@ -172,12 +168,13 @@ impl Activation {
     /// `(T, Ṫ) = (E[φ(u) φ(v)], E[φ'(u) φ'(v)])` for
     /// `(u, v) ~ N(0, [[k11, k12], [k12, k22]])`.
     ///
-    /// Closed forms of [`super::dual`] where [`Activation::has_closed_form`]; otherwise the
-    /// tensor Gauss–Hermite rule of [`quadrature::HERMITE_NODES`]² points in the Cholesky
-    /// coordinates when `√k11, √k22 ≤ 2` (the transition width of tanh, sigmoid, softplus and
-    /// GELU being ≈ 1; error ≲ 1e-10 there), and the robust split rule of
-    /// [`Activation::dual_by_quadrature`] for larger variances. Finite for every finite input
-    /// (degenerate conventions in [`super::dual`]).
+    /// Closed forms of [`super::dual`] where [`Activation::has_closed_form`]. Otherwise
+    /// quadrature in the Cholesky coordinates of the covariance: the tensor Gauss–Hermite rule
+    /// of [`quadrature::HERMITE_NODES`]² points while `√k11, √k22` are at most 0.5 (tanh) or 1
+    /// (GELU, sigmoid, softplus), where it is accurate to ≲ 1e-12; beyond, the split rule of
+    /// [`Activation::dual_by_quadrature`] at [`Panels::FAST`] resolution (≲ 1e-12 relative for
+    /// `√k ≤ 2`, ≲ 5e-9 up to `√k = 30`; about 20× the cost of Gauss–Hermite). Finite for every
+    /// finite input (degenerate conventions in [`super::dual`]).
     #[inline]
     pub fn dual(&self, k11: f64, k12: f64, k22: f64) -> (f64, f64) {
         match *self {
@@ -196,26 +193,47 @@ impl Activation {
     fn dual_numeric(&self, k11: f64, k12: f64, k22: f64) -> (f64, f64) {
         let cov = BivariateNormal::from_cov(k11, k12, k22);
         let width = self.transition_width();
-        if cov.sigma1.max(cov.sigma2) <= HERMITE_MAX_SCALE * width {
+        if cov.sigma1.max(cov.sigma2) <= self.hermite_max_sigma() {
             quadrature::expect_pair_hermite(&cov, |x| (self.phi(x), self.dphi(x)))
         } else {
-            quadrature::expect_pair_split(&cov, |x| (self.phi(x), self.dphi(x)), width)
+            quadrature::expect_pair_split(
+                &cov,
+                |x| (self.phi(x), self.dphi(x)),
+                width,
+                Panels::FAST,
+            )
         }
     }
 
     /// The same `(T, Ṫ)` as [`Activation::dual`], always by the robust quadrature
     /// [`quadrature::expect_pair_split`]: both Gaussian integrals (Cholesky coordinates) are
     /// split where φ(u), φ(v) have their kink or transition (`u = 0`, `v = 0`) and integrated
-    /// by Gauss–Legendre panels graded towards the split. Exact to rounding for
-    /// piecewise-linear φ, ≲ 1e-10 relative for erf and the smooth φ; for `Sin` the variance
-    /// should satisfy `b √k ≲ 5` (panels ≤ 1.5 standard deviations long). The test oracle.
+    /// by Gauss–Legendre panels graded towards the split ([`Panels::FINE`]). Measured against
+    /// the closed forms: `T` and `Ṫ` to ≲ 1e-10 relative to the Cauchy–Schwarz scale
+    /// `√(T(k11,k11,k11) T(k22,k22,k22))`, for variances from 1e-12 to 1e6 and `ρ` up to ±1;
+    /// for `Sin` the variance should satisfy `|b| √k ≲ 5` (panels ≤ 1 standard deviation long,
+    /// the integrand oscillates). The test oracle; costs milliseconds.
     pub fn dual_by_quadrature(&self, k11: f64, k12: f64, k22: f64) -> (f64, f64) {
         let cov = BivariateNormal::from_cov(k11, k12, k22);
         quadrature::expect_pair_split(
             &cov,
             |x| (self.phi(x), self.dphi(x)),
             self.transition_width(),
+            Panels::FINE,
         )
+    }
+
+    /// The largest standard deviation for which the 48-point tensor Gauss–Hermite rule is
+    /// accurate to ≲ 1e-12 for φ and φ' (measured against the split rule; the rule converges
+    /// like `exp(−d √(2n)/σ)` with `d` the distance of φ's nearest complex singularity to the
+    /// real axis: `π/2` for tanh, `π` for the sigmoid and softplus; GELU is entire but
+    /// `Φ(iy)` grows like `e^{y²/2}`).
+    fn hermite_max_sigma(&self) -> f64 {
+        match self {
+            Activation::Tanh => 0.5,
+            Activation::Gelu | Activation::Sigmoid | Activation::Softplus => 1.0,
+            _ => 0.0,
+        }
     }
 
     /// Width (in units of x) of the region around 0 where φ changes character: 0 for a kink,
@@ -292,9 +310,14 @@ impl Activation {
                 k_out,
                 t_out,
             ),
-            Activation::Identity => {
-                map_row(|x, y| dual::identity(k11, x, y), k12, k22, t_in, k_out, t_out)
-            }
+            Activation::Identity => map_row(
+                |x, y| dual::identity(k11, x, y),
+                k12,
+                k22,
+                t_in,
+                k_out,
+                t_out,
+            ),
             Activation::Erf { a, b, c } => map_row(
                 |x, y| dual::erf(a, b, c, k11, x, y),
                 k12,

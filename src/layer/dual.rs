@@ -14,8 +14,8 @@
 //! `[−√(k11 k22), √(k11 k22)]`); when `k11 k22 = 0`, `ρ = 0`, as in neural-tangents (which
 //! divides by `√max(k11 k22, 1e-20)`). So a zero input gives, for ReLU, `T = 0` and
 //! `Ṫ = 1/4` — the value `E[φ'(0) φ'(v)]` with φ'(0) = 1/2, the convention of
-//! [`super::activation::Activation::dphi`]. The product `k11 k22` is formed directly, so the
-//! variances should lie within `1e±150`.
+//! [`super::activation::Activation::dphi`]. The scale is formed as `√k11 · √k22`, so any
+//! finite variances work (no overflow or underflow of `k11 k22`).
 
 use std::f64::consts::{FRAC_1_PI, FRAC_PI_2, PI};
 
@@ -23,7 +23,7 @@ use std::f64::consts::{FRAC_1_PI, FRAC_PI_2, PI};
 /// `[−√(k11 k22), √(k11 k22)]`; `ρ = 0` when `k11 k22 = 0`.
 #[inline(always)]
 pub fn correlation(k11: f64, k12: f64, k22: f64) -> (f64, f64, f64) {
-    let scale = (k11.max(0.0) * k22.max(0.0)).sqrt();
+    let scale = k11.max(0.0).sqrt() * k22.max(0.0).sqrt();
     let rho = if scale > 0.0 {
         (k12 / scale).clamp(-1.0, 1.0)
     } else {
@@ -86,36 +86,48 @@ pub fn erf(a: f64, b: f64, c: f64, k11: f64, k12: f64, k22: f64) -> (f64, f64) {
 }
 
 /// Sine `φ(x) = a·sin(b x + c)` (neural-tangents' `Sin`). With
-/// `e₋ = exp(−b² (k11 + k22 − 2k12)/2)` and `e₊ = exp(−b² (k11 + k22 + 2k12)/2) cos 2c`:
+/// `e₋ = exp(−b² (k11 + k22 − 2k12)/2)` and `e₊ = exp(−b² (k11 + k22 + 2k12)/2)`:
 ///
 /// ```text
-/// T = (a²/2)(e₋ − e₊),        Ṫ = (a² b²/2)(e₋ + e₊)
+/// T = (a²/2)(e₋ − e₊ cos 2c),        Ṫ = (a² b²/2)(e₋ + e₊ cos 2c)
 /// ```
 ///
 /// from `sin x sin y = ½[cos(x − y) − cos(x + y)]` and `E[cos(w + d)] = e^{−Var w/2} cos d`
-/// for a centred normal `w` (here `w = b(u ∓ v)`).
+/// for a centred normal `w` (here `w = b(u ∓ v)`, `d = 0` or `2c`). Evaluated as
+/// `e₋ − e₊ cos 2c = expm1(·) − expm1(·) cos 2c + 2 sin² c` (and `… + 2 cos² c` for `Ṫ`) so
+/// that tiny variances do not cancel.
 #[inline(always)]
 pub fn sin(a: f64, b: f64, c: f64, k11: f64, k12: f64, k22: f64) -> (f64, f64) {
     let sum = k11.max(0.0) + k22.max(0.0);
     let half_b2 = 0.5 * b * b;
     // Var(u ∓ v) ≥ 0; clamp against rounding when |k12| ≈ √(k11 k22).
-    let e_minus = (-half_b2 * (sum - 2.0 * k12).max(0.0)).exp();
-    let e_plus = (-half_b2 * (sum + 2.0 * k12).max(0.0)).exp() * (2.0 * c).cos();
+    let m_minus = (-half_b2 * (sum - 2.0 * k12).max(0.0)).exp_m1();
+    let m_plus = (-half_b2 * (sum + 2.0 * k12).max(0.0)).exp_m1();
+    let (sin_c, cos_c) = c.sin_cos();
+    let cos_2c = (cos_c - sin_c) * (cos_c + sin_c);
     let half_a2 = 0.5 * a * a;
-    (half_a2 * (e_minus - e_plus), half_a2 * b * b * (e_minus + e_plus))
+    (
+        half_a2 * (m_minus - m_plus * cos_2c + 2.0 * sin_c * sin_c),
+        half_a2 * b * b * (m_minus + m_plus * cos_2c + 2.0 * cos_c * cos_c),
+    )
 }
 
 // fdlibm's rational approximation (FreeBSD e_asin.c): asin(t) = t + t·R(t²) for |t| ≤ 1/2.
-const PS0: f64 = 1.666_666_666_666_666_574_15e-1;
-const PS1: f64 = -3.255_658_186_224_009_154_05e-1;
-const PS2: f64 = 2.012_125_321_348_629_258_81e-1;
-const PS3: f64 = -4.005_553_450_067_941_140_27e-2;
-const PS4: f64 = 7.915_349_942_898_145_321_76e-4;
-const PS5: f64 = 3.479_331_075_960_211_675_70e-5;
-const QS1: f64 = -2.403_394_911_734_414_218_78;
-const QS2: f64 = 2.020_945_760_233_505_694_71;
-const QS3: f64 = -6.882_839_716_054_532_930_30e-1;
-const QS4: f64 = 7.703_815_055_590_193_527_91e-2;
+// The constants keep fdlibm's published digits.
+#[allow(clippy::excessive_precision)]
+mod fdlibm {
+    pub const PS0: f64 = 1.666_666_666_666_666_574_15e-1;
+    pub const PS1: f64 = -3.255_658_186_224_009_154_05e-1;
+    pub const PS2: f64 = 2.012_125_321_348_629_258_81e-1;
+    pub const PS3: f64 = -4.005_553_450_067_941_140_27e-2;
+    pub const PS4: f64 = 7.915_349_942_898_145_321_76e-4;
+    pub const PS5: f64 = 3.479_331_075_960_211_675_70e-5;
+    pub const QS1: f64 = -2.403_394_911_734_414_218_78;
+    pub const QS2: f64 = 2.020_945_760_233_505_694_71;
+    pub const QS3: f64 = -6.882_839_716_054_532_930_30e-1;
+    pub const QS4: f64 = 7.703_815_055_590_193_527_91e-2;
+}
+use fdlibm::*;
 
 #[inline(always)]
 fn asin_r(z: f64) -> f64 {
@@ -172,11 +184,27 @@ mod tests {
         for i in 0..n {
             let x = -1.0 + 2.0 * i as f64 / (n - 1) as f64;
             let (a, b) = (acos(x), x.acos());
-            assert!((a - b).abs() <= 4e-16 * b.abs().max(1.0), "acos({x}): {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 4e-16 * b.abs().max(1.0),
+                "acos({x}): {a} vs {b}"
+            );
             let (a, b) = (asin(x), x.asin());
-            assert!((a - b).abs() <= 3.0 * f64::EPSILON * b.abs(), "asin({x}): {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 3.0 * f64::EPSILON * b.abs(),
+                "asin({x}): {a} vs {b}"
+            );
         }
-        for x in [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1e-300, 1.0 - 1e-16, -1.0 + 1e-16] {
+        for x in [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            -0.5,
+            1e-300,
+            1.0 - 1e-16,
+            -1.0 + 1e-16,
+        ] {
             assert!((acos(x) - x.acos()).abs() <= 4e-16, "acos({x})");
             assert!((asin(x) - x.asin()).abs() <= 3.0 * f64::EPSILON * x.asin().abs());
         }
@@ -186,7 +214,7 @@ mod tests {
     fn relu_closed_form_matches_the_textbook_arc_cosine_form() {
         // MATH.md's first form, evaluated with std's trig, against the evaluated second form.
         for &(k11, k12, k22) in &[(1.0, 0.3, 2.0), (0.5, -0.49, 0.5), (3.0, 2.9, 3.0)] {
-            let s: f64 = (k11 * k22 as f64).sqrt();
+            let s = f64::sqrt(k11 * k22);
             let th = (k12 / s).acos();
             let t = s / (2.0 * PI) * (th.sin() + (PI - th) * th.cos());
             let (t2, td2) = relu(k11, k12, k22);

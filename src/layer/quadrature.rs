@@ -28,8 +28,8 @@ use std::sync::OnceLock;
 
 /// Nodes of the cached Gauss–Hermite rule used by [`expect_pair_hermite`].
 pub const HERMITE_NODES: usize = 48;
-/// Nodes per panel of the cached Gauss–Legendre rule used by [`expect_pair_split`].
-pub const LEGENDRE_NODES: usize = 20;
+/// Largest panel order served by the [`legendre_rule`] cache.
+pub const MAX_LEGENDRE_NODES: usize = 64;
 /// Both integrals of [`expect_pair_split`] are taken over `z ∈ [−Z_MAX, Z_MAX]`.
 pub const Z_MAX: f64 = 10.0;
 
@@ -139,10 +139,37 @@ pub fn hermite_rule() -> &'static Rule {
     RULE.get_or_init(|| Rule::gauss_hermite(HERMITE_NODES))
 }
 
-/// The cached Gauss–Legendre rule of [`LEGENDRE_NODES`] nodes on `[−1, 1]`.
-pub fn legendre_rule() -> &'static Rule {
-    static RULE: OnceLock<Rule> = OnceLock::new();
-    RULE.get_or_init(|| Rule::gauss_legendre(LEGENDRE_NODES))
+/// The cached Gauss–Legendre rule of `n` nodes on `[−1, 1]`, `1 ≤ n ≤ MAX_LEGENDRE_NODES`.
+pub fn legendre_rule(n: usize) -> &'static Rule {
+    static RULES: [OnceLock<Rule>; MAX_LEGENDRE_NODES + 1] =
+        [const { OnceLock::new() }; MAX_LEGENDRE_NODES + 1];
+    assert!(
+        (1..=MAX_LEGENDRE_NODES).contains(&n),
+        "Gauss–Legendre panel order out of range"
+    );
+    RULES[n].get_or_init(|| Rule::gauss_legendre(n))
+}
+
+/// Resolution of the panels of [`expect_pair_split`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Panels {
+    /// Gauss–Legendre nodes per panel.
+    pub nodes: usize,
+    /// Longest panel (in standard deviations) away from the split point.
+    pub max_length: f64,
+}
+
+impl Panels {
+    /// The reference resolution ([`super::activation::Activation::dual_by_quadrature`]).
+    pub const FINE: Panels = Panels {
+        nodes: 20,
+        max_length: 1.0,
+    };
+    /// A cheaper resolution for the hot path of smooth φ at larger variances.
+    pub const FAST: Panels = Panels {
+        nodes: 10,
+        max_length: 1.5,
+    };
 }
 
 /// A centred bivariate normal `(u, v)` written through the Cholesky factor of its covariance:
@@ -215,12 +242,14 @@ pub fn expect_pair_hermite(cov: &BivariateNormal, f: impl Fn(f64) -> (f64, f64))
 /// (ReLU, |x|), `1/b` for `erf(b x)`, `1` for `tanh`, the logistic sigmoid, GELU, softplus.
 /// Panels are refined towards each split point down to a quarter of the smallest relevant
 /// scale (in `z` units: `width/σ`, and `c` for the smoothed kink of the inner expectation);
-/// panels away from it are at most 1.5 long, which suits `f` that vary on a scale `≳ 1/σ`.
-/// Costs roughly `(40 + 40 log₄(1/scale))²` evaluations of `f`: the test path.
+/// panels away from it are at most `panels.max_length` long, which suits `f` that vary on a
+/// scale `≳ 1/σ`. Costs about `(2 panels.nodes (10/max_length + log₄(1/scale)))²` evaluations
+/// of `f`.
 pub fn expect_pair_split(
     cov: &BivariateNormal,
     f: impl Fn(f64) -> (f64, f64),
     width: f64,
+    panels: Panels,
 ) -> (f64, f64) {
     let &BivariateNormal {
         sigma1,
@@ -267,29 +296,34 @@ pub fn expect_pair_split(
                 inner_f += w2 * fv;
                 inner_d += w2 * dv;
             };
-            graded_panels(kink, -Z_MAX, inner_min, &mut inner);
-            graded_panels(kink, Z_MAX, inner_min, &mut inner);
+            graded_panels(kink, -Z_MAX, inner_min, panels, &mut inner);
+            graded_panels(kink, Z_MAX, inner_min, panels, &mut inner);
         }
         t += w1 * fu * inner_f;
         tdot += w1 * du * inner_d;
     };
-    graded_panels(0.0, -Z_MAX, outer_min, &mut outer);
-    graded_panels(0.0, Z_MAX, outer_min, &mut outer);
+    graded_panels(0.0, -Z_MAX, outer_min, panels, &mut outer);
+    graded_panels(0.0, Z_MAX, outer_min, panels, &mut outer);
     (t, tdot)
 }
 
 /// Visits `(z, w)` for a Gauss–Legendre rule of `∫ h(z) N(z) dz` over the segment from
 /// `origin` to `end` (`N` the standard normal density, folded into `w`), with panels shrinking
 /// geometrically (ratio 4) towards `origin` until they are shorter than `h_min`.
-fn graded_panels(origin: f64, end: f64, h_min: f64, visit: &mut impl FnMut(f64, f64)) {
-    const UNIFORM_STEP: f64 = 1.5;
+fn graded_panels(
+    origin: f64,
+    end: f64,
+    h_min: f64,
+    panels: Panels,
+    visit: &mut impl FnMut(f64, f64),
+) {
     const MAX_LEVELS: usize = 80;
     let length = (end - origin).abs();
     if length == 0.0 {
         return;
     }
     let dir = if end > origin { 1.0 } else { -1.0 };
-    let rule = legendre_rule();
+    let rule = legendre_rule(panels.nodes);
     let norm = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
     let mut panel = |d0: f64, d1: f64| {
         let (mid, half) = (0.5 * (d0 + d1), 0.5 * (d1 - d0));
@@ -309,7 +343,7 @@ fn graded_panels(origin: f64, end: f64, h_min: f64, visit: &mut impl FnMut(f64, 
     }
     panel(0.0, hi);
     if length > p {
-        let pieces = ((length - p) / UNIFORM_STEP).ceil();
+        let pieces = ((length - p) / panels.max_length).ceil();
         let step = (length - p) / pieces;
         for k in 0..pieces as usize {
             panel(p + k as f64 * step, p + (k + 1) as f64 * step);
@@ -339,7 +373,10 @@ mod tests {
                     .map(|(z, w)| w * z.powi(2 * k as i32))
                     .sum();
                 let exact = double_factorial_odd(k);
-                assert!((m - exact).abs() <= 1e-12 * exact, "n={n} k={k}: {m} vs {exact}");
+                assert!(
+                    (m - exact).abs() <= 1e-12 * exact,
+                    "n={n} k={k}: {m} vs {exact}"
+                );
                 let odd: f64 = rule
                     .nodes
                     .iter()
@@ -353,7 +390,7 @@ mod tests {
 
     #[test]
     fn legendre_rule_integrates_polynomials() {
-        for n in [1, 2, 7, LEGENDRE_NODES] {
+        for n in [1, 2, 7, 10, 20] {
             let rule = Rule::gauss_legendre(n);
             for k in 0..2 * n {
                 let m: f64 = rule
@@ -376,7 +413,7 @@ mod tests {
     fn graded_panels_integrate_the_density_and_moments() {
         // ∫_{0}^{10} N = 1/2 − tail, ∫ z² N over the same half line = 1/2 − tail.
         let (mut m0, mut m2, mut m1) = (0.0, 0.0, 0.0);
-        graded_panels(0.0, Z_MAX, 1e-6, &mut |z, w| {
+        graded_panels(0.0, Z_MAX, 1e-6, Panels::FINE, &mut |z, w| {
             m0 += w;
             m1 += w * z;
             m2 += w * z * z;
@@ -387,8 +424,8 @@ mod tests {
         assert!((m2 - 0.5).abs() < 1e-14);
         // A split away from 0 on both sides still sums to the full mass.
         let mut total = 0.0;
-        graded_panels(2.3, -Z_MAX, 1e-3, &mut |_, w| total += w);
-        graded_panels(2.3, Z_MAX, 1e-3, &mut |_, w| total += w);
+        graded_panels(2.3, -Z_MAX, 1e-3, Panels::FAST, &mut |_, w| total += w);
+        graded_panels(2.3, Z_MAX, 1e-3, Panels::FAST, &mut |_, w| total += w);
         assert!((total - 1.0).abs() < 1e-14);
     }
 
@@ -399,7 +436,7 @@ mod tests {
         let cov = BivariateNormal::from_cov(k11, k12, k22);
         for (t, q) in [
             expect_pair_hermite(&cov, |x| (x, x * x)),
-            expect_pair_split(&cov, |x| (x, x * x), 0.0),
+            expect_pair_split(&cov, |x| (x, x * x), 0.0, Panels::FAST),
         ] {
             assert!((t - k12).abs() < 1e-13, "{t}");
             assert!((q - (k11 * k22 + 2.0 * k12 * k12)).abs() < 1e-12, "{q}");
