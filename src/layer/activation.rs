@@ -96,18 +96,6 @@ impl Activation {
         }
     }
 
-    /// The slopes `(a, b)` when φ is piecewise linear, `φ(x) = a·min(x, 0) + b·max(x, 0)`.
-    fn slopes(&self) -> Option<(f64, f64)> {
-        match *self {
-            Activation::Relu => Some((0.0, 1.0)),
-            Activation::LeakyRelu { alpha } => Some((alpha, 1.0)),
-            Activation::AbRelu { a, b } => Some((a, b)),
-            Activation::Abs => Some((-1.0, 1.0)),
-            Activation::Identity => Some((1.0, 1.0)),
-            _ => None,
-        }
-    }
-
     /// φ(x), for finite networks.
     #[inline]
     pub fn phi(&self, x: f64) -> f64 {
@@ -120,10 +108,10 @@ impl Activation {
             // ln(1 + e^x) = max(x, 0) + ln(1 + e^{−|x|}), without overflow.
             Activation::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
             Activation::Sin { a, b, c } => a * (b * x + c).sin(),
-            _ => {
-                let (a, b) = self.slopes().expect("piecewise-linear activation");
-                a * x.min(0.0) + b * x.max(0.0)
-            }
+            Activation::Relu => x.max(0.0),
+            Activation::LeakyRelu { alpha } => ab_relu(alpha, 1.0, x),
+            Activation::AbRelu { a, b } => ab_relu(a, b, x),
+            Activation::Abs => x.abs(),
         }
     }
 
@@ -144,16 +132,10 @@ impl Activation {
             Activation::Sigmoid => logistic_derivative(x),
             Activation::Softplus => 1.0 / (1.0 + (-x).exp()),
             Activation::Sin { a, b, c } => a * b * (b * x + c).cos(),
-            _ => {
-                let (a, b) = self.slopes().expect("piecewise-linear activation");
-                if x > 0.0 {
-                    b
-                } else if x < 0.0 {
-                    a
-                } else {
-                    0.5 * (a + b)
-                }
-            }
+            Activation::Relu => ab_relu_derivative(0.0, 1.0, x),
+            Activation::LeakyRelu { alpha } => ab_relu_derivative(alpha, 1.0, x),
+            Activation::AbRelu { a, b } => ab_relu_derivative(a, b, x),
+            Activation::Abs => ab_relu_derivative(-1.0, 1.0, x),
         }
     }
 
@@ -378,6 +360,24 @@ fn map_row(
                 *k = f(x, y).0;
             }
         }
+    }
+}
+
+/// `a·min(x, 0) + b·max(x, 0)`.
+#[inline]
+fn ab_relu(a: f64, b: f64, x: f64) -> f64 {
+    a * x.min(0.0) + b * x.max(0.0)
+}
+
+/// Derivative of [`ab_relu`]: `a` for `x < 0`, `b` for `x > 0`, `(a + b)/2` at the kink.
+#[inline]
+fn ab_relu_derivative(a: f64, b: f64, x: f64) -> f64 {
+    if x > 0.0 {
+        b
+    } else if x < 0.0 {
+        a
+    } else {
+        0.5 * (a + b)
     }
 }
 
