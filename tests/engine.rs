@@ -8,7 +8,9 @@ use rand_distr::{Distribution, StandardNormal};
 fn batch(shape: &[usize], n: usize, seed: u64) -> Batch {
     let m: usize = shape.iter().product();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let v = (0..n * m).map(|_| StandardNormal.sample(&mut rng)).collect();
+    let v = (0..n * m)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
     Batch::new(shape.to_vec(), v).unwrap()
 }
 
@@ -34,7 +36,11 @@ fn max_rel(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
 fn relu_t(k11: f64, k12: f64, k22: f64) -> (f64, f64) {
     use std::f64::consts::PI;
     let s = (k11 * k22).sqrt();
-    let c = if s > 0.0 { (k12 / s).clamp(-1.0, 1.0) } else { 0.0 };
+    let c = if s > 0.0 {
+        (k12 / s).clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
     let th = c.acos();
     (
         s / (2.0 * PI) * (th.sin() + (PI - th) * c),
@@ -58,7 +64,8 @@ fn reference_cnn(
         let mut k = vec![0.0; s * s];
         for p in 0..s {
             for q in 0..s {
-                k[p * s + q] = (0..c).map(|ch| a[p * c + ch] * bb[q * c + ch]).sum::<f64>() / c as f64;
+                k[p * s + q] =
+                    (0..c).map(|ch| a[p * c + ch] * bb[q * c + ch]).sum::<f64>() / c as f64;
             }
         }
         k
@@ -96,7 +103,12 @@ fn reference_cnn(
             let (mut k11, mut k12, mut k22) = (input(a, a), input(a, bb), input(bb, bb));
             let mut t = vec![0.0; s * s];
             for _layer in 0..2 {
-                let lin = |m: &[f64]| conv(m).iter().map(|v| w * w * v + b * b).collect::<Vec<_>>();
+                let lin = |m: &[f64]| {
+                    conv(m)
+                        .iter()
+                        .map(|v| w * w * v + b * b)
+                        .collect::<Vec<_>>()
+                };
                 let (n11, n12, n22) = (lin(&k11), lin(&k12), lin(&k22));
                 let ct = conv(&t);
                 t = (0..s * s).map(|e| w * w * ct[e] + n12[e]).collect();
@@ -179,7 +191,10 @@ fn one_layer_network_is_hand_derivable() {
     let k = n.kernel(&x, None).unwrap();
     for i in 0..4 {
         for j in 0..4 {
-            let dot: f64 = (0..3).map(|c| x.example(i)[c] * x.example(j)[c]).sum::<f64>() / 3.0;
+            let dot: f64 = (0..3)
+                .map(|c| x.example(i)[c] * x.example(j)[c])
+                .sum::<f64>()
+                / 3.0;
             let want = 0.49 * dot + 0.09;
             assert!((k.nngp().unwrap()[(i, j)] - want).abs() < 1e-14);
             assert!((k.ntk().unwrap()[(i, j)] - want).abs() < 1e-14);
@@ -198,7 +213,10 @@ fn linear_network_is_a_polynomial_in_the_input_kernel() {
     let k = n.kernel(&x1, Some(&x2)).unwrap();
     for i in 0..3 {
         for j in 0..2 {
-            let k0: f64 = (0..5).map(|c| x1.example(i)[c] * x2.example(j)[c]).sum::<f64>() / 5.0;
+            let k0: f64 = (0..5)
+                .map(|c| x1.example(i)[c] * x2.example(j)[c])
+                .sum::<f64>()
+                / 5.0;
             let k1 = 1.21 * k0 + 0.16;
             let kk = 0.81 * k1 + 0.04;
             assert!((k.nngp().unwrap()[(i, j)] - kk).abs() < 1e-14);
@@ -217,7 +235,11 @@ fn standard_parameterisation_dense_ntk() {
     let x = batch(&[2], 2, 6);
     let k = n.kernel(&x, None).unwrap();
     let k1 = |i: usize, j: usize| {
-        (0..2).map(|c| x.example(i)[c] * x.example(j)[c]).sum::<f64>() / 2.0 + 0.25
+        (0..2)
+            .map(|c| x.example(i)[c] * x.example(j)[c])
+            .sum::<f64>()
+            / 2.0
+            + 0.25
     };
     let (t, dt) = relu_t(k1(0, 0), k1(0, 1), k1(1, 1));
     let want_k = 2.25 * t + 0.01;

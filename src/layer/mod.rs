@@ -8,8 +8,10 @@ pub mod activation;
 pub mod affine;
 pub mod conv;
 pub mod dense;
+pub mod dual;
 pub mod elementwise;
 pub mod pool;
+pub mod quadrature;
 pub mod shape;
 pub mod taps;
 

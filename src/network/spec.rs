@@ -60,6 +60,11 @@ impl Keys<'_> {
         Ok(self.f64_opt(key)?.unwrap_or(default))
     }
 
+    fn f64_required(&mut self, key: &str) -> Result<f64> {
+        self.f64_opt(key)?
+            .ok_or_else(|| self.at.err(format!("missing key `{key}`")))
+    }
+
     fn std_opt(&mut self, key: &str) -> Result<Option<f64>> {
         let v = self.f64_opt(key)?;
         if let Some(v) = v {
@@ -214,6 +219,40 @@ fn parse_layer(file: &str, i: usize, value: Value) -> Result<Layer> {
             let (act, accepted): (Activation, &[&str]) = match name {
                 "relu" => (Activation::Relu, &[]),
                 "identity" => (Activation::Identity, &[]),
+                "abs" => (Activation::Abs, &[]),
+                "tanh" => (Activation::Tanh, &[]),
+                "gelu" => (Activation::Gelu, &[]),
+                "sigmoid" => (Activation::Sigmoid, &[]),
+                "softplus" => (Activation::Softplus, &[]),
+                "leaky_relu" => (
+                    Activation::LeakyRelu {
+                        alpha: k.f64_required("alpha")?,
+                    },
+                    &["alpha"],
+                ),
+                "abrelu" => (
+                    Activation::AbRelu {
+                        a: k.f64_required("a")?,
+                        b: k.f64_required("b")?,
+                    },
+                    &["a", "b"],
+                ),
+                "erf" => (
+                    Activation::Erf {
+                        a: k.f64_or("a", 1.0)?,
+                        b: k.f64_or("b", 1.0)?,
+                        c: k.f64_or("c", 0.0)?,
+                    },
+                    &["a", "b", "c"],
+                ),
+                "sin" => (
+                    Activation::Sin {
+                        a: k.f64_or("a", 1.0)?,
+                        b: k.f64_or("b", 1.0)?,
+                        c: k.f64_or("c", 0.0)?,
+                    },
+                    &["a", "b", "c"],
+                ),
                 _ => {
                     return Err(k.at.err(format!(
                         "unknown layer kind \"{name}\" (known: dense, conv, flatten, \
