@@ -6,6 +6,7 @@
 pub mod data;
 pub mod error;
 pub mod kernel;
+pub mod symbolic;
 
 pub use data::Batch;
 pub use error::{Error, Result};
