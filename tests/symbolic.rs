@@ -253,6 +253,11 @@ fn precedence_and_minimal_parentheses() {
     assert_eq!(a.clone().pow(0.5).to_plain(), "a^(1/2)");
     assert_eq!(a.clone().pow(0.5).to_latex(), r"a^{\frac{1}{2}}");
     assert_eq!(a.clone().powi(-1).to_plain(), "1/a");
+    assert_eq!(
+        (a.clone() * b.clone()).powi(-1).to_latex(),
+        r"\frac{1}{a b}"
+    );
+    assert_eq!((a.clone() * b.clone()).powi(-1).to_plain(), "1/(a*b)");
     assert_eq!(a.clone().powi(-2).to_unicode(), "1/a²");
     assert_eq!(
         a.clone().sqrt().squared().to_latex(),
@@ -833,6 +838,22 @@ fn inlining_substitutes_definitions() {
         d.inline(&sym.into()).expand(&none()).to_plain(),
         "sigma_w^4*K0[p',p](x',x') + sigma_b^2 + sigma_b^2*sigma_w^2"
     );
+    // pair patterns (g, p) bind componentwise
+    let mut gd = Derivation::new();
+    let site = |g: Index, p: Index| Index::pair(g, p);
+    gd.define(
+        k(1).at(site(gv(), pv()), site(gp(), pp())),
+        Expr::from(k(0).at(pv() + Index::act(gv(), dv()), pp())),
+        1,
+        "",
+    )
+    .unwrap();
+    let h: Index = IndexVar::h().into();
+    let at = k(1).at(site(gv() * h.clone(), pv()), site(gp() * h, pp()));
+    assert_eq!(
+        gd.inline(&at.into()).to_plain(),
+        "K0[p+A_(g*h)(d),p'](x,x')"
+    );
     // substituting into a sum renames a bound variable that would capture
     let mut c = Derivation::new();
     let body = KernelSym::nngp(0).at(pv() + dv(), pp() + dv());
@@ -861,4 +882,54 @@ fn derivation_snapshot() {
     );
     assert_eq!(d.render(Format::Plain), d.clone().render(Format::Plain));
     insta::assert_snapshot!("cnn_derivation", text);
+}
+
+#[test]
+fn identity_activations_and_zero_bias_vanish() {
+    // dense → identity → dense without bias: K⁴ = σ_w⁴ K⁰ and Θ⁴ = 2 σ_w⁴ K⁰
+    // (Θ¹ = K¹ = σ_w² K⁰; Θ² = Ṫ Θ¹ = Θ¹; Θ³ = σ_w² Θ² + K³ = 2 σ_w⁴ K⁰).
+    let mut d = Derivation::new();
+    let (k, t) = (KernelSym::nngp, KernelSym::ntk);
+    let dense = |l: usize| sw2() * Expr::from(k(l)) + sb2();
+    d.define(k(1), dense(0), 1, "dense").unwrap();
+    d.define(t(1), sw2() * Expr::from(t(0)) + k(1), 1, "dense")
+        .unwrap();
+    let [a, b, c] = KernelSym::dual_args_unindexed(1).map(Expr::from);
+    d.define(
+        k(2),
+        Expr::dual("id", a.clone(), b.clone(), c.clone()),
+        2,
+        "identity",
+    )
+    .unwrap();
+    d.define(t(2), Expr::dual_dot("id", a, b, c) * t(1), 2, "identity")
+        .unwrap();
+    d.define(k(3), dense(2), 3, "dense").unwrap();
+    d.define(t(3), sw2() * Expr::from(t(2)) + k(3), 3, "dense")
+        .unwrap();
+    let identity = |f: &DualFn| {
+        (f.phi == "id").then(|| {
+            if f.derivative {
+                Expr::num(1.0)
+            } else {
+                Param::k(1, 2).into()
+            }
+        })
+    };
+    let d = d.map_rhs(|e| e.substitute_duals(&identity));
+    assert_eq!(d.definitions()[2].rhs.to_plain(), "K1(x,x')");
+    let no_bias = Assumptions::new().with_zero(Param::sigma_b());
+    // Θ⁰ = 0 for the input
+    let no_input_ntk = |e: &Expr| {
+        e.substitute_kernels(&|s| (s.kind == KernelKind::Ntk && s.layer == 0).then(|| 0.0.into()))
+    };
+    let k3 = no_input_ntk(&d.inline(&k(3).into())).expand(&no_bias);
+    let t3 = no_input_ntk(&d.inline(&t(3).into())).expand(&no_bias);
+    assert_eq!(k3.to_plain(), "sigma_w^4*K0(x,x')");
+    assert_eq!(t3.to_plain(), "2*sigma_w^4*K0(x,x')");
+    // the polynomial with bias: Θ³ = 2σ_w⁴ K⁰ + 2σ_w² σ_b² + σ_b²  (all terms by hand)
+    let t3b = no_input_ntk(&d.inline(&t(3).into())).expand(&none());
+    let want =
+        (2.0 * sw2().powi(2) * KernelSym::nngp(0) + 2.0 * sw2() * sb2() + sb2()).normalize(&none());
+    assert_eq!(t3b, want);
 }

@@ -229,6 +229,20 @@ impl Derivation {
         Derivation { definitions }
     }
 
+    /// The derivation with `f` applied to every right-hand side (e.g. a rewrite rule or
+    /// [`Expr::substitute_duals`]).
+    pub fn map_rhs(&self, f: impl Fn(&Expr) -> Expr) -> Derivation {
+        let definitions = self
+            .definitions
+            .iter()
+            .map(|d| Definition {
+                rhs: f(&d.rhs),
+                ..d.clone()
+            })
+            .collect();
+        Derivation { definitions }
+    }
+
     /// The right-hand side that defines `sym`, instantiated at its indices and arguments:
     /// if `K^{(1)}_{p,p'}(x,x') := σ_w² K^{(0)}_{p,p'}(x,x') + σ_b²`, then `K^{(1)}_{q,q}(x',x')`
     /// gives `σ_w² K^{(0)}_{q,q}(x',x') + σ_b²`. The last matching definition wins. `None` if no

@@ -217,6 +217,24 @@ impl Expr {
         })
     }
 
+    /// Replace dual activations by closed forms: `closed(φ)` returns `T_φ` (or `Ṫ_φ`) as an
+    /// expression in the placeholders [`Param::k`]`(1,1)`, `(1,2)`, `(2,2)`, which are replaced
+    /// simultaneously by the arguments. E.g. the identity, `T = k₁₂`, `Ṫ = 1`, makes
+    /// `T_id(K₁₁, K₁₂, K₂₂)` collapse to `K₁₂`.
+    pub fn substitute_duals(&self, closed: &impl Fn(&DualFn) -> Option<Expr>) -> Expr {
+        self.rewrite(&|e| match e {
+            Expr::Apply(Func::Dual(d), args) if args.len() == 3 => {
+                let form = closed(d)?;
+                let slots = [Param::k(1, 1), Param::k(1, 2), Param::k(2, 2)];
+                Some(form.rewrite(&|x| match x {
+                    Expr::Param(q) => slots.iter().position(|s| s == q).map(|i| args[i].clone()),
+                    _ => None,
+                }))
+            }
+            _ => None,
+        })
+    }
+
     /// Whether the index variable `v` occurs free (not bound by an inner sum over `v`).
     pub fn mentions_index(&self, v: &IndexVar) -> bool {
         match self {

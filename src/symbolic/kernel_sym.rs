@@ -111,6 +111,36 @@ impl KernelSym {
             ..self
         }
     }
+    /// The three kernels a nonlinearity reads at sites `(s, s')` of layer `l`:
+    /// `k₁₁ = K^{(l)}_{s,s}(x,x)`, `k₁₂ = K^{(l)}_{s,s'}(x,x')`, `k₂₂ = K^{(l)}_{s',s'}(x',x')`
+    /// (MATH.md §3), ready for [`Expr::dual`](super::Expr::dual).
+    pub fn dual_args(
+        layer: usize,
+        s: impl Into<Index>,
+        s_prime: impl Into<Index>,
+    ) -> [KernelSym; 3] {
+        let (s, t) = (s.into(), s_prime.into());
+        [
+            Self::nngp(layer)
+                .at(s.clone(), s.clone())
+                .with_args(Arg::x(), Arg::x()),
+            Self::nngp(layer).at(s, t.clone()),
+            Self::nngp(layer)
+                .at(t.clone(), t)
+                .with_args(Arg::x_prime(), Arg::x_prime()),
+        ]
+    }
+
+    /// The three kernels a nonlinearity reads when the kernel has no sites:
+    /// `K^{(l)}(x,x)`, `K^{(l)}(x,x')`, `K^{(l)}(x',x')`.
+    pub fn dual_args_unindexed(layer: usize) -> [KernelSym; 3] {
+        [
+            Self::nngp(layer).with_args(Arg::x(), Arg::x()),
+            Self::nngp(layer),
+            Self::nngp(layer).with_args(Arg::x_prime(), Arg::x_prime()),
+        ]
+    }
+
     /// The symbol with every example renamed by `f` (transforms kept): `(x, x') ↦ (x, x)` for
     /// the self-covariance of `x`.
     pub fn map_examples(&self, f: impl Fn(Example) -> Example) -> Self {

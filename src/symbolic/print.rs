@@ -6,7 +6,7 @@
 //! | transformed argument | `K^{(1)}(x,\rho(g)x')` | `K⁽¹⁾(x,ρ(g)x′)` | `K1(x,rho(g)x')` |
 //! | tagged kernel | `\Theta^{(2)}_{\mathrm{GCNN};\,g,g'}` | `Θ⁽²⁾_GCNN[g,g']` | `Theta2_GCNN[g,g']` |
 //! | indices | `p+A_{g}\delta`, `g h`, `g^{-1}` | `p+A_g δ`, `gh`, `g⁻¹` | `p+A_g(d)`, `g*h`, `g^-1` |
-//! | average | `\frac{1}{|F|}\sum_{\delta\in F}` | `(1/|F|) Σ_{δ∈F}` | `(1/|F|)*sum_{d in F}` |
+//! | average | `\frac{1}{\|F\|}\sum_{\delta\in F}` | `(1/\|F\|) Σ_{δ∈F}` | `(1/\|F\|)*sum_{d in F}` |
 //! | power | `\sigma_w^2` | `σ_w²` | `sigma_w^2` |
 //! | product | `a b` | `a b` | `a*b` |
 //! | dual activation | `\dot{T}_{\mathrm{ReLU}}\left(…\right)` | `Ṫ_ReLU(…)` | `Tdot_ReLU(…)` |
@@ -406,8 +406,11 @@ impl Printer {
             match f {
                 Expr::Pow(b, e) if e.as_num().is_some_and(|n| n < 0.0) => {
                     let n = -e.as_num().unwrap_or(-1.0);
+                    // In LaTeX the denominator is grouped by \frac's braces.
+                    let sum = matches!(**b, Expr::Sum { .. });
+                    let min = if self.latex() && !sum { MUL } else { POW };
                     let d = if n == 1.0 {
-                        self.wrap(b, POW)
+                        self.wrap(b, min)
                     } else {
                         self.power(b, &Expr::Num(n))
                     };
