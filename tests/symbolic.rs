@@ -933,3 +933,46 @@ fn identity_activations_and_zero_bias_vanish() {
         (2.0 * sw2().powi(2) * KernelSym::nngp(0) + 2.0 * sw2() * sb2() + sb2()).normalize(&none());
     assert_eq!(t3b, want);
 }
+
+#[test]
+fn normal_form_and_expansion_preserve_values() {
+    // every rewrite of the normal form is an identity: values before and after agree
+    let env = SimpleEnv::new()
+        .with_param(Param::named("a"), 0.7)
+        .with_param(Param::named("b"), 1.9)
+        .with_param(Param::named("c"), -0.4)
+        .with_param(Param::sigma_w(), 1.3)
+        .with_param(Param::sigma_b(), 0.2)
+        .with_param(Param::k(1, 1), 1.5)
+        .with_param(Param::k(1, 2), 0.6)
+        .with_param(Param::k(2, 2), 0.9)
+        .with_set(IndexSet::Filter, (-1..=1).map(IndexValue::point1).collect())
+        .with_kernel(|at| {
+            let (s, t) = at
+                .sites
+                .as_ref()
+                .map_or((0, 0), |(a, b)| (site_any(a), site_any(b)));
+            Some(1.0 + 0.3 * s as f64 - 0.2 * t as f64 + 0.05 * (s * t) as f64)
+        })
+        .with_dual(|f, a, b, c| Some(a + 2.0 * b + 3.0 * c + f64::from(f.derivative)));
+    let mut scope = Scope::new();
+    scope.bind(IndexVar::p(), IndexValue::point1(2));
+    scope.bind(IndexVar::p().prime(), IndexValue::point1(5));
+    for e in samples() {
+        let want = e.eval_in(&env, &mut scope.clone()).unwrap();
+        for got in [e.normalize(&none()), e.expand(&none())] {
+            let v = got.eval_in(&env, &mut scope.clone()).unwrap();
+            assert!(
+                (v - want).abs() <= 1e-13 * want.abs().max(1.0),
+                "{e} → {got}: {v} vs {want}"
+            );
+        }
+    }
+}
+
+fn site_any(v: &IndexValue) -> i64 {
+    match v {
+        IndexValue::Point(x) => x[0],
+        _ => 0,
+    }
+}

@@ -5,6 +5,37 @@
 //! derivation grows linearly with depth. [`Derivation::inline`] substitutes definitions into a
 //! formula when a closed form is wanted (e.g. the polynomial of a linear network);
 //! [`Derivation::evaluate`] interprets the definitions numerically, layer by layer.
+//!
+//! A layer contributes its definitions (NNGP then NTK); for example a dense layer
+//! (MATH.md §2):
+//!
+//! ```
+//! use eqntk::symbolic::*;
+//! let sw2 = || Expr::from(Param::sigma_w()).squared();
+//! let sb2 = || Expr::from(Param::sigma_b()).squared();
+//! let mut d = Derivation::new();
+//! d.define(KernelSym::nngp(1), sw2() * KernelSym::nngp(0) + sb2(), 1, "dense")?;
+//! d.define(KernelSym::ntk(1), sw2() * KernelSym::ntk(0) + KernelSym::nngp(1), 1, "dense")?;
+//! assert_eq!(
+//!     d.render(Format::Plain),
+//!     "K1(x,x') = sigma_w^2*K0(x,x') + sigma_b^2    # dense\n\
+//!      Theta1(x,x') = sigma_w^2*Theta0(x,x') + K1(x,x')    # dense\n"
+//! );
+//! // K⁰(x,x') = 0.5 for the pair, Θ⁰ = 0; the table also holds (x,x) and (x',x').
+//! let env = SimpleEnv::new()
+//!     .with_param(Param::sigma_w(), 2.0)
+//!     .with_param(Param::sigma_b(), 0.5)
+//!     .with_kernel(|at| (at.layer == 0).then(|| match at.kind {
+//!         KernelKind::Nngp => 0.5,
+//!         KernelKind::Ntk => 0.0,
+//!     }));
+//! let table = d.evaluate(&env)?;
+//! let ntk1 = table.iter().find(|(at, _)| {
+//!     at.kind == KernelKind::Ntk && at.args.0.example != at.args.1.example
+//! });
+//! assert_eq!(ntk1.map(|(_, v)| v), Some(4.0 * 0.5 + 0.25));
+//! # Ok::<(), eqntk::Error>(())
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -454,13 +454,13 @@ impl Expr {
     }
 }
 
-/// The error function, to full double precision (W. J. Cody's rational approximations, as in
-/// most C libraries).
+/// The error function `erf x = (2/√π) ∫₀ˣ e^{−t²} dt`, to double precision (the rational
+/// approximations of fdlibm's `s_erf.c`, as in musl and Rust's `libm`).
 pub fn erf(x: f64) -> f64 {
     libm_erf(x)
 }
 
-// Port of FreeBSD's s_erf.c (via musl), the reference double-precision erf.
+// Port of fdlibm's s_erf.c (constants checked against the `libm` crate).
 #[allow(clippy::excessive_precision, clippy::unreadable_literal)]
 fn libm_erf(x: f64) -> f64 {
     const ERX: f64 = 8.45062911510467529297e-01;
