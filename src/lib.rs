@@ -3,18 +3,18 @@
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod finite;
 pub mod io;
 pub mod kernel;
+pub mod layer;
+pub mod network;
 pub mod predict;
+pub mod symbolic;
 
 pub use data::Batch;
 pub use error::{Error, Result};
-pub use kernel::{BlockMap, Kernel};
-pub mod finite;
-pub mod layer;
-pub mod network;
-
 pub use finite::FiniteNetwork;
+pub use kernel::{BlockMap, Kernel};
 pub use layer::{Activation, Layer};
 pub use network::Network;
 pub use predict::{parse_times, Predictor, TrainingKernels};
