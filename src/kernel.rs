@@ -148,9 +148,9 @@ impl Kernel {
                     }
                 }
             } else {
-                for s in 0..sites {
+                for (s, o) in out.iter_mut().enumerate().take(sites) {
                     let r = s * channels..(s + 1) * channels;
-                    out[s] = dot(&a[r.clone()], &b[r]) * inv_c;
+                    *o = dot(&a[r.clone()], &b[r]) * inv_c;
                 }
             }
         };
