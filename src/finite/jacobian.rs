@@ -66,8 +66,24 @@ impl FiniteNetwork {
 
     /// Reverse mode for one example: writes `∂f_output/∂θ` into `jac` (length P).
     pub(super) fn backward(&self, trace: &Trace, output: usize, jac: &mut [f64]) {
-        let mut g = vec![0.0; self.out_dim];
-        g[output] = 1.0;
+        let mut cotangent = vec![0.0; self.out_dim];
+        cotangent[output] = 1.0;
+        self.vjp(trace, cotangent, jac, false);
+    }
+
+    /// Reverse mode for one example with a general output cotangent `c` (length O): writes
+    /// `Σ_o c_o ∂f_o/∂θ` into `grad` (length P), or adds it when `accumulate`.
+    ///
+    /// Every parameter is written (or added to) exactly once, so `accumulate` sums over examples.
+    pub(super) fn vjp(
+        &self,
+        trace: &Trace,
+        cotangent: Vec<f64>,
+        grad: &mut [f64],
+        accumulate: bool,
+    ) {
+        let jac = grad;
+        let mut g = cotangent;
         for (l, op) in self.ops.iter().enumerate().rev() {
             let h = &trace.inputs[l];
             let need_input_grad = l > 0;
@@ -82,11 +98,13 @@ impl FiniteNetwork {
                         rm(pm, so, k).transpose(),
                         rm(&g, so, co),
                         a.w_mult,
-                        false,
+                        accumulate,
                     );
                     if let Some(bo) = a.b_offset {
                         let jb = &mut jac[bo..bo + co];
-                        jb.fill(0.0);
+                        if !accumulate {
+                            jb.fill(0.0);
+                        }
                         for row in g.chunks(co) {
                             for (j, v) in jb.iter_mut().zip(row) {
                                 *j += a.b_mult * v;

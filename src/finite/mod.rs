@@ -13,14 +13,19 @@
 //! (MATH.md §9). [`monte_carlo`] averages them over independently seeded networks.
 //!
 //! Files: `params.rs` (sampling and the parameter layout), `forward.rs` (forward pass),
-//! `jacobian.rs` (backward pass, Jacobian, empirical kernels), `monte_carlo.rs` (estimator).
+//! `jacobian.rs` (backward pass, Jacobian, empirical kernels), `monte_carlo.rs` (estimator),
+//! `train.rs` (gradient descent on the normalised MSE), `ensemble.rs` (trained ensembles).
 
+mod ensemble;
 mod forward;
 mod jacobian;
 mod monte_carlo;
 mod params;
+mod train;
 
+pub use ensemble::{train_ensemble, EnsembleConfig, EnsembleRun};
 pub use monte_carlo::{monte_carlo, monte_carlo_outputs, MonteCarlo};
+pub use train::{TrainOptions, TrainReport};
 
 use crate::layer::taps::Taps;
 use crate::layer::Activation;
