@@ -6,7 +6,34 @@
 //! ```
 
 use super::activation::Activation;
+use super::fast_math;
 use crate::kernel::BlockMap;
+
+impl Activation {
+    /// The dual over a slice, through the vectorised fast path where there is one.
+    fn dual_slice_fast(
+        &self,
+        k11: f64,
+        k12: &[f64],
+        k22: &[f64],
+        t_in: Option<&[f64]>,
+        k_out: &mut [f64],
+        t_out: Option<&mut [f64]>,
+    ) {
+        match self {
+            Activation::Relu => fast_math::relu_dual_slice(k11, k12, k22, t_in, k_out, t_out),
+            _ => self.dual_slice(k11, k12, k22, t_in, k_out, t_out),
+        }
+    }
+
+    /// The dual of one entry, consistent with [`Activation::dual_slice_fast`].
+    fn dual_fast(&self, k11: f64, k12: f64, k22: f64) -> (f64, f64) {
+        match self {
+            Activation::Relu => fast_math::relu_dual(k11, k12, k22),
+            _ => self.dual(k11, k12, k22),
+        }
+    }
+}
 
 impl BlockMap for Activation {
     fn sites_out(&self, sites_in: usize) -> usize {
@@ -28,14 +55,14 @@ impl BlockMap for Activation {
             match (t, t_out) {
                 (Some(t), Some(t_out)) => {
                     for s in 0..k.len() {
-                        let (v, dv) = self.dual(d1[s], k[s], d2[s]);
+                        let (v, dv) = self.dual_fast(d1[s], k[s], d2[s]);
                         k_out[s] = v;
                         t_out[s] = dv * t[s];
                     }
                 }
                 _ => {
                     for s in 0..k.len() {
-                        k_out[s] = self.dual(d1[s], k[s], d2[s]).0;
+                        k_out[s] = self.dual_fast(d1[s], k[s], d2[s]).0;
                     }
                 }
             }
@@ -46,7 +73,7 @@ impl BlockMap for Activation {
             (Some(t), Some(t_out)) => {
                 for s in 0..n {
                     let r = s * n..(s + 1) * n;
-                    self.dual_slice(
+                    self.dual_slice_fast(
                         d1[s],
                         &k[r.clone()],
                         d2,
@@ -59,7 +86,7 @@ impl BlockMap for Activation {
             _ => {
                 for s in 0..n {
                     let r = s * n..(s + 1) * n;
-                    self.dual_slice(d1[s], &k[r.clone()], d2, None, &mut k_out[r], None);
+                    self.dual_slice_fast(d1[s], &k[r.clone()], d2, None, &mut k_out[r], None);
                 }
             }
         }
@@ -78,7 +105,7 @@ impl BlockMap for Activation {
     ) {
         if sites_in == 1 {
             // One site: the row is k12[j] with variances d1[0] and d2[j].
-            self.dual_slice(d1[0], k, d2, t, k_out, t_out);
+            self.dual_slice_fast(d1[0], k, d2, t, k_out, t_out);
             return;
         }
         let bin = crate::kernel::block_len(sites_in, full);

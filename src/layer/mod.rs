@@ -9,6 +9,7 @@ pub mod affine;
 pub mod conv;
 pub mod dense;
 pub mod elementwise;
+pub mod fast_math;
 pub mod pool;
 pub mod shape;
 pub mod taps;
