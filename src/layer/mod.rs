@@ -11,6 +11,7 @@ pub mod dense;
 pub mod elementwise;
 pub mod fast_math;
 pub mod pool;
+pub mod separable;
 pub mod shape;
 pub mod taps;
 
