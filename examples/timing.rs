@@ -17,7 +17,9 @@ fn main() -> eqntk::Result<()> {
     }
     let m: usize = net.input_shape().iter().product();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-    let v: Vec<f64> = (0..n * m).map(|_| StandardNormal.sample(&mut rng)).collect();
+    let v: Vec<f64> = (0..n * m)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
     let x = Batch::new(net.input_shape().to_vec(), v)?;
     for _ in 0..3 {
         let t = Instant::now();

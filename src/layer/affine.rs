@@ -90,7 +90,9 @@ impl BlockMap for AffineMap {
                     d1,
                     d2,
                     &mut k_out[b * bout..(b + 1) * bout],
-                    t_out.as_deref_mut().map(|t| &mut t[b * bout..(b + 1) * bout]),
+                    t_out
+                        .as_deref_mut()
+                        .map(|t| &mut t[b * bout..(b + 1) * bout]),
                 );
             }
             return;

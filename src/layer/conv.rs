@@ -51,7 +51,9 @@ impl Conv {
     /// The output shape, or why the input does not fit the filter.
     pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
         if input.grid.is_empty() {
-            return Err("a conv layer needs a grid input ([W, C] or [H, W, C]), got a vector".into());
+            return Err(
+                "a conv layer needs a grid input ([W, C] or [H, W, C]), got a vector".into(),
+            );
         }
         if self.filter.len() != input.grid.len() {
             return Err(format!(
@@ -101,7 +103,8 @@ impl Conv {
                 padding: self.padding,
             })
             .collect();
-        self.tap_table(grid).with_separable(SeparableTaps::new(axes))
+        self.tap_table(grid)
+            .with_separable(SeparableTaps::new(axes))
     }
 
     /// The plain tap table (the gather reference).

@@ -71,10 +71,10 @@ impl BlockMap for Activation {
         let n = d1.len();
         match (t, t_out) {
             (Some(t), Some(t_out)) => {
-                for s in 0..n {
+                for (s, &d1s) in d1.iter().enumerate() {
                     let r = s * n..(s + 1) * n;
                     self.dual_slice_fast(
-                        d1[s],
+                        d1s,
                         &k[r.clone()],
                         d2,
                         Some(&t[r.clone()]),
@@ -84,9 +84,9 @@ impl BlockMap for Activation {
                 }
             }
             _ => {
-                for s in 0..n {
+                for (s, &d1s) in d1.iter().enumerate() {
                     let r = s * n..(s + 1) * n;
-                    self.dual_slice_fast(d1[s], &k[r.clone()], d2, None, &mut k_out[r], None);
+                    self.dual_slice_fast(d1s, &k[r.clone()], d2, None, &mut k_out[r], None);
                 }
             }
         }

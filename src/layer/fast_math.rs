@@ -75,7 +75,11 @@ pub fn acos(x: f64) -> f64 {
 #[inline(always)]
 pub fn relu_dual(k11: f64, k12: f64, k22: f64) -> (f64, f64) {
     let s = (k11 * k22).sqrt();
-    let rho = if s > 0.0 { (k12 / s).max(-1.0).min(1.0) } else { 0.0 };
+    let rho = if s > 0.0 {
+        (k12 / s).clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
     let pi_minus_theta = acos(-rho);
     let inv_2pi = 0.5 / PI;
     let t = s * inv_2pi * ((1.0 - rho * rho).sqrt() + rho * pi_minus_theta);
@@ -87,7 +91,8 @@ macro_rules! relu_loops {
         match ($t_in, $t_out) {
             (Some(t_in), Some(t_out)) => {
                 let n = $k12.len();
-                let (k22, t_in, k_out, t_out) = (&$k22[..n], &t_in[..n], &mut $k_out[..n], &mut t_out[..n]);
+                let (k22, t_in, k_out, t_out) =
+                    (&$k22[..n], &t_in[..n], &mut $k_out[..n], &mut t_out[..n]);
                 for j in 0..n {
                     let (v, dv) = relu_dual($k11, $k12[j], k22[j]);
                     k_out[j] = v;
@@ -211,9 +216,23 @@ mod tests {
     fn acos_edge_cases() {
         let sub = f64::MIN_POSITIVE / 8.0;
         let near = [1.0 - f64::EPSILON / 2.0, -1.0 + f64::EPSILON / 2.0];
-        let more = [0.5f64.next_up(), 0.5f64.next_down(), (-0.5f64).next_up(), (-0.5f64).next_down()];
-        for x in [1.0, -1.0, 0.0, -0.0, 0.5, -0.5, sub, -sub].into_iter().chain(near).chain(more) {
-            assert!(close(acos(x), x.acos()), "acos({x}) = {}, libm {}", acos(x), x.acos());
+        let more = [
+            0.5f64.next_up(),
+            0.5f64.next_down(),
+            (-0.5f64).next_up(),
+            (-0.5f64).next_down(),
+        ];
+        for x in [1.0, -1.0, 0.0, -0.0, 0.5, -0.5, sub, -sub]
+            .into_iter()
+            .chain(near)
+            .chain(more)
+        {
+            assert!(
+                close(acos(x), x.acos()),
+                "acos({x}) = {}, libm {}",
+                acos(x),
+                x.acos()
+            );
         }
         assert_eq!(acos(1.0), 0.0);
         assert_eq!(acos(-1.0), PI);
@@ -222,7 +241,11 @@ mod tests {
 
     fn reference(k11: f64, k12: f64, k22: f64) -> (f64, f64) {
         let s = (k11 * k22).sqrt();
-        let rho = if s > 0.0 { (k12 / s).clamp(-1.0, 1.0) } else { 0.0 };
+        let rho = if s > 0.0 {
+            (k12 / s).clamp(-1.0, 1.0)
+        } else {
+            0.0
+        };
         let th = rho.acos();
         (
             s / (2.0 * PI) * ((1.0 - rho * rho).sqrt() + (PI - th) * rho),
@@ -246,8 +269,15 @@ mod tests {
         for j in 0..n {
             let (v, dv) = reference(k11, k12[j], k22[j]);
             let scale = (k11 * k22[j]).sqrt();
-            assert!((k_out[j] - v).abs() <= 1e-15 * scale, "T at {j}: {} vs {v}", k_out[j]);
-            assert!((t_out[j] - dv * t_in[j]).abs() <= 1e-15 * t_in[j], "Ṫ at {j}");
+            assert!(
+                (k_out[j] - v).abs() <= 1e-15 * scale,
+                "T at {j}: {} vs {v}",
+                k_out[j]
+            );
+            assert!(
+                (t_out[j] - dv * t_in[j]).abs() <= 1e-15 * t_in[j],
+                "Ṫ at {j}"
+            );
             // The NNGP does not depend on whether the NTK is carried.
             assert_eq!(k_only[j].to_bits(), k_out[j].to_bits());
         }
@@ -256,7 +286,14 @@ mod tests {
     #[test]
     fn relu_dual_of_a_zero_variance_is_zero_with_slope_one_quarter() {
         let (mut k, mut t) = ([1.0; 2], [1.0; 2]);
-        relu_dual_slice(0.0, &[0.0, 0.0], &[1.0, 0.0], Some(&[2.0, 2.0]), &mut k, Some(&mut t));
+        relu_dual_slice(
+            0.0,
+            &[0.0, 0.0],
+            &[1.0, 0.0],
+            Some(&[2.0, 2.0]),
+            &mut k,
+            Some(&mut t),
+        );
         assert_eq!(k, [0.0, 0.0]);
         assert_eq!(t, [0.5, 0.5]);
         // ρ = ±1 exactly: T = K/2 (resp. 0), Ṫ = ½ (resp. 0).

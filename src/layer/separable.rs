@@ -55,7 +55,10 @@ impl AxisFilter {
         let n = self.n_in;
         let h = (self.filter / 2) as isize;
         match self.padding {
-            Padding::Valid => add(&mut out[..self.n_out() * q], &inp[d * q..(d + self.n_out()) * q]),
+            Padding::Valid => add(
+                &mut out[..self.n_out() * q],
+                &inp[d * q..(d + self.n_out()) * q],
+            ),
             Padding::Circular => {
                 let k = (d as isize - h).rem_euclid(n as isize) as usize;
                 add(&mut out[..(n - k) * q], &inp[k * q..n * q]);
@@ -91,7 +94,7 @@ pub struct SeparableTaps {
 thread_local! {
     /// Intermediate blocks between axis passes, kept per thread to avoid a fresh (page-faulting)
     /// allocation per block.
-    static SCRATCH: RefCell<[Vec<f64>; 2]> = RefCell::new([Vec::new(), Vec::new()]);
+    static SCRATCH: RefCell<[Vec<f64>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
 }
 
 impl SeparableTaps {
@@ -244,7 +247,9 @@ mod tests {
 
     /// A non-symmetric block with entries in [−1, 1] (so 1e-15 is a few rounding errors).
     fn block(len: usize) -> Vec<f64> {
-        (0..len).map(|i| ((i * 37 % 101) as f64 - 50.0) / 50.0).collect()
+        (0..len)
+            .map(|i| ((i * 37 % 101) as f64 - 50.0) / 50.0)
+            .collect()
     }
 
     fn check(grid: &[usize], filter: &[usize], padding: Padding) {
@@ -253,7 +258,11 @@ mod tests {
         let axes = grid
             .iter()
             .zip(filter)
-            .map(|(&n_in, &f)| AxisFilter { n_in, filter: f, padding })
+            .map(|(&n_in, &f)| AxisFilter {
+                n_in,
+                filter: f,
+                padding,
+            })
             .collect();
         let sep = SeparableTaps::new(axes);
         let (ni, no) = (taps.n_in(), taps.n_out());
