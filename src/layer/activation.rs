@@ -328,9 +328,25 @@ impl Activation {
     }
 }
 
-/// The loop of [`Activation::dual_slice`], monomorphised per closed form.
+/// The loop of [`Activation::dual_slice`], monomorphised per closed form and compiled for the
+/// widest vector instructions the CPU has (see [`super::simd`]).
 #[inline(always)]
 fn map_row(
+    f: impl Fn(f64, f64) -> (f64, f64) + Copy,
+    k12: &[f64],
+    k22: &[f64],
+    t_in: Option<&[f64]>,
+    k_out: &mut [f64],
+    t_out: Option<&mut [f64]>,
+) {
+    super::simd::dispatch(
+        #[inline(always)]
+        || map_row_scalar(f, k12, k22, t_in, k_out, t_out),
+    );
+}
+
+#[inline(always)]
+fn map_row_scalar(
     f: impl Fn(f64, f64) -> (f64, f64),
     k12: &[f64],
     k22: &[f64],

@@ -2,6 +2,7 @@
 
 use super::affine::AffineMap;
 use super::dense::{standard_needs_fan_in, Parameterization};
+use super::separable::{AxisFilter, SeparableTaps};
 use super::shape::Shape;
 use super::taps::Taps;
 
@@ -90,8 +91,24 @@ impl Conv {
         })
     }
 
-    /// The tap table of this convolution on the grid `grid` (taps in row-major filter order).
+    /// The tap table of this convolution on the grid `grid` (taps in row-major filter order),
+    /// with its axis-by-axis factorisation attached (the fast path of [`Taps::average`]).
     pub fn taps(&self, grid: &[usize]) -> Taps {
+        let axes = grid
+            .iter()
+            .zip(&self.filter)
+            .map(|(&n_in, &filter)| AxisFilter {
+                n_in,
+                filter,
+                padding: self.padding,
+            })
+            .collect();
+        self.tap_table(grid)
+            .with_separable(SeparableTaps::new(axes))
+    }
+
+    /// The plain tap table (the gather reference).
+    fn tap_table(&self, grid: &[usize]) -> Taps {
         let out = match self.padding {
             Padding::Valid => grid
                 .iter()

@@ -44,10 +44,10 @@ impl BlockMap for Activation {
         let n = d1.len();
         match (t, t_out) {
             (Some(t), Some(t_out)) => {
-                for (s, &k11) in d1.iter().enumerate() {
+                for (s, &d1s) in d1.iter().enumerate() {
                     let r = s * n..(s + 1) * n;
                     self.dual_slice(
-                        k11,
+                        d1s,
                         &k[r.clone()],
                         d2,
                         Some(&t[r.clone()]),
@@ -57,9 +57,9 @@ impl BlockMap for Activation {
                 }
             }
             _ => {
-                for (s, &k11) in d1.iter().enumerate() {
+                for (s, &d1s) in d1.iter().enumerate() {
                     let r = s * n..(s + 1) * n;
-                    self.dual_slice(k11, &k[r.clone()], d2, None, &mut k_out[r], None);
+                    self.dual_slice(d1s, &k[r.clone()], d2, None, &mut k_out[r], None);
                 }
             }
         }

@@ -12,7 +12,9 @@ pub mod dual;
 pub mod elementwise;
 pub mod pool;
 pub mod quadrature;
+pub mod separable;
 pub mod shape;
+pub mod simd;
 pub mod taps;
 
 pub use activation::Activation;
@@ -21,7 +23,7 @@ pub use dense::{Dense, Parameterization};
 pub use pool::{Flatten, GlobalAvgPool};
 pub use shape::Shape;
 
-use crate::kernel::Kernel;
+use crate::kernel::{BlockMap, Kernel};
 
 /// One layer of a network.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,12 +88,22 @@ impl Layer {
     /// `input` must be a shape accepted by [`Layer::output_shape`]; networks check this when
     /// they are built.
     pub fn kernel(&self, k: Kernel, input: &Shape) -> Kernel {
-        match self {
-            Layer::Dense(l) => k.map(&l.block_map(input)),
-            Layer::Conv(l) => k.map(&l.block_map(input)),
-            Layer::Flatten(l) => k.map(l),
-            Layer::GlobalAvgPool(l) => k.map(l),
-            Layer::Activation(a) => k.map(a),
+        match self.block_map(input) {
+            Some(m) => k.map(&*m),
+            None => unreachable!("every layer kind is a block map"),
         }
+    }
+
+    /// The layer's kernel map as a [`BlockMap`] (one example pair at a time), so that runs of
+    /// layers can be fused with [`Kernel::map_chain`]; `None` for a layer whose map is not
+    /// pairwise.
+    pub fn block_map(&self, input: &Shape) -> Option<Box<dyn BlockMap + '_>> {
+        Some(match self {
+            Layer::Dense(l) => Box::new(l.block_map(input)),
+            Layer::Conv(l) => Box::new(l.block_map(input)),
+            Layer::Flatten(l) => Box::new(l),
+            Layer::GlobalAvgPool(l) => Box::new(l),
+            Layer::Activation(a) => Box::new(a),
+        })
     }
 }

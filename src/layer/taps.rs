@@ -11,6 +11,8 @@
 //! (MATH.md §4–5). A [`Taps`] table stores `src` once; the same table serves the NNGP, the NTK
 //! and the finite-width forward pass.
 
+use super::separable::SeparableTaps;
+
 /// The source table of a tap-averaging layer: `src(o, t)` for `n_out` outputs and `n_taps` taps.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Taps {
@@ -19,6 +21,8 @@ pub struct Taps {
     n_taps: usize,
     /// `src[o * n_taps + t]`; `None` where the tap falls on zero padding.
     src: Vec<Option<u32>>,
+    /// The same average factored axis by axis, when the layer is a grid convolution.
+    separable: Option<SeparableTaps>,
 }
 
 impl Taps {
@@ -42,7 +46,22 @@ impl Taps {
             n_out,
             n_taps,
             src: v,
+            separable: None,
         }
+    }
+
+    /// Attach the axis-by-axis factorisation of this table, used by [`Taps::average`].
+    ///
+    /// `sep` must compute the same average as the table (same sites, same taps).
+    pub fn with_separable(mut self, sep: SeparableTaps) -> Self {
+        assert_eq!((sep.n_in(), sep.n_out()), (self.n_in, self.n_out));
+        self.separable = Some(sep);
+        self
+    }
+
+    /// True when [`Taps::average`] goes through the axis-by-axis factorisation.
+    pub fn is_separable(&self) -> bool {
+        self.separable.is_some()
     }
 
     /// Number of input indices.
@@ -97,9 +116,12 @@ impl Taps {
         }
     }
 
-    /// Apply the average to a block, full (`n_in²` values) or site-diagonal (`n_in` values).
+    /// Apply the average to a block, full (`n_in²` values) or site-diagonal (`n_in` values),
+    /// axis by axis when the table is separable.
     pub fn average(&self, full: bool, m: &[f64], out: &mut [f64]) {
-        if full {
+        if let Some(sep) = &self.separable {
+            sep.average(full, m, out)
+        } else if full {
             self.average_full(m, out)
         } else {
             self.average_diagonal(m, out)

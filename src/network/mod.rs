@@ -4,7 +4,7 @@ mod spec;
 
 use crate::data::Batch;
 use crate::error::{Error, Result};
-use crate::kernel::Kernel;
+use crate::kernel::{BlockMap, Kernel};
 use crate::layer::{Layer, Shape, SiteNeed};
 
 /// A serial network: an input shape and a list of layers, checked to fit together.
@@ -97,15 +97,51 @@ impl Network {
     /// The NNGP and NTK of the network: the fold of every layer's kernel map over the input
     /// kernel `(K⁰, 0)` (MATH.md §1).
     pub fn kernel(&self, x1: &Batch, x2: Option<&Batch>) -> Result<Kernel> {
-        let k = self.input_kernel(x1, x2)?;
-        Ok(self.apply_layers(k, 0, self.layers.len()).complete())
+        self.check_batch(x1, "x1")?;
+        if let Some(x2) = x2 {
+            self.check_batch(x2, "x2")?;
+        }
+        // The leading run of pairwise layers is fused with the input kernel.
+        let lead = self.pairwise_run(0, self.layers.len());
+        let maps = self.block_maps(0, lead);
+        let refs: Vec<&dyn BlockMap> = maps.iter().map(|m| &**m).collect();
+        let k = Kernel::input_mapped(x1, x2, self.full, &refs)?;
+        Ok(self.apply_layers(k, lead, self.layers.len()).complete())
     }
 
-    /// Apply layers `from..to` to a kernel whose sites are those before layer `from`.
+    /// Apply layers `from..to` to a kernel whose sites are those before layer `from`; each run
+    /// of pairwise layers is applied in one fused pass ([`Kernel::map_chain`]).
     pub fn apply_layers(&self, mut k: Kernel, from: usize, to: usize) -> Kernel {
-        for l in from..to {
-            k = self.layers[l].kernel(k, &self.shapes[l]);
+        let mut l = from;
+        while l < to {
+            let end = self.pairwise_run(l, to);
+            if end == l {
+                k = self.layers[l].kernel(k, &self.shapes[l]);
+                l += 1;
+            } else {
+                let maps = self.block_maps(l, end);
+                let refs: Vec<&dyn BlockMap> = maps.iter().map(|m| &**m).collect();
+                k = k.map_chain(&refs);
+                l = end;
+            }
         }
         k
+    }
+
+    /// The end of the run of layers from `from` (below `to`) that are pairwise block maps.
+    fn pairwise_run(&self, from: usize, to: usize) -> usize {
+        (from..to)
+            .find(|&l| self.layers[l].block_map(&self.shapes[l]).is_none())
+            .unwrap_or(to)
+    }
+
+    fn block_maps(&self, from: usize, to: usize) -> Vec<Box<dyn BlockMap + '_>> {
+        (from..to)
+            .map(|l| {
+                self.layers[l]
+                    .block_map(&self.shapes[l])
+                    .expect("a pairwise layer")
+            })
+            .collect()
     }
 }
