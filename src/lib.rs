@@ -9,6 +9,7 @@ pub mod error;
 pub mod io;
 pub mod kernel;
 pub mod predict;
+pub mod report;
 
 pub use data::Batch;
 pub use error::{Error, Result};
