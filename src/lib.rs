@@ -8,6 +8,7 @@ pub mod data;
 pub mod error;
 pub mod io;
 pub mod kernel;
+pub mod metrics;
 pub mod predict;
 pub mod report;
 
