@@ -121,7 +121,8 @@ fn check(orbit: &[Vec<f64>], rep: OutputRep) -> Result<usize> {
                 for j in 0..o {
                     let rtr: f64 = (0..o).map(|l| r[(l, i)] * r[(l, j)]).sum();
                     let want = if i == j { 1.0 } else { 0.0 };
-                    if !((rtr - want).abs() <= 1e-10) {
+                    // a NaN entry fails too
+                    if (rtr - want).abs() > 1e-10 || rtr.is_nan() {
                         return Err(Error::Group(format!(
                             "ρ_Y(g_{k}) is not orthogonal: (ρᵀρ)[{i},{j}] = {rtr}"
                         )));
