@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod data;
+pub mod dataset;
 pub mod error;
 pub mod io;
 pub mod kernel;
