@@ -2,13 +2,16 @@
 
 pub mod cli;
 pub mod data;
+pub mod dataset;
 pub mod error;
 pub mod finite;
 pub mod io;
 pub mod kernel;
 pub mod layer;
+pub mod metrics;
 pub mod network;
 pub mod predict;
+pub mod report;
 pub mod symbolic;
 
 pub use data::Batch;
