@@ -19,7 +19,8 @@ fn all_finite() -> Vec<Box<dyn FiniteGroup>> {
 #[test]
 fn axioms_hold_exhaustively() {
     for g in all_finite() {
-        g.check_axioms().unwrap_or_else(|e| panic!("{}: {e}", g.name()));
+        g.check_axioms()
+            .unwrap_or_else(|e| panic!("{}: {e}", g.name()));
         assert_eq!(g.identity(), 0);
     }
 }
@@ -104,7 +105,10 @@ fn cyclic_conventions() {
 
 #[test]
 fn roto_translation_conventions() {
-    for g in [RotoTranslation::p4(3).unwrap(), RotoTranslation::p4m(4).unwrap()] {
+    for g in [
+        RotoTranslation::p4(3).unwrap(),
+        RotoTranslation::p4m(4).unwrap(),
+    ] {
         let h = g.h();
         assert_eq!(g.order(), g.point_group().order() * h * h);
         for a in g.elements() {
@@ -199,7 +203,11 @@ fn group_names_parse() {
     }
     assert!(GroupSpec::parse("p4").unwrap().finite_group(None).is_err());
     assert_eq!(
-        GroupSpec::parse("p4").unwrap().finite_group(Some(3)).unwrap().order(),
+        GroupSpec::parse("p4")
+            .unwrap()
+            .finite_group(Some(3))
+            .unwrap()
+            .order(),
         36
     );
     assert!(GroupSpec::parse("SO2").unwrap().finite_group(None).is_err());

@@ -19,7 +19,12 @@ fn mults(g: &dyn FiniteGroup, r: &Rep, irreps: &[Irrep]) -> Vec<(String, usize)>
 fn assert_rebuilds(g: &dyn FiniteGroup, r: &Rep, irreps: &[Irrep], real: bool) {
     let dec = decompose(g, r, irreps).unwrap();
     let (err, orth) = dec.rebuild_error(r).unwrap();
-    assert!(err < 1e-10 && orth < 1e-10, "{} on {}: {err} {orth}", r.name(), g.name());
+    assert!(
+        err < 1e-10 && orth < 1e-10,
+        "{} on {}: {err} {orth}",
+        r.name(),
+        g.name()
+    );
     if real {
         assert!(dec.imaginary_part() < 1e-12, "{}: Q not real", g.name());
     }
@@ -75,12 +80,18 @@ fn cyclic_and_dihedral_on_signals() {
     // C3 acting on 12 samples (shift by 4): the 4 orbits make 4 copies of the regular rep.
     let c3 = Cyclic::new(3).unwrap();
     let r = SignalAction::cyclic(3, 12).unwrap().representation();
-    assert_eq!(multiplicities(&c3, &r, &cyclic_irreps(&c3)).unwrap(), vec![4, 4, 4]);
+    assert_eq!(
+        multiplicities(&c3, &r, &cyclic_irreps(&c3)).unwrap(),
+        vec![4, 4, 4]
+    );
 }
 
 #[test]
 fn torus_actions_decompose_and_rebuild() {
-    for g in [RotoTranslation::p4(3).unwrap(), RotoTranslation::p4m(3).unwrap()] {
+    for g in [
+        RotoTranslation::p4(3).unwrap(),
+        RotoTranslation::p4m(3).unwrap(),
+    ] {
         let ir = g.irreps().unwrap();
         let act = TorusAction::new(g.point_group(), 3).unwrap();
         let r = act.representation();
@@ -203,7 +214,11 @@ fn gram_matrix_spectrum_per_irrep() {
         .collect();
     let m = data.len();
     let k = Mat::from_fn(m, m, |a, b| {
-        let d: f64 = data[a].iter().zip(&data[b]).map(|(u, v)| (u - v).powi(2)).sum();
+        let d: f64 = data[a]
+            .iter()
+            .zip(&data[b])
+            .map(|(u, v)| (u - v).powi(2))
+            .sum();
         (-d).exp()
     });
     // G permutes the training points: g·(h x_i) = (gh) x_i, index i·|G| + h.

@@ -4,8 +4,8 @@ use std::f64::consts::PI;
 
 use eqntk::group::{Cyclic, Dihedral, FiniteGroup, RotoTranslation};
 use eqntk::rep::{
-    cyclic_irreps, cyclic_real_irreps, dihedral_irreps, fourier, multiplicities,
-    numerical_irreps, CharacterTable, Irrep, Irreps, Rep,
+    cyclic_irreps, cyclic_real_irreps, dihedral_irreps, fourier, multiplicities, numerical_irreps,
+    CharacterTable, Irrep, Irreps, Rep,
 };
 use faer::Mat;
 use num_complex::Complex64 as C64;
@@ -31,7 +31,11 @@ fn assert_unitary_rep(g: &dyn FiniteGroup, r: &Rep) {
     let id = Mat::<C64>::identity(d, d);
     for a in g.elements() {
         let ma = r.matrix(a).unwrap();
-        assert!(max_diff(&(&adj(&ma) * &ma), &id) < 1e-12, "{} unitary", r.name());
+        assert!(
+            max_diff(&(&adj(&ma) * &ma), &id) < 1e-12,
+            "{} unitary",
+            r.name()
+        );
         let mi = r.matrix(g.inv(a)).unwrap();
         assert!(max_diff(&(&ma * &mi), &id) < 1e-12, "{} inverse", r.name());
         for b in g.elements() {
@@ -81,7 +85,11 @@ fn character_orthogonality_and_counting() {
     for (g, irreps) in groups_with_irreps() {
         let t = CharacterTable::new(g.as_ref(), &irreps);
         assert!(t.row_orthogonality_error().unwrap() < 1e-10, "{}", g.name());
-        assert!(t.column_orthogonality_error().unwrap() < 1e-10, "{}", g.name());
+        assert!(
+            t.column_orthogonality_error().unwrap() < 1e-10,
+            "{}",
+            g.name()
+        );
         let sum_d2: usize = irreps.iter().map(|i| i.dim() * i.dim()).sum();
         assert_eq!(sum_d2, g.order(), "{}", g.name());
         assert_eq!(irreps.len(), g.conjugacy_classes().len(), "{}", g.name());
@@ -94,11 +102,19 @@ fn character_orthogonality_and_counting() {
                     .sum::<C64>()
                     / g.order() as f64;
                 let want = if a.name == b.name { 1.0 } else { 0.0 };
-                assert!((s - want).norm() < 1e-10, "{} {} {}", g.name(), a.name, b.name);
+                assert!(
+                    (s - want).norm() < 1e-10,
+                    "{} {} {}",
+                    g.name(),
+                    a.name,
+                    b.name
+                );
             }
         }
         // Trivial first.
-        assert!(g.elements().all(|x| (irreps[0].character(x) - 1.0).norm() < 1e-12));
+        assert!(g
+            .elements()
+            .all(|x| (irreps[0].character(x) - 1.0).norm() < 1e-12));
     }
 }
 
@@ -231,11 +247,23 @@ fn products_restriction_and_change_of_basis() {
     let a = Mat::from_fn(5, 5, |_, _| rng.random::<f64>() - 0.5);
     let q = a.qr().compute_Q();
     let qc = Mat::from_fn(5, 5, |i, j| C64::new(q[(i, j)], 0.0));
-    let big = ir[0].rep.direct_sum(&ir[3].rep).unwrap().direct_sum(&e1.rep).unwrap();
-    let b = big.direct_sum(&ir[2].rep).unwrap().change_basis(&qc).unwrap();
+    let big = ir[0]
+        .rep
+        .direct_sum(&ir[3].rep)
+        .unwrap()
+        .direct_sum(&e1.rep)
+        .unwrap();
+    let b = big
+        .direct_sum(&ir[2].rep)
+        .unwrap()
+        .change_basis(&qc)
+        .unwrap();
     assert_unitary_rep(&d4, &b);
     for g in d4.elements() {
-        assert!((b.character(g).unwrap() - big.character(g).unwrap() - ir[2].character(g)).norm() < 1e-12);
+        assert!(
+            (b.character(g).unwrap() - big.character(g).unwrap() - ir[2].character(g)).norm()
+                < 1e-12
+        );
     }
     assert!(big.change_basis(&Mat::<C64>::identity(3, 3)).is_err());
     let not_unitary = Mat::from_fn(5, 5, |i, j| C64::new(if i == j { 2.0 } else { 0.0 }, 0.0));
@@ -248,7 +276,11 @@ fn fourier_transform_is_unitary_inverts_and_turns_convolution_into_products() {
     for (g, irreps) in groups_with_irreps() {
         let n = g.order();
         let f = fourier::fourier_matrix(g.as_ref(), &irreps).unwrap();
-        assert!(max_diff(&(&f * adj(&f)), &Mat::identity(n, n)) < 1e-10, "{}", g.name());
+        assert!(
+            max_diff(&(&f * adj(&f)), &Mat::identity(n, n)) < 1e-10,
+            "{}",
+            g.name()
+        );
         let rand_fn = |rng: &mut rand_chacha::ChaCha8Rng| -> Vec<C64> {
             (0..n)
                 .map(|_| C64::new(rng.random::<f64>() - 0.5, rng.random::<f64>() - 0.5))
@@ -303,7 +335,9 @@ fn bad_representations_are_errors() {
     let r = Rep::regular(&c);
     assert!(r.matrix(3).is_err());
     assert!(r.restrict(&[0, 5]).is_err());
-    assert!(r.direct_sum(&Rep::regular(&Cyclic::new(4).unwrap())).is_err());
+    assert!(r
+        .direct_sum(&Rep::regular(&Cyclic::new(4).unwrap()))
+        .is_err());
     // The real forms are not absolutely irreducible: decomposing over them is refused.
     let c5 = Cyclic::new(5).unwrap();
     assert!(multiplicities(&c5, &Rep::regular(&c5), &cyclic_real_irreps(&c5)).is_err());

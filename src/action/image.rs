@@ -38,7 +38,9 @@ impl ImageAction {
     pub fn act_pixel(&self, g: usize, (i, j): (usize, usize)) -> (usize, usize) {
         // Doubled coordinates about the centre keep everything integral for even H.
         let c = self.h as i64 - 1;
-        let (u, v) = self.point.act_offset(g, (2 * i as i64 - c, 2 * j as i64 - c));
+        let (u, v) = self
+            .point
+            .act_offset(g, (2 * i as i64 - c, 2 * j as i64 - c));
         (((u + c) / 2) as usize, ((v + c) / 2) as usize)
     }
 }

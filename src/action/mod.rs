@@ -52,7 +52,11 @@ pub trait SiteAction: Send + Sync + std::fmt::Debug {
     }
     /// The permutation representation `ρ_X(g) e_s = e_{g·s}` on the sites.
     fn representation(&self) -> Rep {
-        let perms = self.group().elements().map(|g| self.permutation(g)).collect();
+        let perms = self
+            .group()
+            .elements()
+            .map(|g| self.permutation(g))
+            .collect();
         Rep::from_permutations(format!("sites({:?})", self.grid()), perms)
             .expect("a group action permutes the sites")
     }

@@ -19,8 +19,8 @@ use crate::action::{action_for, so2 as so2_action};
 use crate::error::{Error, Result};
 use crate::group::{Cyclic, GroupSpec, So2};
 use crate::rep::{
-    decompose, fourier, multiplicities, so2 as so2_rep, CharacterTable, ClassInfo,
-    GroupWithIrreps, IrrepInfo, Rep, TableFormat,
+    decompose, fourier, multiplicities, so2 as so2_rep, CharacterTable, ClassInfo, GroupWithIrreps,
+    IrrepInfo, Rep, TableFormat,
 };
 
 /// Arguments of `eqntk group`.
@@ -385,7 +385,10 @@ fn finite_checks(gi: &GroupWithIrreps) -> Result<Vec<Check>> {
     let reg = Rep::regular(g);
     push("regular: ρ(a)ρ(b) = ρ(ab)", reg.homomorphism_error(g)?);
     let t = gi.character_table();
-    push("characters: row orthogonality", t.row_orthogonality_error()?);
+    push(
+        "characters: row orthogonality",
+        t.row_orthogonality_error()?,
+    );
     push(
         "characters: column orthogonality",
         t.column_orthogonality_error()?,
@@ -516,7 +519,10 @@ fn so2_checks(so2: &So2) -> Result<Vec<Check>> {
             let r = ir.restrict(&c);
             let mult = multiplicities(&c, &r, &irr)?;
             let k = ir.frequency.rem_euclid(m as i64) as usize;
-            let ok = mult.iter().enumerate().all(|(j, &x)| x == usize::from(j == k));
+            let ok = mult
+                .iter()
+                .enumerate()
+                .all(|(j, &x)| x == usize::from(j == k));
             res = res.max(flag(ok));
         }
     }

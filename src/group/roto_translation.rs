@@ -66,7 +66,9 @@ impl RotoTranslation {
     }
     /// The embedding of the point group: `g ↦ (0, g)`.
     pub fn point_embedding(&self) -> Vec<usize> {
-        (0..self.point.order()).map(|g| self.element((0, 0), g)).collect()
+        (0..self.point.order())
+            .map(|g| self.element((0, 0), g))
+            .collect()
     }
     /// The embedding of the translations `Z_H²`: `t ↦ (t, e)`.
     pub fn translation_embedding(&self) -> Vec<usize> {

@@ -66,7 +66,9 @@ impl So2 {
     /// The quadrature angles `θ_j = 2πj/N`, `j = 0..N` (the elements of `C_N ⊂ SO(2)`).
     pub fn quadrature(n: usize) -> Result<Vec<f64>> {
         if n == 0 {
-            return Err(Error::Group("an SO(2) quadrature needs N ≥ 1 points".into()));
+            return Err(Error::Group(
+                "an SO(2) quadrature needs N ≥ 1 points".into(),
+            ));
         }
         Ok((0..n).map(|j| 2.0 * PI * j as f64 / n as f64).collect())
     }

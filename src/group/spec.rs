@@ -90,7 +90,9 @@ impl GroupSpec {
     pub fn finite_group(&self, side: Option<usize>) -> Result<Box<dyn FiniteGroup>> {
         let need_side = |h: Option<usize>, name: &str| {
             h.or(side).ok_or_else(|| {
-                Error::Group(format!("{name} needs a torus side: write {name}:<H>, e.g. {name}:3"))
+                Error::Group(format!(
+                    "{name} needs a torus side: write {name}:<H>, e.g. {name}:3"
+                ))
             })
         };
         Ok(match *self {
@@ -125,7 +127,9 @@ impl std::fmt::Display for GroupSpec {
             GroupSpec::Cyclic(n) => write!(f, "C{n}"),
             GroupSpec::Dihedral(n) => write!(f, "D{n}"),
             GroupSpec::So2 { band_limit: None } => write!(f, "SO2"),
-            GroupSpec::So2 { band_limit: Some(l) } => write!(f, "SO2:{l}"),
+            GroupSpec::So2 {
+                band_limit: Some(l),
+            } => write!(f, "SO2:{l}"),
             GroupSpec::P4(None) => write!(f, "p4"),
             GroupSpec::P4(Some(h)) => write!(f, "p4:{h}"),
             GroupSpec::P4m(None) => write!(f, "p4m"),

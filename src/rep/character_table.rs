@@ -235,7 +235,10 @@ impl CharacterTable {
         let mut s = String::from("\\begin{table}[ht]\n  \\centering\n");
         s += &format!("  \\caption{{{caption}}}\n");
         s += &format!("  \\label{{tab:character-table-{label}}}\n");
-        s += &format!("  \\begin{{tabular}}{{lr{}}}\n", "r".repeat(self.classes.len()));
+        s += &format!(
+            "  \\begin{{tabular}}{{lr{}}}\n",
+            "r".repeat(self.classes.len())
+        );
         s += "    \\toprule\n    irrep & dim";
         for c in &self.classes {
             s += &format!(" & ${}$", c.latex);

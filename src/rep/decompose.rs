@@ -214,17 +214,19 @@ pub fn decompose_real_cyclic(c: &Cyclic, rep: &Rep) -> Result<Decomposition> {
             rep.name()
         )));
     }
-    let n = c.n();
     let complex = decompose(c, rep, &cyclic_irreps(c))?;
     let real_irreps = cyclic_real_irreps(c);
     let d = rep.dim();
     // Start column of every chi_k block.
-    let mut start = vec![0; n];
-    let mut off = 0;
-    for k in 0..n {
-        start[k] = off;
-        off += complex.multiplicities[k];
-    }
+    let start: Vec<usize> = complex
+        .multiplicities
+        .iter()
+        .scan(0, |off, &m| {
+            let s = *off;
+            *off += m;
+            Some(s)
+        })
+        .collect();
     let mut q = Mat::<C64>::zeros(d, d);
     let mut mult = Vec::new();
     let mut col = 0;

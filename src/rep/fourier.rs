@@ -115,10 +115,6 @@ pub fn convolve(group: &dyn FiniteGroup, f: &[C64], h: &[C64]) -> Result<Vec<C64
         )));
     }
     Ok((0..n)
-        .map(|x| {
-            (0..n)
-                .map(|g| f[g] * h[group.mul(group.inv(g), x)])
-                .sum()
-        })
+        .map(|x| (0..n).map(|g| f[g] * h[group.mul(group.inv(g), x)]).sum())
         .collect())
 }

@@ -171,8 +171,8 @@ pub fn roto_translation_irreps(g: &RotoTranslation) -> Result<Vec<Irrep>> {
                 let mut m = C64::new(0.0, 0.0);
                 for ti in 0..h {
                     for tj in 0..h {
-                        let phase = -2.0 * std::f64::consts::PI * ((a * ti + b * tj) % h) as f64
-                            / h as f64;
+                        let phase =
+                            -2.0 * std::f64::consts::PI * ((a * ti + b * tj) % h) as f64 / h as f64;
                         m += ir.character(g.element((ti, tj), 0)) * C64::from_polar(1.0, phase);
                     }
                 }

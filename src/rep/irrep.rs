@@ -51,10 +51,7 @@ impl Irrep {
     }
     /// True when every character value is real (within `1e-12`).
     pub fn has_real_character(&self) -> bool {
-        self.rep
-            .characters()
-            .iter()
-            .all(|c| c.im.abs() <= 1e-12)
+        self.rep.characters().iter().all(|c| c.im.abs() <= 1e-12)
     }
 }
 
@@ -121,7 +118,13 @@ pub fn cyclic_real_irreps(c: &Cyclic) -> Vec<Irrep> {
         let m = (0..n)
             .map(|a| scalar(if a % 2 == 0 { 1.0 } else { -1.0 }))
             .collect();
-        out.push(real_irrep("sign", "\\mathrm{sign}", (n / 2) as i64, m, true));
+        out.push(real_irrep(
+            "sign",
+            "\\mathrm{sign}",
+            (n / 2) as i64,
+            m,
+            true,
+        ));
     }
     for k in 1..n.div_ceil(2) {
         let m = (0..n).map(|a| rotation_matrix(c.angle(k * a))).collect();
@@ -142,7 +145,13 @@ pub fn dihedral_irreps(d: &Dihedral) -> Vec<Irrep> {
     let parity = |a: usize| if a % 2 == 0 { 1.0 } else { -1.0 };
     let mut out = vec![
         real_irrep("A1", "A_{1}", 0, one_d(&|_, _| 1.0), true),
-        real_irrep("A2", "A_{2}", 0, one_d(&|_, s| if s { -1.0 } else { 1.0 }), true),
+        real_irrep(
+            "A2",
+            "A_{2}",
+            0,
+            one_d(&|_, s| if s { -1.0 } else { 1.0 }),
+            true,
+        ),
     ];
     if n % 2 == 0 {
         let f = (n / 2) as i64;

@@ -90,11 +90,15 @@ impl Rep {
     pub fn from_permutations(name: impl Into<String>, perms: Vec<Vec<usize>>) -> Result<Self> {
         let name = name.into();
         let dim = perms.first().map(|p| p.len()).ok_or_else(|| {
-            Error::Group(format!("representation {name}: no permutations (empty group)"))
+            Error::Group(format!(
+                "representation {name}: no permutations (empty group)"
+            ))
         })?;
         for (g, p) in perms.iter().enumerate() {
             let mut seen = vec![false; dim];
-            if p.len() != dim || p.iter().any(|&s| s >= dim || std::mem::replace(&mut seen[s], true))
+            if p.len() != dim
+                || p.iter()
+                    .any(|&s| s >= dim || std::mem::replace(&mut seen[s], true))
             {
                 return Err(Error::Group(format!(
                     "representation {name}: entry {g} is not a permutation of 0..{dim}"
@@ -207,9 +211,9 @@ impl Rep {
     pub fn is_real(&self, tol: f64) -> bool {
         match &self.data {
             Data::Permutation(_) => true,
-            Data::Dense(ms) => ms.iter().all(|m| {
-                (0..self.dim).all(|j| (0..self.dim).all(|i| m[(i, j)].im.abs() <= tol))
-            }),
+            Data::Dense(ms) => ms
+                .iter()
+                .all(|m| (0..self.dim).all(|j| (0..self.dim).all(|i| m[(i, j)].im.abs() <= tol))),
         }
     }
 
@@ -344,9 +348,7 @@ impl Rep {
         let mats = (0..self.order())
             .map(|g| {
                 let (x, y) = (self.matrix(g).expect("g"), other.matrix(g).expect("g"));
-                Mat::from_fn(a * b, a * b, |r, c| {
-                    x[(r / b, c / b)] * y[(r % b, c % b)]
-                })
+                Mat::from_fn(a * b, a * b, |r, c| x[(r / b, c / b)] * y[(r % b, c % b)])
             })
             .collect();
         Rep::from_matrices(name, mats)
