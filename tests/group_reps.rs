@@ -342,3 +342,43 @@ fn bad_representations_are_errors() {
     let c5 = Cyclic::new(5).unwrap();
     assert!(multiplicities(&c5, &Rep::regular(&c5), &cyclic_real_irreps(&c5)).is_err());
 }
+
+#[test]
+fn roto_translation_irreps_are_named_by_momentum_and_point_group_irrep() {
+    for (g, point) in [
+        (
+            RotoTranslation::p4m(3).unwrap(),
+            dihedral_irreps(&Dihedral::new(4).unwrap()),
+        ),
+        (
+            RotoTranslation::p4(2).unwrap(),
+            cyclic_irreps(&Cyclic::new(4).unwrap()),
+        ),
+    ] {
+        let ir = g.irreps().unwrap();
+        let emb = g.point_embedding();
+        // The momentum-(0,0) irreps are the point group's irreps, in its order, lifted.
+        for (k, p) in point.iter().enumerate() {
+            assert_eq!(ir[k].name, format!("k(0,0):{}", p.name));
+            for (q, &e) in emb.iter().enumerate() {
+                assert!((ir[k].character(e) - p.character(q)).norm() < 1e-9);
+            }
+            for t in g.translation_embedding() {
+                assert!((ir[k].character(t) - p.dim() as f64).norm() < 1e-9);
+            }
+        }
+        let mut names: Vec<&str> = ir.iter().map(|i| i.name.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ir.len(), "names are unique");
+    }
+    // p4m on the 3×3 torus: 5 irreps at k = 0, two 4-D irreps on each of the two 4-orbits.
+    let dims: Vec<usize> = RotoTranslation::p4m(3)
+        .unwrap()
+        .irreps()
+        .unwrap()
+        .iter()
+        .map(|i| i.dim())
+        .collect();
+    assert_eq!(dims, [1, 1, 1, 1, 2, 4, 4, 4, 4]);
+}

@@ -7,7 +7,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::{Irrep, Rep};
 use crate::error::{Error, Result};
-use crate::group::{FiniteGroup, RotoTranslation};
+use crate::group::{Cyclic, Dihedral, FiniteGroup, PointGroup, RotoTranslation};
 
 /// Irreps of any finite group, found by splitting its regular representation.
 ///
@@ -158,10 +158,13 @@ fn try_split(group: &dyn FiniteGroup, seed: u64) -> Option<Vec<Irrep>> {
 /// The irreps of p4 / p4m on the `H×H` torus, named by translation momentum.
 ///
 /// Restricted to the translations `Z_H²`, an irrep is a sum of characters `t ↦ e^{2πi k·t/H}`
-/// over one orbit of momenta `k ∈ Z_H²` under the point group. An irrep is named `k(a,b)#j`
-/// (LaTeX `\rho^{(a,b)}_{j}`), with `(a, b)` the lexicographically smallest momentum of its orbit
-/// and `j = 0, 1, …` numbering the irreps of that orbit (sorted by dimension, then characters).
-/// The trivial irrep is `k(0,0)#0`. Order: by momentum, then `j`.
+/// over one orbit of momenta `k ∈ Z_H²` under the point group; `(a, b)` below is the
+/// lexicographically smallest momentum of that orbit. When the point group fixes `k` (e.g.
+/// `k = (0,0)`), `ψ((t, p)) = e^{2πi k·t/H} σ(p)` for an irrep `σ` of the point group, and `ψ`
+/// is named `k(a,b):σ` (`k(0,0):A1` is the trivial irrep of p4m, `k(0,0):chi_1` an irrep of p4;
+/// LaTeX `A_{1}^{(0,0)}`). Otherwise it is named `k(a,b)#j` (LaTeX `\rho^{(a,b)}_{j}`), with
+/// `j = 0, 1, …` numbering the irreps of that orbit (sorted by dimension, then characters).
+/// Order: by momentum, then as sorted by [`numerical_irreps`].
 pub fn roto_translation_irreps(g: &RotoTranslation) -> Result<Vec<Irrep>> {
     let h = g.h();
     let mut irreps = numerical_irreps(g)?;
@@ -183,20 +186,51 @@ pub fn roto_translation_irreps(g: &RotoTranslation) -> Result<Vec<Irrep>> {
         }
         (0, 0)
     };
-    // numerical_irreps already sorted by (dim, characters); a stable sort keeps that within
-    // each momentum.
-    let mut keyed: Vec<((usize, usize), Irrep)> =
-        irreps.drain(..).map(|ir| (momentum(&ir), ir)).collect();
-    keyed.sort_by_key(|(k, _)| *k);
+    // Point-group irreps, to name the irreps whose momentum the point group fixes.
+    let point_irreps = match g.point_group() {
+        PointGroup::C4 => super::cyclic_irreps(&Cyclic::new(4)?),
+        PointGroup::D4 => super::dihedral_irreps(&Dihedral::new(4)?),
+    };
+    let point = g.point_embedding();
+    // σ with ψ((t, p)) = e^{2πi k·t/H} σ(p), when the point group fixes the momentum k.
+    let sigma = |(a, b): (usize, usize), ir: &Irrep| -> Option<usize> {
+        let fixed = (0..point.len()).all(|p| {
+            let (ka, kb) = g.point_group().act_offset(p, (a as i64, b as i64));
+            ka.rem_euclid(h as i64) as usize == a && kb.rem_euclid(h as i64) as usize == b
+        });
+        if !fixed {
+            return None;
+        }
+        point_irreps.iter().position(|pi| {
+            (0..point.len()).all(|p| (pi.character(p) - ir.character(point[p])).norm() < 1e-8)
+        })
+    };
+    let mut keyed: Vec<((usize, usize), Option<usize>, Irrep)> = irreps
+        .drain(..)
+        .map(|ir| {
+            let k = momentum(&ir);
+            (k, sigma(k, &ir), ir)
+        })
+        .collect();
+    // Stable: irreps of a non-fixed momentum keep the order of numerical_irreps.
+    keyed.sort_by_key(|(k, s, _)| (*k, s.unwrap_or(0)));
     let mut out = Vec::new();
     let mut j = 0;
     for i in 0..keyed.len() {
         if i > 0 && keyed[i].0 != keyed[i - 1].0 {
             j = 0;
         }
-        let ((a, b), mut ir) = (keyed[i].0, keyed[i].1.clone());
-        ir.name = format!("k({a},{b})#{j}");
-        ir.latex = format!("\\rho^{{({a},{b})}}_{{{j}}}");
+        let ((a, b), s, mut ir) = (keyed[i].0, keyed[i].1, keyed[i].2.clone());
+        (ir.name, ir.latex) = match s {
+            Some(s) => (
+                format!("k({a},{b}):{}", point_irreps[s].name),
+                format!("{}^{{({a},{b})}}", point_irreps[s].latex),
+            ),
+            None => (
+                format!("k({a},{b})#{j}"),
+                format!("\\rho^{{({a},{b})}}_{{{j}}}"),
+            ),
+        };
         ir.rep = ir.rep.with_name(ir.name.clone());
         out.push(ir);
         j += 1;
