@@ -225,3 +225,31 @@ fn so2_rotation_of_points() {
     ));
     assert!(so2::rotate_points(&p, &[2, 3], 0.1).is_err());
 }
+
+#[test]
+fn so2_rotation_of_fourier_coordinates_matches_the_signal() {
+    let n = 7;
+    let x = random(n, 9);
+    let coords = |v: &[f64]| -> Vec<f64> {
+        let c = |m: usize| -> num_complex::Complex64 {
+            (0..n)
+                .map(|j| {
+                    num_complex::Complex64::from_polar(
+                        v[j] / n as f64,
+                        -2.0 * PI * (m * j) as f64 / n as f64,
+                    )
+                })
+                .sum()
+        };
+        let mut out = vec![c(0).re];
+        for m in 1..=3 {
+            out.extend([c(m).re, c(m).im]);
+        }
+        out
+    };
+    let theta = 2.1;
+    let rotated = so2::rotate_signal(&x, &[n, 1], theta).unwrap();
+    let direct = so2::rotate_fourier_coefficients(&coords(&x), theta).unwrap();
+    assert!(close(&coords(&rotated), &direct, 1e-12));
+    assert!(so2::rotate_fourier_coefficients(&[1.0, 2.0], 0.1).is_err());
+}

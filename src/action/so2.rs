@@ -104,3 +104,30 @@ pub fn rotate_points(points: &[f64], shape: &[usize], theta: f64) -> Result<Vec<
         .flat_map(|p| [c * p[0] - s * p[1], s * p[0] + c * p[1]])
         .collect())
 }
+
+/// Rotate a band-limited signal given by its real Fourier coordinates in `⊕_m R²`.
+///
+/// Layout (length `2L + 1`): `v = [c_0, Re c_1, Im c_1, …, Re c_L, Im c_L]` with
+/// `c_m = (1/n) Σ_j x[j] e^{−2πi m j/n}` the Fourier coefficients of a real signal. Rotation by
+/// `θ` maps `c_m ↦ e^{−imθ} c_m`, i.e. each pair `(Re c_m, Im c_m)` is rotated by `R(−mθ)`;
+/// `c_0` is invariant. This is the real representation `trivial ⊕ rot_1 ⊕ … ⊕ rot_L` evaluated at
+/// `−θ`.
+pub fn rotate_fourier_coefficients(v: &[f64], theta: f64) -> Result<Vec<f64>> {
+    if v.len() % 2 == 0 {
+        return Err(Error::Shape(format!(
+            "Fourier coordinates [c_0, Re c_1, Im c_1, …] have odd length 2L+1, got {}",
+            v.len()
+        )));
+    }
+    if !theta.is_finite() {
+        return Err(Error::Data(format!("rotation angle {theta} is not finite")));
+    }
+    let mut out = v.to_vec();
+    for (m, pair) in out[1..].chunks_mut(2).enumerate() {
+        let (s, c) = (-((m + 1) as f64) * theta).sin_cos();
+        let (a, b) = (pair[0], pair[1]);
+        pair[0] = c * a - s * b;
+        pair[1] = s * a + c * b;
+    }
+    Ok(out)
+}

@@ -9,6 +9,9 @@ use super::{Irrep, Rep};
 use crate::error::{Error, Result};
 use crate::group::{Cyclic, Dihedral, FiniteGroup, PointGroup, RotoTranslation};
 
+/// The largest group order for which p4/p4m irreps are computed numerically.
+pub const MAX_NUMERICAL_ORDER: usize = 512;
+
 /// Irreps of any finite group, found by splitting its regular representation.
 ///
 /// Method: a random Hermitian operator in the commutant of the left regular representation,
@@ -165,7 +168,18 @@ fn try_split(group: &dyn FiniteGroup, seed: u64) -> Option<Vec<Irrep>> {
 /// LaTeX `A_{1}^{(0,0)}`). Otherwise it is named `k(a,b)#j` (LaTeX `\rho^{(a,b)}_{j}`), with
 /// `j = 0, 1, …` numbering the irreps of that orbit (sorted by dimension, then characters).
 /// Order: by momentum, then as sorted by [`numerical_irreps`].
+///
+/// The numerical splitting costs `O(|G|³)`; groups larger than [`MAX_NUMERICAL_ORDER`] are
+/// refused with an error rather than left to run for minutes.
 pub fn roto_translation_irreps(g: &RotoTranslation) -> Result<Vec<Irrep>> {
+    if g.order() > MAX_NUMERICAL_ORDER {
+        return Err(Error::Group(format!(
+            "{} has order {}: irreps are computed numerically up to order {MAX_NUMERICAL_ORDER} \
+             (p4 up to H = 11, p4m up to H = 8)",
+            g.name(),
+            g.order()
+        )));
+    }
     let h = g.h();
     let mut irreps = numerical_irreps(g)?;
     let momentum = |ir: &Irrep| -> (usize, usize) {

@@ -53,7 +53,7 @@ pub use character_table::{CharacterTable, ClassInfo, IrrepInfo, TableFormat};
 pub use decompose::{
     decompose, decompose_real_cyclic, isotypic_projector, multiplicities, Decomposition,
 };
-pub use generic::{numerical_irreps, roto_translation_irreps};
+pub use generic::{numerical_irreps, roto_translation_irreps, MAX_NUMERICAL_ORDER};
 pub use irrep::{
     cyclic_irreps, cyclic_real_irreps, dihedral_irreps, rotation_matrix, Irrep, Irreps,
 };
