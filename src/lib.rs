@@ -10,9 +10,11 @@ pub mod kernel;
 pub use data::Batch;
 pub use error::{Error, Result};
 pub use kernel::{BlockMap, Kernel};
+
 pub mod action;
 pub mod group;
 pub mod rep;
+
 pub mod cli {
     //! Command-line subcommands: each module holds one subcommand's arguments and logic.
     pub mod group;
