@@ -1,16 +1,19 @@
 #![doc = include_str!("../README.md")]
 
+pub mod action;
 pub mod cli;
 pub mod data;
 pub mod dataset;
 pub mod error;
 pub mod finite;
+pub mod group;
 pub mod io;
 pub mod kernel;
 pub mod layer;
 pub mod metrics;
 pub mod network;
 pub mod predict;
+pub mod rep;
 pub mod report;
 pub mod symbolic;
 

@@ -24,6 +24,8 @@ enum Command {
     Kernel(cli::kernel::KernelArgs),
     /// Mean (and covariance) of an infinite ensemble trained by gradient flow on MSE.
     Predict(cli::predict::PredictArgs),
+    /// Character tables, decompositions and axiom checks of the groups.
+    Group(cli::group::GroupArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Kernel(a) => cli::kernel::run(a).map(|s| (s, true)),
         Command::Predict(a) => cli::predict::run(a).map(|s| (s, true)),
+        Command::Group(a) => cli::group::run(a),
     };
     match result {
         Ok((text, ok)) => {

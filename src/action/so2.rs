@@ -1,0 +1,133 @@
+//! SO(2) acting on periodic signals (phase rotation of Fourier modes) and on 2-D point sets.
+
+use std::f64::consts::PI;
+
+use faer::Mat;
+
+use crate::error::{Error, Result};
+use crate::group::So2;
+
+/// If `θ = 2πk/n` for an integer `k` (to `1e-9` in units of samples), that `k mod n`.
+pub fn as_shift(n: usize, theta: f64) -> Option<usize> {
+    let k = So2::reduce(theta) * n as f64 / (2.0 * PI);
+    let r = k.round();
+    ((k - r).abs() < 1e-9).then(|| (r as usize) % n.max(1))
+}
+
+/// The `n×n` real matrix `M(θ)` rotating a periodic signal of `n` samples by `θ`:
+/// `(R_θ x)[i] = Σ_j M(θ)[i, j] x[j]`.
+///
+/// * `θ = 2πk/n`: the cyclic shift by `k` samples, `M[i, j] = [i − j ≡ k (mod n)]`;
+/// * otherwise, for odd `n = 2L + 1`, band-limited (trigonometric-interpolation) rotation: every
+///   Fourier mode `m ∈ {−L..L}` is multiplied by `e^{−imθ}`, i.e.
+///   `M[i, j] = (1/n) (1 + 2 Σ_{m=1}^{L} cos(m(2π(i−j)/n − θ)))`;
+/// * otherwise (even `n`): an error, since the Nyquist mode has no rotation.
+pub fn signal_rotation_matrix(n: usize, theta: f64) -> Result<Mat<f64>> {
+    if n == 0 {
+        return Err(Error::Shape("a signal needs at least one sample".into()));
+    }
+    if !theta.is_finite() {
+        return Err(Error::Data(format!("rotation angle {theta} is not finite")));
+    }
+    if let Some(k) = as_shift(n, theta) {
+        return Ok(Mat::from_fn(n, n, |i, j| {
+            if (i + n - j) % n == k {
+                1.0
+            } else {
+                0.0
+            }
+        }));
+    }
+    if n % 2 == 0 {
+        return Err(Error::Group(format!(
+            "cannot rotate a periodic signal of even length {n} by θ = {theta} rad: only \
+             multiples of 2π/{n} are defined (band-limited rotation needs an odd length)"
+        )));
+    }
+    let l = (n - 1) / 2;
+    Ok(Mat::from_fn(n, n, |i, j| {
+        let phi = 2.0 * PI * (i as f64 - j as f64) / n as f64 - theta;
+        (1.0 + 2.0 * (1..=l).map(|m| (m as f64 * phi).cos()).sum::<f64>()) / n as f64
+    }))
+}
+
+/// Rotate one periodic signal of shape `[n, C]` by `θ` (channels untouched); see
+/// [`signal_rotation_matrix`] for when this is defined.
+pub fn rotate_signal(x: &[f64], shape: &[usize], theta: f64) -> Result<Vec<f64>> {
+    let (n, c) = match shape {
+        [n, c] if *n > 0 && *c > 0 => (*n, *c),
+        _ => {
+            return Err(Error::Shape(format!(
+                "SO(2) rotates periodic signals of shape [n, C], got {shape:?}"
+            )))
+        }
+    };
+    if x.len() != n * c {
+        return Err(Error::Shape(format!(
+            "a signal of shape {shape:?} has {} values, got {}",
+            n * c,
+            x.len()
+        )));
+    }
+    let m = signal_rotation_matrix(n, theta)?;
+    let mut out = vec![0.0; n * c];
+    for i in 0..n {
+        for j in 0..n {
+            let w = m[(i, j)];
+            if w != 0.0 {
+                for ch in 0..c {
+                    out[i * c + ch] += w * x[j * c + ch];
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Rotate every point of a point set `[P, 2]` by `R(θ) = [[cos θ, −sin θ], [sin θ, cos θ]]`.
+pub fn rotate_points(points: &[f64], shape: &[usize], theta: f64) -> Result<Vec<f64>> {
+    match shape {
+        [p, 2] if points.len() == 2 * p => {}
+        _ => {
+            return Err(Error::Shape(format!(
+                "SO(2) rotates point sets of shape [P, 2] ({} values given), got shape {shape:?}",
+                points.len()
+            )))
+        }
+    }
+    if !theta.is_finite() {
+        return Err(Error::Data(format!("rotation angle {theta} is not finite")));
+    }
+    let (s, c) = theta.sin_cos();
+    Ok(points
+        .chunks(2)
+        .flat_map(|p| [c * p[0] - s * p[1], s * p[0] + c * p[1]])
+        .collect())
+}
+
+/// Rotate a band-limited signal given by its real Fourier coordinates in `⊕_m R²`.
+///
+/// Layout (length `2L + 1`): `v = [c_0, Re c_1, Im c_1, …, Re c_L, Im c_L]` with
+/// `c_m = (1/n) Σ_j x[j] e^{−2πi m j/n}` the Fourier coefficients of a real signal. Rotation by
+/// `θ` maps `c_m ↦ e^{−imθ} c_m`, i.e. each pair `(Re c_m, Im c_m)` is rotated by `R(−mθ)`;
+/// `c_0` is invariant. This is the real representation `trivial ⊕ rot_1 ⊕ … ⊕ rot_L` evaluated at
+/// `−θ`.
+pub fn rotate_fourier_coefficients(v: &[f64], theta: f64) -> Result<Vec<f64>> {
+    if v.len() % 2 == 0 {
+        return Err(Error::Shape(format!(
+            "Fourier coordinates [c_0, Re c_1, Im c_1, …] have odd length 2L+1, got {}",
+            v.len()
+        )));
+    }
+    if !theta.is_finite() {
+        return Err(Error::Data(format!("rotation angle {theta} is not finite")));
+    }
+    let mut out = v.to_vec();
+    for (m, pair) in out[1..].chunks_mut(2).enumerate() {
+        let (s, c) = (-((m + 1) as f64) * theta).sin_cos();
+        let (a, b) = (pair[0], pair[1]);
+        pair[0] = c * a - s * b;
+        pair[1] = s * a + c * b;
+    }
+    Ok(out)
+}

@@ -1,0 +1,139 @@
+//! Group names as written by users: `C8`, `D4`, `SO2`, `SO2:6`, `p4`, `p4:5`, `p4m:5`.
+
+use super::{Cyclic, Dihedral, FiniteGroup, RotoTranslation, So2};
+use crate::error::{Error, Result};
+
+/// A group named by a user.
+///
+/// Grammar (case-sensitive, as in the papers): `C<n>` and `D<n>` (`n ≥ 1`), `SO2` or `SO2:<L>`
+/// (band limit `L`, default [`So2::DEFAULT_BAND_LIMIT`]), `p4` / `p4m` optionally followed by
+/// `:<H>` (the torus side; without it the side comes from the image the group acts on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupSpec {
+    /// `C<n>`.
+    Cyclic(usize),
+    /// `D<n>` (order 2n).
+    Dihedral(usize),
+    /// `SO2[:L]`.
+    So2 {
+        /// The band limit `L`, if given.
+        band_limit: Option<usize>,
+    },
+    /// `p4[:H]`.
+    P4(Option<usize>),
+    /// `p4m[:H]`.
+    P4m(Option<usize>),
+}
+
+fn number(s: &str, whole: &str) -> Result<usize> {
+    s.parse::<usize>().map_err(|_| {
+        Error::Group(format!(
+            "unknown group `{whole}` (expected C<n>, D<n>, SO2[:L], p4[:H] or p4m[:H])"
+        ))
+    })
+}
+
+impl GroupSpec {
+    /// Parse a group name.
+    pub fn parse(s: &str) -> Result<Self> {
+        let s = s.trim();
+        let unknown = || {
+            Error::Group(format!(
+                "unknown group `{s}` (expected C<n>, D<n>, SO2[:L], p4[:H] or p4m[:H])"
+            ))
+        };
+        let spec = if let Some(rest) = s.strip_prefix("SO2") {
+            match rest.strip_prefix(':') {
+                None if rest.is_empty() => GroupSpec::So2 { band_limit: None },
+                Some(l) => GroupSpec::So2 {
+                    band_limit: Some(number(l, s)?),
+                },
+                None => return Err(unknown()),
+            }
+        } else if let Some(rest) = s.strip_prefix("p4m") {
+            GroupSpec::P4m(Self::side(rest, s)?)
+        } else if let Some(rest) = s.strip_prefix("p4") {
+            GroupSpec::P4(Self::side(rest, s)?)
+        } else if let Some(n) = s.strip_prefix('C') {
+            GroupSpec::Cyclic(number(n, s)?)
+        } else if let Some(n) = s.strip_prefix('D') {
+            GroupSpec::Dihedral(number(n, s)?)
+        } else {
+            return Err(unknown());
+        };
+        match spec {
+            GroupSpec::Cyclic(0) | GroupSpec::Dihedral(0) => {
+                Err(Error::Group(format!("{s} is not a group: n must be ≥ 1")))
+            }
+            GroupSpec::P4(Some(0)) | GroupSpec::P4m(Some(0)) => {
+                Err(Error::Group(format!("{s}: the torus side H must be ≥ 1")))
+            }
+            _ => Ok(spec),
+        }
+    }
+
+    fn side(rest: &str, whole: &str) -> Result<Option<usize>> {
+        if rest.is_empty() {
+            Ok(None)
+        } else if let Some(h) = rest.strip_prefix(':') {
+            Ok(Some(number(h, whole)?))
+        } else {
+            Err(Error::Group(format!(
+                "unknown group `{whole}` (expected C<n>, D<n>, SO2[:L], p4[:H] or p4m[:H])"
+            )))
+        }
+    }
+
+    /// The finite group named, with `side` supplying a missing torus side for `p4`/`p4m`.
+    ///
+    /// `SO2` is not finite and is an error here; so is `p4`/`p4m` without any side.
+    pub fn finite_group(&self, side: Option<usize>) -> Result<Box<dyn FiniteGroup>> {
+        let need_side = |h: Option<usize>, name: &str| {
+            h.or(side).ok_or_else(|| {
+                Error::Group(format!(
+                    "{name} needs a torus side: write {name}:<H>, e.g. {name}:3"
+                ))
+            })
+        };
+        Ok(match *self {
+            GroupSpec::Cyclic(n) => Box::new(Cyclic::new(n)?),
+            GroupSpec::Dihedral(n) => Box::new(Dihedral::new(n)?),
+            GroupSpec::P4(h) => Box::new(RotoTranslation::p4(need_side(h, "p4")?)?),
+            GroupSpec::P4m(h) => Box::new(RotoTranslation::p4m(need_side(h, "p4m")?)?),
+            GroupSpec::So2 { .. } => {
+                return Err(Error::Group(
+                    "SO2 is a continuous group; this needs a finite group (use C<n> for its \
+                     quadrature subgroups)"
+                        .into(),
+                ))
+            }
+        })
+    }
+
+    /// The SO(2) value named, if this is `SO2[:L]`.
+    pub fn so2(&self) -> Option<So2> {
+        match *self {
+            GroupSpec::So2 { band_limit } => {
+                Some(So2::new(band_limit.unwrap_or(So2::DEFAULT_BAND_LIMIT)))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for GroupSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GroupSpec::Cyclic(n) => write!(f, "C{n}"),
+            GroupSpec::Dihedral(n) => write!(f, "D{n}"),
+            GroupSpec::So2 { band_limit: None } => write!(f, "SO2"),
+            GroupSpec::So2 {
+                band_limit: Some(l),
+            } => write!(f, "SO2:{l}"),
+            GroupSpec::P4(None) => write!(f, "p4"),
+            GroupSpec::P4(Some(h)) => write!(f, "p4:{h}"),
+            GroupSpec::P4m(None) => write!(f, "p4m"),
+            GroupSpec::P4m(Some(h)) => write!(f, "p4m:{h}"),
+        }
+    }
+}
