@@ -12,6 +12,7 @@ pub mod kernel;
 pub mod layer;
 pub mod metrics;
 pub mod network;
+pub mod orbit;
 pub mod predict;
 pub mod rep;
 pub mod report;

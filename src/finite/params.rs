@@ -47,7 +47,12 @@ impl FiniteNetwork {
         let layers = net.layers();
         let last_affine = layers
             .iter()
-            .rposition(|l| matches!(l, Layer::Dense(_) | Layer::Conv(_)))
+            .rposition(|l| {
+                matches!(
+                    l,
+                    Layer::Dense(_) | Layer::Conv(_) | Layer::Lift(_) | Layer::GroupConv(_)
+                )
+            })
             .ok_or_else(|| {
                 Error::Invalid("a finite network needs at least one dense or conv layer".into())
             })?;
@@ -83,8 +88,20 @@ impl FiniteNetwork {
                     );
                     (OpKind::Affine(a), ch_out_affine)
                 }
-                Layer::Conv(c) => {
-                    let taps = c.taps(&net.shape_before(l).grid);
+                // Convolutions, lifts and group convolutions share one weight per tap and
+                // channel pair across all output sites: the tap table defines the layer.
+                Layer::Conv(_) | Layer::Lift(_) | Layer::GroupConv(_) => {
+                    let shape = net.shape_before(l);
+                    let (taps, scales) = match layer {
+                        Layer::Conv(c) => {
+                            (c.taps(&shape.grid), (c.w_std, c.b_std, c.parameterization))
+                        }
+                        Layer::Lift(c) => (c.taps(shape), (c.w_std, c.b_std, c.parameterization)),
+                        Layer::GroupConv(c) => {
+                            (c.taps(shape), (c.w_std, c.b_std, c.parameterization))
+                        }
+                        _ => unreachable!(),
+                    };
                     let q = taps.n_taps();
                     let a = affine(
                         &mut params,
@@ -93,12 +110,12 @@ impl FiniteNetwork {
                         q,
                         ch,
                         ch_out_affine,
-                        (c.w_std, c.b_std, c.parameterization),
+                        scales,
                     );
                     (OpKind::Affine(a), ch_out_affine)
                 }
                 Layer::Flatten(_) => (OpKind::Flatten, ch * sites_in),
-                Layer::GlobalAvgPool(_) => (OpKind::GlobalAvgPool, ch),
+                Layer::GlobalAvgPool(_) | Layer::GroupPool(_) => (OpKind::GlobalAvgPool, ch),
                 Layer::Activation(a) => (OpKind::Activation(a.clone()), ch),
             };
             ops.push(Op {

@@ -50,6 +50,11 @@ pub struct Conv {
 impl Conv {
     /// The output shape, or why the input does not fit the filter.
     pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
+        if let Some(g) = input.lifted {
+            return Err(format!(
+                "features are indexed by {g} after a lift; use group_conv instead of conv"
+            ));
+        }
         if input.grid.is_empty() {
             return Err(
                 "a conv layer needs a grid input ([W, C] or [H, W, C]), got a vector".into(),
@@ -88,6 +93,7 @@ impl Conv {
         Ok(Shape {
             grid,
             channels: self.width,
+            lifted: None,
         })
     }
 

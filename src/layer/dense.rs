@@ -53,10 +53,7 @@ impl Dense {
         if self.parameterization == Parameterization::Standard && input.channels.is_none() {
             return Err(standard_needs_fan_in());
         }
-        Ok(Shape {
-            grid: input.grid.clone(),
-            channels: self.width,
-        })
+        Ok(input.with_channels(self.width))
     }
 
     /// The kernel map for an input of shape `input`.

@@ -10,6 +10,8 @@ pub mod conv;
 pub mod dense;
 pub mod dual;
 pub mod elementwise;
+pub mod group_conv;
+pub mod lift;
 pub mod pool;
 pub mod quadrature;
 pub mod separable;
@@ -20,7 +22,9 @@ pub mod taps;
 pub use activation::Activation;
 pub use conv::{Conv, Padding};
 pub use dense::{Dense, Parameterization};
-pub use pool::{Flatten, GlobalAvgPool};
+pub use group_conv::GroupConv;
+pub use lift::{Lift, LiftFilter};
+pub use pool::{Flatten, GlobalAvgPool, GroupPool};
 pub use shape::Shape;
 
 use crate::kernel::{BlockMap, Kernel};
@@ -38,6 +42,12 @@ pub enum Layer {
     GlobalAvgPool(GlobalAvgPool),
     /// A pointwise nonlinearity φ (MATH.md §3).
     Activation(Activation),
+    /// Lift to functions on a group (MATH.md §5).
+    Lift(Lift),
+    /// Group convolution (MATH.md §5).
+    GroupConv(GroupConv),
+    /// Average over all group elements and positions.
+    GroupPool(GroupPool),
 }
 
 /// How a layer constrains the site structure of the kernel entering it.
@@ -60,6 +70,9 @@ impl Layer {
             Layer::Flatten(_) => "flatten",
             Layer::GlobalAvgPool(_) => "global_avg_pool",
             Layer::Activation(a) => a.name(),
+            Layer::Lift(_) => "lift",
+            Layer::GroupConv(_) => "group_conv",
+            Layer::GroupPool(_) => "group_pool",
         }
     }
 
@@ -71,13 +84,16 @@ impl Layer {
             Layer::Flatten(l) => l.output_shape(input),
             Layer::GlobalAvgPool(l) => l.output_shape(input),
             Layer::Activation(_) => Ok(input.clone()),
+            Layer::Lift(l) => l.output_shape(input),
+            Layer::GroupConv(l) => l.output_shape(input),
+            Layer::GroupPool(l) => l.output_shape(input),
         }
     }
 
     /// What the layer needs of the kernel entering it.
     pub fn site_need(&self) -> SiteNeed {
         match self {
-            Layer::GlobalAvgPool(_) => SiteNeed::Full,
+            Layer::GlobalAvgPool(_) | Layer::GroupPool(_) => SiteNeed::Full,
             Layer::Flatten(_) => SiteNeed::Diagonal,
             _ => SiteNeed::Any,
         }
@@ -104,6 +120,9 @@ impl Layer {
             Layer::Flatten(l) => Box::new(l),
             Layer::GlobalAvgPool(l) => Box::new(l),
             Layer::Activation(a) => Box::new(a),
+            Layer::Lift(l) => Box::new(l.block_map(input)),
+            Layer::GroupConv(l) => Box::new(l.block_map(input)),
+            Layer::GroupPool(l) => Box::new(l),
         })
     }
 }

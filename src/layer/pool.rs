@@ -13,12 +13,32 @@ pub struct Flatten;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalAvgPool;
 
+/// Group pooling: the mean over all group elements and positions,
+/// `K_out = mean_{(g,p),(g',p')} K[(g,p),(g',p')]` (likewise Θ) — invariant features.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupPool;
+
+impl GroupPool {
+    /// A vector of `C` channels; the input must be lifted.
+    pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
+        if input.lifted.is_none() {
+            return Err("group_pool needs features on a group: put a lift layer before it".into());
+        }
+        Ok(Shape {
+            grid: vec![],
+            channels: input.channels,
+            lifted: None,
+        })
+    }
+}
+
 impl Flatten {
     /// A vector of `P·C` channels.
     pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
         Ok(Shape {
             grid: vec![],
             channels: input.channels.map(|c| c * input.sites()),
+            lifted: None,
         })
     }
 }
@@ -29,6 +49,7 @@ impl GlobalAvgPool {
         Ok(Shape {
             grid: vec![],
             channels: input.channels,
+            lifted: None,
         })
     }
 }
@@ -76,3 +97,4 @@ macro_rules! readout_map {
 }
 readout_map!(Flatten, diagonal_mean);
 readout_map!(GlobalAvgPool, full_mean);
+readout_map!(GroupPool, full_mean);

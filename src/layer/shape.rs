@@ -1,16 +1,24 @@
 //! The shape of the features one example carries between layers.
 
+use crate::group::GroupSpec;
+
+use super::lift::Lifted;
+
 /// Features of one example: values on `sites()` sites, each with `channels` channels.
 ///
 /// `grid` is the spatial grid (`[]` for a plain vector, `[W]` for a signal, `[H, W]` for an
-/// image). `channels` is known for the input and after layers that set `width`; it is only
-/// needed as the fan-in of a layer in standard parameterisation.
+/// image). After a lifting layer the features are also indexed by the elements g of a point
+/// group (`lifted`); sites are then the pairs `(g, p)`, numbered `g·|grid| + p`. `channels` is
+/// known for the input and after layers that set `width`; it is only needed as the fan-in of a
+/// layer in standard parameterisation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shape {
     /// The spatial grid, `[]` for a vector.
     pub grid: Vec<usize>,
     /// Number of channels, when known.
     pub channels: Option<usize>,
+    /// The group the features are indexed by, after a lifting layer.
+    pub lifted: Option<GroupSpec>,
 }
 
 impl Shape {
@@ -20,11 +28,25 @@ impl Shape {
         Self {
             grid: grid.to_vec(),
             channels: Some(*c),
+            lifted: None,
         }
     }
 
-    /// Number of sites, `Π grid` (1 for a vector).
-    pub fn sites(&self) -> usize {
+    /// Number of positions, `Π grid` (1 for a vector).
+    pub fn positions(&self) -> usize {
         self.grid.iter().product()
+    }
+
+    /// Number of sites: positions, times the group order after a lifting layer.
+    pub fn sites(&self) -> usize {
+        self.positions() * self.lifted.map_or(1, |g| Lifted::order_of(&g))
+    }
+
+    /// The same shape with other channels (sites unchanged).
+    pub fn with_channels(&self, channels: Option<usize>) -> Self {
+        Self {
+            channels,
+            ..self.clone()
+        }
     }
 }

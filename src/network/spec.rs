@@ -18,8 +18,10 @@ use toml::{Table, Value};
 
 use super::Network;
 use crate::error::{Error, Result};
+use crate::group::GroupSpec;
 use crate::layer::{
-    Activation, Conv, Dense, Flatten, GlobalAvgPool, Layer, Padding, Parameterization,
+    Activation, Conv, Dense, Flatten, GlobalAvgPool, GroupConv, GroupPool, Layer, Lift, LiftFilter,
+    Padding, Parameterization,
 };
 
 /// Where an error arose: the file and, inside it, the table.
@@ -139,6 +141,17 @@ fn parameterization(keys: &mut Keys) -> Result<Parameterization> {
     }
 }
 
+fn padding(keys: &mut Keys) -> Result<Padding> {
+    match keys.str_opt("padding")?.as_deref() {
+        None | Some("circular") => Ok(Padding::Circular),
+        Some("same") => Ok(Padding::Same),
+        Some("valid") => Ok(Padding::Valid),
+        Some(o) => Err(keys.at.err(format!(
+            "`padding` must be \"circular\", \"same\" or \"valid\", got \"{o}\""
+        ))),
+    }
+}
+
 fn parse_layer(file: &str, i: usize, value: Value) -> Result<Layer> {
     let Value::Table(mut table) = value else {
         return Err(Error::Spec(format!("{file}: layers[{i}]: must be a table")));
@@ -179,16 +192,7 @@ fn parse_layer(file: &str, i: usize, value: Value) -> Result<Layer> {
             let filter = k
                 .usize_list("filter")?
                 .ok_or_else(|| k.at.err("missing key `filter` (e.g. filter = [3, 3])"))?;
-            let padding = match k.str_opt("padding")?.as_deref() {
-                None | Some("circular") => Padding::Circular,
-                Some("same") => Padding::Same,
-                Some("valid") => Padding::Valid,
-                Some(o) => {
-                    return Err(k.at.err(format!(
-                        "`padding` must be \"circular\", \"same\" or \"valid\", got \"{o}\""
-                    )))
-                }
-            };
+            let padding = padding(&mut k)?;
             let l = Conv {
                 filter,
                 padding,
@@ -206,6 +210,82 @@ fn parse_layer(file: &str, i: usize, value: Value) -> Result<Layer> {
                 "parameterization",
             ])?;
             Layer::Conv(l)
+        }
+        "lift" => {
+            let group = match k.str_opt("group")? {
+                Some(g) => GroupSpec::parse(&g).map_err(|e| k.at.err(e))?,
+                None => return Err(k.at.err("missing key `group` (e.g. group = \"p4\")")),
+            };
+            let filter = match k.take("filter") {
+                None => return Err(k.at.err("missing key `filter` (\"full\" or e.g. [3, 3])")),
+                Some(Value::String(s)) if s == "full" => LiftFilter::Full,
+                Some(v) => {
+                    k.table.insert("filter".into(), v);
+                    LiftFilter::Window(k.usize_list("filter")?.expect("present"))
+                }
+            };
+            let l = Lift {
+                group,
+                filter,
+                padding: padding(&mut k)?,
+                w_std: k.std_opt("w_std")?.unwrap_or(1.0),
+                b_std: k.std_opt("b_std")?,
+                width: k.usize_opt("width")?,
+                parameterization: parameterization(&mut k)?,
+            };
+            k.finish(&[
+                "group",
+                "filter",
+                "padding",
+                "w_std",
+                "b_std",
+                "width",
+                "parameterization",
+            ])?;
+            Layer::Lift(l)
+        }
+        "group_conv" => {
+            let support = match k.take("support") {
+                None => None,
+                Some(Value::Array(a)) if !a.is_empty() => Some(
+                    a.iter()
+                        .map(|v| match v {
+                            Value::Integer(i) if *i >= 0 => Ok(*i as usize),
+                            _ => Err(k.at.err(
+                                "`support` must be a list of point-group element indices (0 = identity)",
+                            )),
+                        })
+                        .collect::<Result<Vec<_>>>()?,
+                ),
+                Some(_) => {
+                    return Err(k.at.err(
+                        "`support` must be a non-empty list of point-group element indices",
+                    ))
+                }
+            };
+            let l = GroupConv {
+                filter: k.usize_list("filter")?,
+                support,
+                padding: padding(&mut k)?,
+                w_std: k.std_opt("w_std")?.unwrap_or(1.0),
+                b_std: k.std_opt("b_std")?,
+                width: k.usize_opt("width")?,
+                parameterization: parameterization(&mut k)?,
+            };
+            k.finish(&[
+                "filter",
+                "support",
+                "padding",
+                "w_std",
+                "b_std",
+                "width",
+                "parameterization",
+            ])?;
+            Layer::GroupConv(l)
+        }
+        "group_pool" => {
+            k.finish(&[])?;
+            Layer::GroupPool(GroupPool)
         }
         "flatten" => {
             k.finish(&[])?;
@@ -256,7 +336,7 @@ fn parse_layer(file: &str, i: usize, value: Value) -> Result<Layer> {
                 _ => {
                     return Err(k.at.err(format!(
                         "unknown layer kind \"{name}\" (known: dense, conv, flatten, \
-                         global_avg_pool, relu, leaky_relu, abrelu, abs, erf, identity, tanh, \
+                         global_avg_pool, lift, group_conv, group_pool, relu, leaky_relu, abrelu, abs, erf, identity, tanh, \
                          gelu, sigmoid, softplus, sin)"
                     )))
                 }

@@ -1,0 +1,333 @@
+//! The lifting layer: from functions on the input's sites to functions on a group
+//! (MATH.md §5).
+//!
+//! With filter support F (offsets δ, or all sites for a full-support filter) and the point-group
+//! action `A_g` on offsets,
+//!
+//! ```text
+//! K¹[(g,p),(g',p')] = σ_w² (1/|F|) Σ_{δ∈F} K⁰[p + A_g δ, p' + A_g' δ] + σ_b²      Θ¹ = K¹
+//! ```
+//!
+//! For groups without translations (C_n, D_n on periodic signals; C4, D4 on square images
+//! rotated about their centre) there are no positions p and `p + A_g δ` reads `g·δ`, the action
+//! of g on the site δ of the filter window (centred on site 0 of a signal, on the centre pixel of
+//! an image). For p4 and p4m on the H×H torus, `A_g` rotates (and transposes) the offset:
+//! `r·(di, dj) = (−dj, di)`, `s·(di, dj) = (dj, di)` — the orientation convention of
+//! [`crate::group::PointGroup`], fixed once for the whole crate.
+//!
+//! The layer is a tap average (see [`Taps`]): output `(g, p)`, tap δ, source `p + A_g δ`. Its
+//! finite-width form shares one weight per tap and channel pair across all `(g, p)`.
+
+use super::affine::AffineMap;
+use super::conv::Padding;
+use super::dense::{standard_needs_fan_in, Parameterization};
+use super::shape::Shape;
+use super::taps::Taps;
+use crate::action::{ImageAction, SignalAction, SiteAction};
+use crate::group::{Cyclic, Dihedral, FiniteGroup, GroupSpec, PointGroup};
+
+/// The spatial support of a lifting filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiftFilter {
+    /// Every site of the input (a full-support filter).
+    Full,
+    /// An odd window, one size per grid axis.
+    Window(Vec<usize>),
+}
+
+/// Lifting layer (see the module docs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lift {
+    /// The group: `C<n>`, `D<n>` (signals), `C4`, `D4` (images), `p4`, `p4m` (torus images).
+    pub group: GroupSpec,
+    /// The filter's support.
+    pub filter: LiftFilter,
+    /// Boundary handling for p4/p4m (`circular` or `same`).
+    pub padding: Padding,
+    /// σ_w.
+    pub w_std: f64,
+    /// σ_b, `None` for no bias.
+    pub b_std: Option<f64>,
+    /// Output channels.
+    pub width: Option<usize>,
+    /// Weight scaling.
+    pub parameterization: Parameterization,
+}
+
+/// What the layers after a lift need to know of its group: the point-group product and, for
+/// roto-translation groups, the point group's action on offsets.
+#[derive(Debug)]
+pub enum Lifted {
+    /// A group without translations (C_n, D_n, C4, D4): sites are group elements.
+    Elements(Box<dyn FiniteGroup>),
+    /// p4 or p4m: sites are (point-group element, position on the torus).
+    RotoTranslation(PointGroup),
+}
+
+impl Lifted {
+    /// The structure behind a lifted shape's group.
+    pub fn of(spec: &GroupSpec) -> Self {
+        match *spec {
+            GroupSpec::Cyclic(n) => Lifted::Elements(Box::new(Cyclic::new(n).expect("n ≥ 1"))),
+            GroupSpec::Dihedral(n) => Lifted::Elements(Box::new(Dihedral::new(n).expect("n ≥ 1"))),
+            GroupSpec::P4(_) => Lifted::RotoTranslation(PointGroup::C4),
+            GroupSpec::P4m(_) => Lifted::RotoTranslation(PointGroup::D4),
+            GroupSpec::So2 { .. } => unreachable!("SO2 features are not lifted to sites"),
+        }
+    }
+
+    /// Order of the group indexing the sites (the point group for p4/p4m).
+    pub fn order_of(spec: &GroupSpec) -> usize {
+        match *spec {
+            GroupSpec::Cyclic(n) => n,
+            GroupSpec::Dihedral(n) => 2 * n,
+            GroupSpec::P4(_) => 4,
+            GroupSpec::P4m(_) => 8,
+            GroupSpec::So2 { .. } => 1,
+        }
+    }
+
+    /// `g h` in the group indexing the sites.
+    pub fn mul(&self, g: usize, h: usize) -> usize {
+        match self {
+            Lifted::Elements(grp) => grp.mul(g, h),
+            Lifted::RotoTranslation(pg) => pg.mul(g, h),
+        }
+    }
+}
+
+/// `p + δ` on a grid, wrapping (circular) or `None` outside (same).
+pub(crate) fn shift(grid: &[usize], p: usize, delta: &[i64], circular: bool) -> Option<usize> {
+    let mut rem = p;
+    let mut out = 0usize;
+    let mut stride = 1usize;
+    for ax in (0..grid.len()).rev() {
+        let n = grid[ax] as i64;
+        let i = (rem % grid[ax]) as i64 + delta[ax];
+        rem /= grid[ax];
+        let i = if circular {
+            i.rem_euclid(n)
+        } else if i < 0 || i >= n {
+            return None;
+        } else {
+            i
+        };
+        out += i as usize * stride;
+        stride *= grid[ax];
+    }
+    Some(out)
+}
+
+/// The offsets of an odd window, centred on 0, in row-major order.
+pub(crate) fn window_offsets(window: &[usize]) -> Vec<Vec<i64>> {
+    let mut out = vec![vec![]];
+    for &q in window {
+        let half = (q / 2) as i64;
+        out = out
+            .into_iter()
+            .flat_map(|o| {
+                (-half..=half).map(move |d| {
+                    let mut v = o.clone();
+                    v.push(d);
+                    v
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+impl Lift {
+    fn check_window(&self, grid: &[usize]) -> Result<(), String> {
+        if let LiftFilter::Window(w) = &self.filter {
+            if w.len() != grid.len() {
+                return Err(format!(
+                    "`filter` has {} axes but the input grid {grid:?} has {}",
+                    w.len(),
+                    grid.len()
+                ));
+            }
+            if let Some(q) = w.iter().find(|&&q| q % 2 == 0) {
+                return Err(format!("`filter` sizes must be odd, got {q}"));
+            }
+            if w.iter().zip(grid).any(|(q, n)| q > n) {
+                return Err(format!(
+                    "`filter` {w:?} is larger than the input grid {grid:?}"
+                ));
+            }
+            if grid.len() == 2 && w[0] != w[1] {
+                return Err(format!(
+                    "a lifting filter must be square so that the point group maps it to itself, \
+                     got {w:?}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The output shape, or why the group cannot act on this input.
+    pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
+        if let Some(g) = input.lifted {
+            return Err(format!("the features are already lifted to {g}"));
+        }
+        if self.parameterization == Parameterization::Standard && input.channels.is_none() {
+            return Err(standard_needs_fan_in());
+        }
+        let grid = &input.grid;
+        let (lifted, out_grid) = match self.group {
+            GroupSpec::Cyclic(_) | GroupSpec::Dihedral(_) => {
+                if self.padding != Padding::Circular {
+                    return Err(format!(
+                        "{} moves sites around the whole input; its lifting needs \
+                         padding = \"circular\"",
+                        self.group
+                    ));
+                }
+                self.site_action(grid).map_err(|e| e.to_string())?;
+                self.check_window(grid)?;
+                if let (2, LiftFilter::Window(_)) = (grid.len(), &self.filter) {
+                    if grid[0] % 2 == 0 {
+                        return Err(format!(
+                            "a local lifting filter for {} on images needs an odd side (a \
+                             centre pixel to rotate about); use filter = \"full\"",
+                            self.group
+                        ));
+                    }
+                }
+                (self.group, vec![])
+            }
+            GroupSpec::P4(h) | GroupSpec::P4m(h) => {
+                match grid.as_slice() {
+                    [a, b] if a == b => {}
+                    _ => {
+                        return Err(format!(
+                            "{} acts on square images [H, H, C], got grid {grid:?}",
+                            self.group
+                        ))
+                    }
+                }
+                if let Some(h) = h.filter(|&h| h != grid[0]) {
+                    return Err(format!(
+                        "{} acts on {h}×{h} images, got {}×{}",
+                        self.group, grid[0], grid[0]
+                    ));
+                }
+                if self.padding == Padding::Valid {
+                    return Err("lift takes padding = \"circular\" or \"same\"".into());
+                }
+                if self.filter == LiftFilter::Full && self.padding != Padding::Circular {
+                    return Err(
+                        "a full-support filter on the torus needs padding = \"circular\"".into(),
+                    );
+                }
+                self.check_window(grid)?;
+                let spec = match self.group {
+                    GroupSpec::P4(_) => GroupSpec::P4(Some(grid[0])),
+                    _ => GroupSpec::P4m(Some(grid[0])),
+                };
+                (spec, grid.clone())
+            }
+            GroupSpec::So2 { .. } => {
+                return Err(
+                    "lifting to SO2 is not available; use the SO2 orbit average of an MLP \
+                     kernel (its G-CNN kernel by Result A)"
+                        .into(),
+                )
+            }
+        };
+        Ok(Shape {
+            grid: out_grid,
+            channels: self.width,
+            lifted: Some(lifted),
+        })
+    }
+
+    /// The action of a group without translations on the input sites.
+    fn site_action(&self, grid: &[usize]) -> crate::Result<Box<dyn SiteAction>> {
+        let err = |m: String| crate::Error::Group(m);
+        match (self.group, grid) {
+            (GroupSpec::Cyclic(4), [h, w]) if h == w => {
+                Ok(Box::new(ImageAction::new(PointGroup::C4, *h)?))
+            }
+            (GroupSpec::Dihedral(4), [h, w]) if h == w => {
+                Ok(Box::new(ImageAction::new(PointGroup::D4, *h)?))
+            }
+            (GroupSpec::Cyclic(k), [n]) => Ok(Box::new(SignalAction::cyclic(k, *n)?)),
+            (GroupSpec::Dihedral(k), [n]) => Ok(Box::new(SignalAction::dihedral(k, *n)?)),
+            (g, []) => Err(err(format!(
+                "{g} cannot act on a vector input; it acts on periodic signals [n, C] (C4 and \
+                 D4 also on square images [H, H, C])"
+            ))),
+            (g, _) => Err(err(format!(
+                "{g} cannot act on an input grid {grid:?}: C<n>/D<n> act on periodic signals \
+                 [n, C], C4/D4 on square images [H, H, C]"
+            ))),
+        }
+    }
+
+    /// The tap table on an input grid accepted by [`Lift::output_shape`].
+    pub fn taps(&self, input: &Shape) -> Taps {
+        let grid = &input.grid;
+        let n_in = input.sites();
+        match self.group {
+            GroupSpec::P4(_) | GroupSpec::P4m(_) => {
+                let point = match self.group {
+                    GroupSpec::P4(_) => PointGroup::C4,
+                    _ => PointGroup::D4,
+                };
+                let offsets: Vec<Vec<i64>> = match &self.filter {
+                    LiftFilter::Window(w) => window_offsets(w),
+                    // Every offset of the torus once.
+                    LiftFilter::Full => (0..grid[0] as i64)
+                        .flat_map(|a| (0..grid[1] as i64).map(move |b| vec![a, b]))
+                        .collect(),
+                };
+                let p_count = n_in;
+                let circular = self.padding == Padding::Circular;
+                Taps::from_fn(n_in, point.order() * p_count, offsets.len(), |o, t| {
+                    let (g, p) = (o / p_count, o % p_count);
+                    let (a, b) = point.act_offset(g, (offsets[t][0], offsets[t][1]));
+                    shift(grid, p, &[a, b], circular)
+                })
+            }
+            _ => {
+                let action = self.site_action(grid).expect("checked by output_shape");
+                let filter_sites: Vec<usize> = match &self.filter {
+                    LiftFilter::Full => (0..n_in).collect(),
+                    LiftFilter::Window(w) => {
+                        // The window around site 0 of a signal, or the centre pixel of an image.
+                        let centre: Vec<i64> = grid
+                            .iter()
+                            .map(|&n| if grid.len() == 1 { 0 } else { (n / 2) as i64 })
+                            .collect();
+                        let origin = shift(grid, 0, &centre, true).expect("inside");
+                        window_offsets(w)
+                            .iter()
+                            .map(|d| shift(grid, origin, d, true).expect("circular"))
+                            .collect()
+                    }
+                };
+                let order = action.group().order();
+                Taps::from_fn(n_in, order, filter_sites.len(), |g, t| {
+                    Some(action.act(g, filter_sites[t]))
+                })
+            }
+        }
+    }
+
+    /// The kernel map for an input of shape `input`.
+    pub fn block_map(&self, input: &Shape) -> AffineMap {
+        let taps = self.taps(input);
+        let q = taps.n_taps();
+        AffineMap {
+            taps: Some(taps),
+            w_var: self.w_std * self.w_std,
+            b_var: self.b_std.map_or(0.0, |b| b * b),
+            standard_fan_in: match self.parameterization {
+                Parameterization::Ntk => None,
+                Parameterization::Standard => input.channels.map(|c| (c * q) as f64),
+            },
+            has_bias: self.b_std.is_some(),
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Orbit averages: the kernel of an infinite ensemble trained on fully augmented data
+//! (MATH.md §6).
+//!
+//! ```text
+//! k̄(x, x') = (1/|G|) Σ_g k(x, ρ(g) x')          (SO(2): (1/2π) ∫ dθ k(x, R_θ x'))
+//! ```
+//!
+//! For a kernel invariant under simultaneous transformation of both inputs, `k̄` is symmetric,
+//! positive semi-definite and invariant in each argument; by Result A (MATH.md §7) it is the
+//! kernel of the G-CNN built from the same layers.
+//!
+//! Finite groups act through [`crate::action::action_for`]. SO(2) acts on odd-length periodic
+//! signals `[n, C]` by band-limited phase rotation and on planar point sets `[P, 2]` (and a single
+//! point `[2]`) by rotating each point; its Haar average is the trapezoidal rule on N equally
+//! spaced angles (the C_N subgroup), N doubling until two successive averages agree to the
+//! tolerance — geometric convergence for the smooth kernels of this crate.
+
+use faer::Mat;
+
+use crate::action::{action_for, so2};
+use crate::data::Batch;
+use crate::error::{Error, Result};
+use crate::group::GroupSpec;
+use crate::network::Network;
+
+/// An orbit-averaged NNGP and NTK, N1 × N2.
+#[derive(Clone, Debug)]
+pub struct OrbitKernel {
+    /// `K̄(x1_i, x2_j)`.
+    pub nngp: Mat<f64>,
+    /// `Θ̄(x1_i, x2_j)`.
+    pub ntk: Mat<f64>,
+    /// Number of group elements (or quadrature angles) averaged over.
+    pub samples: usize,
+    /// For SO(2): the change between the last two quadrature levels, relative to the largest
+    /// entry (an estimate of the quadrature error); 0 for finite groups.
+    pub error_estimate: f64,
+}
+
+/// Largest SO(2) quadrature grid tried before giving up.
+const SO2_MAX_ANGLES: usize = 1 << 12;
+
+/// The NNGP and NTK of `net` averaged over the orbit of `x2` (`None`: `x2 = x1`) under `group`.
+///
+/// For SO(2), `tol` is the relative accuracy asked of the quadrature (e.g. 1e-12); it is
+/// ignored for finite groups.
+pub fn orbit_kernel(
+    net: &Network,
+    x1: &Batch,
+    x2: Option<&Batch>,
+    group: &GroupSpec,
+    tol: f64,
+) -> Result<OrbitKernel> {
+    let x2 = x2.unwrap_or(x1);
+    net.check_batch(x1, "x1")?;
+    net.check_batch(x2, "x2")?;
+    let (n1, n2) = (x1.len(), x2.len());
+    if let GroupSpec::So2 { .. } = group {
+        return so2_average(net, x1, x2, tol);
+    }
+    let action = action_for(group, x2.shape())?;
+    let order = action.group().order();
+    let mut nngp = Mat::zeros(n1, n2);
+    let mut ntk = Mat::zeros(n1, n2);
+    for g in 0..order {
+        let k = net.kernel(x1, Some(&action.act_on_batch(g, x2)?))?;
+        nngp += k.nngp()?;
+        ntk += k.ntk()?;
+    }
+    let w = 1.0 / order as f64;
+    Ok(OrbitKernel {
+        nngp: nngp * faer::Scale(w),
+        ntk: ntk * faer::Scale(w),
+        samples: order,
+        error_estimate: 0.0,
+    })
+}
+
+/// Rotate every example of a batch by θ.
+pub fn rotate_batch(x: &Batch, theta: f64) -> Result<Batch> {
+    let shape = x.shape();
+    let rotate = |e: &[f64]| -> Result<Vec<f64>> {
+        match shape {
+            [2] => so2::rotate_points(e, &[1, 2], theta),
+            [_, 2] => so2::rotate_points(e, shape, theta),
+            [n, _] if n % 2 == 1 => so2::rotate_signal(e, shape, theta),
+            _ => Err(Error::Group(format!(
+                "SO2 acts on planar point sets [P, 2] and on odd-length periodic signals \
+                 [n, C]; got examples of shape {shape:?}"
+            ))),
+        }
+    };
+    let rows = (0..x.len())
+        .map(|i| rotate(x.example(i)))
+        .collect::<Result<Vec<_>>>()?;
+    Batch::from_examples(shape.to_vec(), &rows)
+}
+
+fn so2_average(net: &Network, x1: &Batch, x2: &Batch, tol: f64) -> Result<OrbitKernel> {
+    if tol.is_nan() || tol <= 0.0 {
+        return Err(Error::Invalid(format!(
+            "the SO2 tolerance must be > 0, got {tol}"
+        )));
+    }
+    let (n1, n2) = (x1.len(), x2.len());
+    // Sums over the angles 2πk/N; doubling N reuses the even angles.
+    let mut sum_k = Mat::<f64>::zeros(n1, n2);
+    let mut sum_t = Mat::<f64>::zeros(n1, n2);
+    let mut add = |n: usize| -> Result<()> {
+        for k in 0..n {
+            let theta = 2.0 * std::f64::consts::PI * k as f64 / n as f64;
+            let kk = net.kernel(x1, Some(&rotate_batch(x2, theta)?))?;
+            sum_k += kk.nngp()?;
+            sum_t += kk.ntk()?;
+        }
+        Ok(())
+    };
+    let mut n = 8;
+    add(n)?;
+    let mut prev: Option<(Mat<f64>, Mat<f64>)> = None;
+    loop {
+        let w = faer::Scale(1.0 / n as f64);
+        let (k, t) = (&sum_k * w, &sum_t * w);
+        if let Some((pk, pt)) = &prev {
+            let scale = max_abs(&k).max(max_abs(&t)).max(f64::MIN_POSITIVE);
+            let change = max_abs(&(&k - pk)).max(max_abs(&(&t - pt))) / scale;
+            if change <= tol || n >= SO2_MAX_ANGLES {
+                if change > tol {
+                    return Err(Error::Numeric(format!(
+                        "the SO2 orbit average did not reach the tolerance {tol:e} with \
+                         {n} angles (last change {change:.1e})"
+                    )));
+                }
+                return Ok(OrbitKernel {
+                    nngp: k,
+                    ntk: t,
+                    samples: n,
+                    error_estimate: change,
+                });
+            }
+        }
+        prev = Some((k, t));
+        // New angles: the odd multiples of 2π/(2N).
+        n *= 2;
+        let mut odd = |n: usize| -> Result<()> {
+            for k in (1..n).step_by(2) {
+                let theta = 2.0 * std::f64::consts::PI * k as f64 / n as f64;
+                let kk = net.kernel(x1, Some(&rotate_batch(x2, theta)?))?;
+                sum_k += kk.nngp()?;
+                sum_t += kk.ntk()?;
+            }
+            Ok(())
+        };
+        odd(n)?;
+    }
+}
+
+fn max_abs(m: &Mat<f64>) -> f64 {
+    let mut a = 0.0f64;
+    for j in 0..m.ncols() {
+        for i in 0..m.nrows() {
+            a = a.max(m[(i, j)].abs());
+        }
+    }
+    a
+}
