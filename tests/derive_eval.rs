@@ -16,6 +16,12 @@ fn batch(rng: &mut ChaCha8Rng, n: usize, shape: &[usize]) -> Batch {
     Batch::from_array(&full, values).unwrap()
 }
 
+fn scaled(b: Batch, s: f64) -> Batch {
+    let mut full = vec![b.len()];
+    full.extend_from_slice(b.shape());
+    Batch::from_array(&full, b.values().iter().map(|v| v * s).collect()).unwrap()
+}
+
 /// max |a − b| ≤ tol · max |b| (relative to the scale of the matrix).
 fn assert_close(a: &Mat<f64>, b: &Mat<f64>, tol: f64, what: &str) {
     let scale = (0..b.nrows())
@@ -65,5 +71,141 @@ fn every_example_network() {
         if !big {
             check(&net, &x1, None, &f.display().to_string());
         }
+    }
+}
+
+fn activation(rng: &mut ChaCha8Rng, i: usize) -> Activation {
+    let u = |rng: &mut ChaCha8Rng| rng.random_range(0.3..1.5);
+    match i % 11 {
+        0 => Activation::Relu,
+        1 => Activation::LeakyRelu { alpha: u(rng) - 0.5 },
+        2 => Activation::AbRelu {
+            a: -u(rng),
+            b: u(rng),
+        },
+        3 => Activation::Abs,
+        4 => Activation::Identity,
+        5 => Activation::Erf {
+            a: u(rng),
+            b: u(rng),
+            c: u(rng) - 0.9,
+        },
+        6 => Activation::Tanh,
+        7 => Activation::Gelu,
+        8 => Activation::Sigmoid,
+        9 => Activation::Softplus,
+        _ => Activation::Sin {
+            a: u(rng),
+            b: u(rng),
+            c: u(rng) - 0.9,
+        },
+    }
+}
+
+fn parameterization(rng: &mut ChaCha8Rng) -> Parameterization {
+    if rng.random_bool(0.3) {
+        Parameterization::Standard
+    } else {
+        Parameterization::Ntk
+    }
+}
+
+fn bias(rng: &mut ChaCha8Rng) -> Option<f64> {
+    match rng.random_range(0..3) {
+        0 => None,
+        1 => Some(0.0),
+        _ => Some(rng.random_range(0.05..0.5)),
+    }
+}
+
+/// A random stack: (conv | dense, activation) × depth on a grid, a readout, dense, activation,
+/// dense; every activation kind appears over the seeds.
+fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
+    let input: Vec<usize> = match seed % 3 {
+        0 => vec![rng.random_range(2..5)],
+        1 => vec![rng.random_range(3..7), rng.random_range(1..3)],
+        _ => vec![3, rng.random_range(3..5), rng.random_range(1..3)],
+    };
+    let grid = input.len() - 1;
+    let mut layers = Vec::new();
+    let mut side: Vec<usize> = input[..grid].to_vec();
+    for d in 0..rng.random_range(1..3) {
+        let width = Some(rng.random_range(2..6));
+        if grid > 0 && rng.random_bool(0.7) {
+            let padding = [Padding::Circular, Padding::Same, Padding::Valid][rng.random_range(0..3)];
+            let filter: Vec<usize> = side
+                .iter()
+                .map(|&n| {
+                    let f = [1, 3][rng.random_range(0..2)];
+                    if padding == Padding::Valid && f > n { 1 } else { f }
+                })
+                .collect();
+            if padding == Padding::Valid {
+                side = side.iter().zip(&filter).map(|(n, f)| n - f + 1).collect();
+            }
+            layers.push(Layer::Conv(Conv {
+                filter,
+                padding,
+                w_std: rng.random_range(0.5..1.3),
+                b_std: bias(rng),
+                width,
+                parameterization: parameterization(rng),
+            }));
+        } else {
+            layers.push(Layer::Dense(Dense {
+                w_std: rng.random_range(0.5..1.3),
+                b_std: bias(rng),
+                width,
+                parameterization: parameterization(rng),
+            }));
+        }
+        layers.push(Layer::Activation(activation(rng, seed + d)));
+    }
+    if grid > 0 {
+        layers.push(if rng.random_bool(0.5) {
+            Layer::Flatten(Flatten)
+        } else {
+            Layer::GlobalAvgPool(GlobalAvgPool)
+        });
+    }
+    layers.push(Layer::Dense(Dense {
+        w_std: 1.3,
+        b_std: bias(rng),
+        width: Some(3),
+        parameterization: parameterization(rng),
+    }));
+    layers.push(Layer::Activation(activation(rng, seed * 7 + 3)));
+    layers.push(Layer::Dense(Dense::new(0.9, bias(rng))));
+    Network::new(input, layers).unwrap()
+}
+
+#[test]
+fn random_networks_of_every_layer_kind() {
+    let mut kinds = std::collections::BTreeSet::new();
+    for seed in 0..40 {
+        let mut rng = ChaCha8Rng::seed_from_u64(100 + seed as u64);
+        let net = random_network(&mut rng, seed);
+        for l in net.layers() {
+            let extra = match l {
+                Layer::Conv(c) => format!("/{}/{:?}", c.padding.name(), c.parameterization),
+                Layer::Dense(d) => format!("/{:?}", d.parameterization),
+                _ => String::new(),
+            };
+            kinds.insert(format!("{}{extra}", l.kind()));
+        }
+        let shape = net.input_shape().to_vec();
+        // small inputs keep the quadrature duals on their fast Gauss–Hermite branch
+        let x1 = scaled(batch(&mut rng, 2, &shape), 0.4);
+        let x2 = scaled(batch(&mut rng, 2, &shape), 0.4);
+        check(&net, &x1, Some(&x2), &format!("seed {seed}: {net:?}"));
+        check(&net, &x1, None, &format!("seed {seed} (x2 = x1): {net:?}"));
+    }
+    // every kind was exercised
+    for k in [
+        "conv/circular/Ntk", "conv/same/Ntk", "conv/valid/Ntk", "conv/circular/Standard",
+        "dense/Ntk", "dense/Standard", "flatten", "global_avg_pool", "relu", "leaky_relu",
+        "abrelu", "abs", "identity", "erf", "tanh", "gelu", "sigmoid", "softplus", "sin",
+    ] {
+        assert!(kinds.contains(k), "no random network has {k}: {kinds:?}");
     }
 }

@@ -15,6 +15,9 @@
 //!
 //! Nothing of the fast path's site layout, fused maps or tap tables is used.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use faer::Mat;
 use rayon::prelude::*;
 
@@ -86,6 +89,8 @@ struct LayerEnv<'a> {
     x: &'a [f64],
     x_prime: &'a [f64],
     channels: usize,
+    /// `(T, Ṫ)` by the bits of `(k₁₁, k₁₂, k₂₂)`: `K⁽ˡ⁾` and `Θ⁽ˡ⁾` read the same dual.
+    duals: RefCell<HashMap<[u64; 3], (f64, f64)>>,
 }
 
 fn flat(grid: &[usize], site: Option<&IndexValue>) -> Result<usize> {
@@ -171,7 +176,12 @@ impl Env for LayerEnv<'_> {
     fn dual(&self, f: &DualFn, k11: f64, k12: f64, k22: f64) -> Result<f64> {
         match self.layer {
             Layer::Activation(a) => {
-                let (t, tdot) = a.dual(k11, k12, k22);
+                let key = [k11.to_bits(), k12.to_bits(), k22.to_bits()];
+                let (t, tdot) = *self
+                    .duals
+                    .borrow_mut()
+                    .entry(key)
+                    .or_insert_with(|| a.dual(k11, k12, k22));
                 Ok(if f.derivative { tdot } else { t })
             }
             other => Err(Error::Invalid(format!(
@@ -271,8 +281,11 @@ pub fn evaluate_network(
     let x2b = x2.unwrap_or(x1);
     let (n1, n2) = (x1.len(), x2b.len());
     let channels = *net.input_shape().last().expect("non-empty input shape");
+    // With x2 = x1 only the upper triangle is interpreted and mirrored (the kernels are
+    // symmetric; quadrature duals are so only to rounding, and the fast path mirrors too).
+    let symmetric = x2.is_none();
     let pairs: Vec<(usize, usize)> = (0..n1)
-        .flat_map(|i| (0..n2).map(move |j| (i, j)))
+        .flat_map(|i| (if symmetric { i } else { 0 }..n2).map(move |j| (i, j)))
         .collect();
     let values: Vec<(f64, f64)> = pairs
         .par_iter()
@@ -291,6 +304,7 @@ pub fn evaluate_network(
                     x: x1.example(i),
                     x_prime: x2b.example(j),
                     channels,
+                    duals: RefCell::new(HashMap::new()),
                 };
                 let table = plan.derivation.evaluate(&env)?;
                 prev = Some(table);
@@ -320,7 +334,15 @@ pub fn evaluate_network(
             Ok((get(KernelKind::Nngp)?, get(KernelKind::Ntk)?))
         })
         .collect::<Result<_>>()?;
-    let nngp = Mat::from_fn(n1, n2, |i, j| values[i * n2 + j].0);
-    let ntk = Mat::from_fn(n1, n2, |i, j| values[i * n2 + j].1);
+    let mut nngp = Mat::zeros(n1, n2);
+    let mut ntk = Mat::zeros(n1, n2);
+    for (&(i, j), &(k, t)) in pairs.iter().zip(&values) {
+        nngp[(i, j)] = k;
+        ntk[(i, j)] = t;
+        if symmetric {
+            nngp[(j, i)] = k;
+            ntk[(j, i)] = t;
+        }
+    }
     Ok((nngp, ntk))
 }
