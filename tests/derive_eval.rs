@@ -78,7 +78,9 @@ fn activation(rng: &mut ChaCha8Rng, i: usize) -> Activation {
     let u = |rng: &mut ChaCha8Rng| rng.random_range(0.3..1.5);
     match i % 11 {
         0 => Activation::Relu,
-        1 => Activation::LeakyRelu { alpha: u(rng) - 0.5 },
+        1 => Activation::LeakyRelu {
+            alpha: u(rng) - 0.5,
+        },
         2 => Activation::AbRelu {
             a: -u(rng),
             b: u(rng),
@@ -132,12 +134,17 @@ fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
     for d in 0..rng.random_range(1..3) {
         let width = Some(rng.random_range(2..6));
         if grid > 0 && rng.random_bool(0.7) {
-            let padding = [Padding::Circular, Padding::Same, Padding::Valid][rng.random_range(0..3)];
+            let padding =
+                [Padding::Circular, Padding::Same, Padding::Valid][rng.random_range(0..3)];
             let filter: Vec<usize> = side
                 .iter()
                 .map(|&n| {
                     let f = [1, 3][rng.random_range(0..2)];
-                    if padding == Padding::Valid && f > n { 1 } else { f }
+                    if padding == Padding::Valid && f > n {
+                        1
+                    } else {
+                        f
+                    }
                 })
                 .collect();
             if padding == Padding::Valid {
@@ -202,10 +209,129 @@ fn random_networks_of_every_layer_kind() {
     }
     // every kind was exercised
     for k in [
-        "conv/circular/Ntk", "conv/same/Ntk", "conv/valid/Ntk", "conv/circular/Standard",
-        "dense/Ntk", "dense/Standard", "flatten", "global_avg_pool", "relu", "leaky_relu",
-        "abrelu", "abs", "identity", "erf", "tanh", "gelu", "sigmoid", "softplus", "sin",
+        "conv/circular/Ntk",
+        "conv/same/Ntk",
+        "conv/valid/Ntk",
+        "conv/circular/Standard",
+        "dense/Ntk",
+        "dense/Standard",
+        "flatten",
+        "global_avg_pool",
+        "relu",
+        "leaky_relu",
+        "abrelu",
+        "abs",
+        "identity",
+        "erf",
+        "tanh",
+        "gelu",
+        "sigmoid",
+        "softplus",
+        "sin",
     ] {
         assert!(kinds.contains(k), "no random network has {k}: {kinds:?}");
     }
+}
+
+fn eqntk(args: &[&str]) -> (String, String, i32) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_eqntk"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn json_matrix(v: &serde_json::Value) -> Vec<Vec<f64>> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn command_line_derive() {
+    // formulas
+    let (text, _, code) = eqntk(&["derive", "--net", "examples/mlp.toml"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.starts_with("K1(x,x') = sigma_w1^2*K0(x,x') + sigma_b1^2"),
+        "{text}"
+    );
+    assert!(text.contains("where sigma_b1 = 0.1"), "{text}");
+    let (latex, _, _) = eqntk(&["derive", "--net", "examples/cnn.toml", "--format", "latex"]);
+    assert!(latex.starts_with("\\begin{aligned}") && latex.contains(r"\sum_{\delta\in F}"));
+    let (md, _, _) = eqntk(&[
+        "derive",
+        "--net",
+        "examples/cnn.toml",
+        "--format",
+        "markdown",
+    ]);
+    assert!(md.contains("$$\n\\begin{aligned}"), "{md}");
+    // numbers by interpretation, in the JSON of `eqntk kernel`
+    let dir = std::env::temp_dir().join(format!("eqntk-derive-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let x1 = dir.join("x1.json");
+    std::fs::write(&x1, "[[0.5, -1.0, 2.0, 0.1], [1.5, 0.3, -0.2, 0.7]]").unwrap();
+    let x1s = x1.to_str().unwrap();
+    let (out, err, code) = eqntk(&[
+        "derive",
+        "--net",
+        "examples/mlp.toml",
+        "--x1",
+        x1s,
+        "--eval",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (fast, _, _) = eqntk(&["kernel", "--net", "examples/mlp.toml", "--x1", x1s]);
+    let got: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let want: serde_json::Value = serde_json::from_str(&fast).unwrap();
+    for key in ["nngp", "ntk"] {
+        let (g, w) = (json_matrix(&got[key]), json_matrix(&want[key]));
+        for (gr, wr) in g.iter().zip(&w) {
+            for (a, b) in gr.iter().zip(wr) {
+                assert!((a - b).abs() <= 1e-12 * b.abs(), "{key}: {a} vs {b}");
+            }
+        }
+    }
+    // bad combinations are errors with exit code 2
+    let (_, err, code) = eqntk(&["derive", "--net", "examples/mlp.toml", "--format", "json"]);
+    assert_eq!(code, 2, "{err}");
+    let (_, err, code) = eqntk(&[
+        "derive",
+        "--net",
+        "examples/mlp.toml",
+        "--x1",
+        x1s,
+        "--eval",
+        "--format",
+        "latex",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    let (_, err, code) = eqntk(&["derive", "--net", "nope.toml"]);
+    assert!(code == 2 && err.contains("nope.toml"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn command_line_verify_exit_codes() {
+    let (out, _, code) = eqntk(&["verify", "derivations/wrong_ntk.toml", "--check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("fails as expected"));
+    let (_, err, code) = eqntk(&["verify", "no/such/dir"]);
+    assert_eq!(code, 2, "{err}");
 }

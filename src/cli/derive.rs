@@ -64,9 +64,7 @@ pub fn run(args: &DeriveArgs) -> Result<String> {
         return super::kernel::render(&nngp, &ntk, format, None);
     }
     if args.x1.is_some() || args.x2.is_some() {
-        return Err(Error::Invalid(
-            "--x1/--x2 are only used with --eval".into(),
-        ));
+        return Err(Error::Invalid("--x1/--x2 are only used with --eval".into()));
     }
     let name = args
         .net

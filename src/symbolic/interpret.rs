@@ -144,7 +144,11 @@ impl LayerEnv<'_> {
 impl Env for LayerEnv<'_> {
     fn param(&self, p: &Param) -> Result<f64> {
         self.params.get(p).copied().ok_or_else(|| {
-            Error::Invalid(format!("parameter {} of layer {} has no value", p.plain(), self.l))
+            Error::Invalid(format!(
+                "parameter {} of layer {} has no value",
+                p.plain(),
+                self.l
+            ))
         })
     }
     fn set(&self, s: IndexSet) -> Result<Vec<IndexValue>> {

@@ -334,7 +334,7 @@ pub fn dual_closed_form(a: &Activation) -> Option<(Expr, Expr)> {
     let k12 = || Expr::from(Param::k(1, 2));
     let k22 = || Expr::from(Param::k(2, 2));
     let ab = |a: f64, b: f64| {
-        let theta = (k12() * (k11() * k22()).powi(-1).sqrt()).arccos();
+        let theta = (k12() / (k11() * k22()).sqrt()).arccos();
         let d2 = (a - b) * (a - b);
         let tdot = Expr::num(0.5 * (a * a + b * b)) - Expr::num(d2) * theta / (2.0 * Expr::pi());
         let t = Expr::num(d2) * (k11() * k22() - k12().squared()).sqrt() / (2.0 * Expr::pi())
@@ -352,7 +352,7 @@ pub fn dual_closed_form(a: &Activation) -> Option<(Expr, Expr)> {
             let p1 = 1.0 + Expr::num(b2) * k11();
             let p2 = 1.0 + Expr::num(b2) * k22();
             let t = Expr::num(a * a * 2.0) / Expr::pi()
-                * (Expr::num(b2) * k12() * (p1.clone() * p2.clone()).powi(-1).sqrt()).arcsin()
+                * (Expr::num(b2) * k12() / (p1.clone() * p2.clone()).sqrt()).arcsin()
                 + c * c;
             let radicand = p1 * p2 - Expr::num(b2 * b2) * k12().squared();
             let tdot = Expr::num(a * a * 2.0 * b2) / Expr::pi() * radicand.sqrt().powi(-1);
@@ -367,10 +367,9 @@ pub fn dual_closed_form(a: &Activation) -> Option<(Expr, Expr)> {
             let tdot = Expr::num(0.5 * a * a * b * b) * (e(-1.0) + cos2c * e(1.0));
             (t, tdot)
         }
-        Activation::Tanh
-        | Activation::Gelu
-        | Activation::Sigmoid
-        | Activation::Softplus => return None,
+        Activation::Tanh | Activation::Gelu | Activation::Sigmoid | Activation::Softplus => {
+            return None
+        }
     };
     let none = Assumptions::new();
     Some((t.normalize(&none), tdot.normalize(&none)))
@@ -387,7 +386,13 @@ pub fn closed_forms(defs: &[Definition], a: &Activation) -> Vec<Definition> {
         .map(|d| Definition {
             rhs: d
                 .rhs
-                .substitute_duals(&|f| Some(if f.derivative { tdot.clone() } else { t.clone() }))
+                .substitute_duals(&|f| {
+                    Some(if f.derivative {
+                        tdot.clone()
+                    } else {
+                        t.clone()
+                    })
+                })
                 .normalize(&none),
             ..d.clone()
         })

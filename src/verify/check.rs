@@ -176,10 +176,14 @@ pub fn check(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
             which,
             rtol,
         } => {
-            let (x1, x2) = (input(cf, x1)?, x2.as_deref().map(|n| input(cf, n)).transpose()?);
+            let (x1, x2) = (
+                input(cf, x1)?,
+                x2.as_deref().map(|n| input(cf, n)).transpose()?,
+            );
             let ka = source_kernels(cf, a, x1, x2)?;
             let kb = source_kernels(cf, b, x1, x2)?;
-            let get = |k: &(Mat<f64>, Mat<f64>), i: usize| if i == 0 { k.0.clone() } else { k.1.clone() };
+            let get =
+                |k: &(Mat<f64>, Mat<f64>), i: usize| if i == 0 { k.0.clone() } else { k.1.clone() };
             let sel = selected(*which);
             let mats: Vec<(&str, Mat<f64>, Mat<f64>)> = sel
                 .iter()
@@ -213,7 +217,11 @@ pub fn check(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
             rtol,
         } => {
             let x1 = input(cf, x1)?;
-            let x2 = x2.as_deref().map(|n| input(cf, n)).transpose()?.unwrap_or(x1);
+            let x2 = x2
+                .as_deref()
+                .map(|n| input(cf, n))
+                .transpose()?
+                .unwrap_or(x1);
             let base = source_kernels(cf, source, x1, Some(x2))?;
             let images = transformed(group, x1)?;
             let images2 = transformed(group, x2)?;
@@ -268,7 +276,10 @@ pub fn check(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
             let x = input(cf, x)?;
             let (k, th) = source_kernels(cf, source, x, None)?;
             let mut t = Table::new(
-                format!("eigenvalues of the kernel matrices of {} on `x`", describe(source)),
+                format!(
+                    "eigenvalues of the kernel matrices of {} on `x`",
+                    describe(source)
+                ),
                 vec![
                     Column::new("kernel", Align::Left),
                     Column::new("λ_min", Align::Right).with_format(FloatFormat::Scientific(3)),
@@ -284,7 +295,11 @@ pub fn check(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
                 let (lo, hi) = (ev[0], ev[ev.len() - 1]);
                 // a negative eigenvalue relative to the largest one; rounding-level values
                 // print as 0 so documents do not depend on the last bits
-                let neg = if hi > 0.0 { (-lo / hi).max(0.0) } else { (-lo).max(0.0) };
+                let neg = if hi > 0.0 {
+                    (-lo / hi).max(0.0)
+                } else {
+                    (-lo).max(0.0)
+                };
                 worst = worst.max(neg);
                 let shown = if lo.abs() < 1e-12 * hi.abs() { 0.0 } else { lo };
                 t.push_row(vec![Cell::math(name), Cell::Float(shown), Cell::Float(hi)])
@@ -309,7 +324,10 @@ pub fn check(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
             seed,
             which,
         } => {
-            let (x1, x2) = (input(cf, x1)?, x2.as_deref().map(|n| input(cf, n)).transpose()?);
+            let (x1, x2) = (
+                input(cf, x1)?,
+                x2.as_deref().map(|n| input(cf, n)).transpose()?,
+            );
             let sampled = network(cf, net)?;
             let exact = network(cf, reference)?.kernel(x1, x2)?;
             let (ek, et) = (exact.nngp()?, exact.ntk()?);
@@ -380,8 +398,8 @@ pub fn check(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
             rtol,
         } => {
             let (x, y, xt) = (input(cf, train)?, input(cf, targets)?, input(cf, test)?);
-            let ma = means(cf, a, augment_a.as_ref(), x, y, &[xt.clone()], times)?;
-            let mb = means(cf, b, augment_b.as_ref(), x, y, &[xt.clone()], times)?;
+            let ma = means(cf, a, augment_a.as_ref(), x, y, std::slice::from_ref(xt), times)?;
+            let mb = means(cf, b, augment_b.as_ref(), x, y, std::slice::from_ref(xt), times)?;
             let mut t = time_table(
                 format!(
                     "mean predictions of {}{} (a) and {}{} (b) on `{test}`",
@@ -478,7 +496,9 @@ fn bucket(x: f64) -> f64 {
 }
 
 fn aug_note(g: Option<&GroupSpec>) -> String {
-    g.map_or(String::new(), |g| format!(" trained on {}-augmented data", group_name(g)))
+    g.map_or(String::new(), |g| {
+        format!(" trained on {}-augmented data", group_name(g))
+    })
 }
 
 fn time_cell(t: f64) -> Cell {

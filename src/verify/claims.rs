@@ -392,7 +392,9 @@ impl ClaimFile {
             match top.remove(k) {
                 None => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s)),
-                Some(v) => Err(Error::Spec(format!("{file}: `{k}` must be a string, got {v}"))),
+                Some(v) => Err(Error::Spec(format!(
+                    "{file}: `{k}` must be a string, got {v}"
+                ))),
             }
         };
         let title = take_str("title")?.unwrap_or_else(|| file.clone());
@@ -463,9 +465,8 @@ impl ClaimFile {
                     )))
                 }
                 None => {
-                    let text = toml::to_string(&net).map_err(|e| {
-                        Error::Spec(format!("{file}: networks.{name}: {e}"))
-                    })?;
+                    let text = toml::to_string(&net)
+                        .map_err(|e| Error::Spec(format!("{file}: networks.{name}: {e}")))?;
                     let net = Network::from_toml_str(&text, &format!("{file}: networks.{name}"))?;
                     (net, "inline".to_string())
                 }
@@ -484,7 +485,9 @@ impl ClaimFile {
         let mut out = BTreeMap::new();
         for (name, v) in t {
             let Value::Table(table) = v else {
-                return Err(Error::Spec(format!("{file}: inputs.{name} must be a table")));
+                return Err(Error::Spec(format!(
+                    "{file}: inputs.{name} must be a table"
+                )));
             };
             let mut k = Keys {
                 file,
@@ -502,7 +505,11 @@ impl ClaimFile {
                 let seed = k.float("seed", f64::NAN);
                 let seed = match seed {
                     Ok(s) if s.is_finite() && s >= 0.0 && s.fract() == 0.0 => s as u64,
-                    _ => return Err(k.err("needs `file`, or `seed` (an integer ≥ 0), `shape` and `count`")),
+                    _ => {
+                        return Err(
+                            k.err("needs `file`, or `seed` (an integer ≥ 0), `shape` and `count`")
+                        )
+                    }
                 };
                 let shape = k
                     .counts("shape")?
@@ -531,11 +538,17 @@ impl ClaimFile {
             place: format!("claims[{i}]"),
             table,
         };
-        let name = k.string("name")?.unwrap_or_else(|| format!("claim {}", i + 1));
+        let name = k
+            .string("name")?
+            .unwrap_or_else(|| format!("claim {}", i + 1));
         let expect_fail = match k.string("expect")?.as_deref() {
             None | Some("pass") => false,
             Some("fail") => true,
-            Some(o) => return Err(k.err(format!("`expect` must be \"pass\" or \"fail\", got \"{o}\""))),
+            Some(o) => {
+                return Err(k.err(format!(
+                    "`expect` must be \"pass\" or \"fail\", got \"{o}\""
+                )))
+            }
         };
         let source = |k: &mut Keys, net_key: &str, orbit_key: &str| -> Result<KernelSource> {
             let net = k.required(net_key)?;
@@ -652,12 +665,14 @@ impl ClaimFile {
         let file = self.path.display();
         for (i, c) in self.claims.iter().enumerate() {
             let (nets, inputs): (Vec<&String>, Vec<&String>) = match &c.kind {
-                ClaimKind::KernelEqual { a, b, x1, x2, .. } => {
-                    (vec![&a.net, &b.net], [Some(x1), x2.as_ref()].into_iter().flatten().collect())
-                }
-                ClaimKind::Invariant { source, x1, x2, .. } => {
-                    (vec![&source.net], [Some(x1), x2.as_ref()].into_iter().flatten().collect())
-                }
+                ClaimKind::KernelEqual { a, b, x1, x2, .. } => (
+                    vec![&a.net, &b.net],
+                    [Some(x1), x2.as_ref()].into_iter().flatten().collect(),
+                ),
+                ClaimKind::Invariant { source, x1, x2, .. } => (
+                    vec![&source.net],
+                    [Some(x1), x2.as_ref()].into_iter().flatten().collect(),
+                ),
                 ClaimKind::Psd { source, x, .. } => (vec![&source.net], vec![x]),
                 ClaimKind::MonteCarlo {
                     net,
@@ -665,7 +680,10 @@ impl ClaimFile {
                     x1,
                     x2,
                     ..
-                } => (vec![net, reference], [Some(x1), x2.as_ref()].into_iter().flatten().collect()),
+                } => (
+                    vec![net, reference],
+                    [Some(x1), x2.as_ref()].into_iter().flatten().collect(),
+                ),
                 ClaimKind::MeanPredictionEqual {
                     a,
                     b,

@@ -58,6 +58,14 @@ fn discrepancy_text(x: f64) -> String {
     }
 }
 
+fn tolerance_text(x: f64) -> String {
+    if x != 0.0 && x.abs() < 1e-3 {
+        FloatFormat::Scientific(2).format(x)
+    } else {
+        FloatFormat::Shortest.format(x)
+    }
+}
+
 fn claim_kind(kind: &ClaimKind) -> String {
     match kind {
         ClaimKind::KernelEqual { .. } => "kernel_equal".into(),
@@ -102,10 +110,7 @@ pub(super) fn render(cf: &ClaimFile, results: &[ClaimResult]) -> Result<String> 
     );
     for (i, r) in results.iter().enumerate() {
         let (d, tol) = match &r.outcome {
-            Ok(o) => (
-                discrepancy_text(o.discrepancy),
-                FloatFormat::Shortest.format(o.tolerance),
-            ),
+            Ok(o) => (discrepancy_text(o.discrepancy), tolerance_text(o.tolerance)),
             Err(_) => ("—".into(), "—".into()),
         };
         let expected = if r.claim.expect_fail {
@@ -180,7 +185,7 @@ pub(super) fn render(cf: &ClaimFile, results: &[ClaimResult]) -> Result<String> 
                     "Discrepancy `{}` = {} (tolerance {}): **{}**{}.\n\n",
                     o.measure,
                     discrepancy_text(o.discrepancy),
-                    FloatFormat::Shortest.format(o.tolerance),
+                    tolerance_text(o.tolerance),
                     r.verdict.label(),
                     match r.verdict {
                         Verdict::ExpectedFail => " — this claim is marked `expect = \"fail\"`",
