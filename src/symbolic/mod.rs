@@ -48,6 +48,7 @@
 //! assert_eq!(k1.normalize(&no_bias).to_plain(), "sigma_w^2*K0(x,x')");
 //! ```
 
+pub mod collapse;
 pub mod derivation;
 pub mod eval;
 pub mod expr;
@@ -60,6 +61,7 @@ pub mod normal;
 pub mod param;
 pub mod print;
 
+pub use collapse::{collapse_derivation, LiftingFacts, NotApplicable};
 pub use derivation::{Definition, Derivation, KernelTable};
 pub use eval::{erf, ArgValue, CayleyTable, Env, GroupOps, KernelAt, Scope, SimpleEnv};
 pub use expr::{DualFn, Expr, Func};

@@ -398,8 +398,24 @@ pub fn check(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
             rtol,
         } => {
             let (x, y, xt) = (input(cf, train)?, input(cf, targets)?, input(cf, test)?);
-            let ma = means(cf, a, augment_a.as_ref(), x, y, std::slice::from_ref(xt), times)?;
-            let mb = means(cf, b, augment_b.as_ref(), x, y, std::slice::from_ref(xt), times)?;
+            let ma = means(
+                cf,
+                a,
+                augment_a.as_ref(),
+                x,
+                y,
+                std::slice::from_ref(xt),
+                times,
+            )?;
+            let mb = means(
+                cf,
+                b,
+                augment_b.as_ref(),
+                x,
+                y,
+                std::slice::from_ref(xt),
+                times,
+            )?;
             let mut t = time_table(
                 format!(
                     "mean predictions of {}{} (a) and {}{} (b) on `{test}`",
