@@ -78,7 +78,8 @@ pub struct KernelSource {
 pub enum ClaimKind {
     /// `k_a(x1, x2) = k_b(x1, x2)` entrywise, relative to the largest entry, within `rtol`.
     /// Keys: `a`, `b` (network names; `b = "derivation"` is a's derivation evaluated by
-    /// interpretation), `orbit_a`, `orbit_b` (groups), `x1`, `x2`, `kernel`, `rtol`.
+    /// interpretation), `orbit_a`, `orbit_b` (groups; `orbit` is `orbit_b`), `x1`, `x2`,
+    /// `kernel`, `rtol`. Result A reads `a = "gcnn"`, `b = "mlp"`, `orbit = "C4"`.
     KernelEqual {
         /// Left side.
         a: KernelSource,
@@ -568,6 +569,13 @@ impl ClaimFile {
                 }
                 if b.derivation {
                     b.net = a.net.clone();
+                }
+                // `orbit` is the common case: the orbit average of the right-hand side
+                if let Some(g) = k.group("orbit")? {
+                    if b.orbit.is_some() {
+                        return Err(k.err("give `orbit` or `orbit_b`, not both"));
+                    }
+                    b.orbit = Some(g);
                 }
                 ClaimKind::KernelEqual {
                     a,
