@@ -17,6 +17,7 @@ pub mod predict;
 pub mod rep;
 pub mod report;
 pub mod symbolic;
+pub mod verify;
 
 pub use data::Batch;
 pub use error::{Error, Result};

@@ -24,6 +24,10 @@ enum Command {
     Kernel(cli::kernel::KernelArgs),
     /// Mean (and covariance) of an infinite ensemble trained by gradient flow on MSE.
     Predict(cli::predict::PredictArgs),
+    /// The kernel recursion of a network as formulas, or evaluated by interpretation.
+    Derive(cli::derive::DeriveArgs),
+    /// Check the claims of derivation files and (re)write their documents.
+    Verify(cli::verify::VerifyArgs),
     /// Character tables, decompositions and axiom checks of the groups.
     Group(cli::group::GroupArgs),
 }
@@ -34,6 +38,8 @@ fn main() -> ExitCode {
         Command::Kernel(a) => cli::kernel::run(a).map(|s| (s, true)),
         Command::Predict(a) => cli::predict::run(a).map(|s| (s, true)),
         Command::Group(a) => cli::group::run(a),
+        Command::Derive(a) => cli::derive::run(a).map(|s| (s, true)),
+        Command::Verify(a) => cli::verify::run(a),
     };
     match result {
         Ok((text, ok)) => {

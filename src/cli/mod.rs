@@ -1,8 +1,10 @@
 //! The `eqntk` command line: one module per subcommand, each returning what it prints.
 
+pub mod derive;
 pub mod group;
 pub mod kernel;
 pub mod predict;
+pub mod verify;
 
 use faer::Mat;
 

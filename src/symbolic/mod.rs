@@ -48,20 +48,28 @@
 //! assert_eq!(k1.normalize(&no_bias).to_plain(), "sigma_w^2*K0(x,x')");
 //! ```
 
+pub mod collapse;
 pub mod derivation;
 pub mod eval;
 pub mod expr;
 pub mod index;
+pub mod interpret;
 pub mod kernel_sym;
+pub mod layers;
+pub mod network;
 pub mod normal;
 pub mod param;
 pub mod print;
 
+pub use collapse::{collapse_derivation, LiftingFacts, NotApplicable};
 pub use derivation::{Definition, Derivation, KernelTable};
 pub use eval::{erf, ArgValue, CayleyTable, Env, GroupOps, KernelAt, Scope, SimpleEnv};
 pub use expr::{DualFn, Expr, Func};
 pub use index::{Index, IndexSet, IndexValue, IndexVar};
+pub use interpret::evaluate_network;
 pub use kernel_sym::{Arg, Example, KernelKind, KernelSym};
+pub use layers::{closed_forms, derive_layer, dual_closed_form};
+pub use network::{derive_network, NetworkDerivation};
 pub use normal::Assumptions;
 pub use param::{Name, Param};
 pub use print::Format;

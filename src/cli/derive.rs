@@ -1,0 +1,105 @@
+//! `eqntk derive`: a network's kernel recursion as formulas, or its numbers by interpretation.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::io::read_batch;
+use crate::network::Network;
+use crate::symbolic::{derive_network, evaluate_network, Format};
+
+/// Output formats of `eqntk derive`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeriveFormat {
+    /// Plain ASCII, one definition a line (default without `--eval`).
+    Text,
+    /// Unicode text.
+    Unicode,
+    /// A LaTeX `aligned` environment.
+    Latex,
+    /// A Markdown document with `$$ … $$` blocks.
+    Markdown,
+    /// `{"nngp": [[..]], "ntk": [[..]]}` (with `--eval`; the default there).
+    Json,
+    /// Aligned columns (with `--eval`).
+    Table,
+}
+
+/// Arguments of `eqntk derive`.
+#[derive(Debug, clap::Args)]
+pub struct DeriveArgs {
+    /// Network file (TOML).
+    #[arg(long)]
+    pub net: PathBuf,
+    /// Evaluate the derivation by interpretation on x1 × x2 (not through the fast kernel code).
+    #[arg(long, requires = "x1")]
+    pub eval: bool,
+    /// First batch, `[N1, *input.shape]` (.npy or .json); with `--eval`.
+    #[arg(long)]
+    pub x1: Option<PathBuf>,
+    /// Second batch (default: x1); with `--eval`.
+    #[arg(long)]
+    pub x2: Option<PathBuf>,
+    /// Output format: text | unicode | latex | markdown, or json | table with `--eval`.
+    #[arg(long, value_enum)]
+    pub format: Option<DeriveFormat>,
+}
+
+/// Run `eqntk derive`; returns what goes to stdout.
+pub fn run(args: &DeriveArgs) -> Result<String> {
+    let net = Network::from_file(&args.net)?;
+    let deriv = derive_network(&net)?;
+    if args.eval {
+        let x1 = read_batch(args.x1.as_deref().expect("clap requires x1 with --eval"))?;
+        let x2 = args.x2.as_deref().map(read_batch).transpose()?;
+        let format = match args.format.unwrap_or(DeriveFormat::Json) {
+            DeriveFormat::Json => super::Format::Json,
+            DeriveFormat::Table => super::Format::Table,
+            other => {
+                return Err(Error::Invalid(format!(
+                    "--eval prints numbers: --format json or table, not {other:?}"
+                )))
+            }
+        };
+        let (nngp, ntk) = evaluate_network(&net, &deriv, &x1, x2.as_ref())?;
+        return super::kernel::render(&nngp, &ntk, format, None);
+    }
+    if args.x1.is_some() || args.x2.is_some() {
+        return Err(Error::Invalid("--x1/--x2 are only used with --eval".into()));
+    }
+    let name = args
+        .net
+        .file_stem()
+        .map_or("network".to_string(), |s| s.to_string_lossy().into_owned());
+    Ok(match args.format.unwrap_or(DeriveFormat::Text) {
+        DeriveFormat::Text => text(&deriv, Format::Plain),
+        DeriveFormat::Unicode => text(&deriv, Format::Unicode),
+        DeriveFormat::Latex => deriv.render(Format::Latex),
+        DeriveFormat::Markdown => deriv.to_markdown(&format!("Kernel recursion of `{name}`")),
+        other => {
+            return Err(Error::Invalid(format!(
+                "--format {other:?} needs --eval (formulas print as text, unicode, latex or \
+                 markdown)"
+            )))
+        }
+    })
+}
+
+/// The recursion and the parameter values as text; the closed polynomial for a linear network.
+fn text(deriv: &crate::symbolic::NetworkDerivation, format: Format) -> String {
+    let mut s = deriv.render(format);
+    let params = deriv.render_params(format);
+    if !params.is_empty() {
+        s += &format!("where {}\n", params.join(", "));
+    }
+    if let Some((k, t)) = deriv.polynomial() {
+        let (ks, ts) = deriv.output();
+        s += &format!(
+            "linear network:\n{} = {}\n{} = {}\n",
+            ks.render(format),
+            k.render(format),
+            ts.render(format),
+            t.render(format)
+        );
+    }
+    s
+}

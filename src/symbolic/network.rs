@@ -1,0 +1,201 @@
+//! A network's derivation: the ordered definitions of every layer, for NNGP and NTK.
+//!
+//! ```
+//! use eqntk::symbolic::{derive_network, Format};
+//! use eqntk::Network;
+//! let net = Network::from_toml_str(
+//!     "[input]\nshape = [3]\n[[layers]]\nkind = \"dense\"\nw_std = 1.5\n\
+//!      [[layers]]\nkind = \"identity\"\n[[layers]]\nkind = \"dense\"\nw_std = 2.0\nb_std = 0.5\n",
+//!     "net.toml",
+//! )?;
+//! let d = derive_network(&net)?;
+//! // a linear network collapses to a polynomial in the input kernel
+//! let (k, theta) = d.polynomial().expect("linear");
+//! assert_eq!(k.to_plain(), "sigma_w1^2*sigma_w3^2*K0(x,x') + sigma_b3^2");
+//! assert_eq!(theta.to_plain(), "2*sigma_w1^2*sigma_w3^2*K0(x,x') + sigma_b3^2");
+//! # Ok::<(), eqntk::Error>(())
+//! ```
+
+use std::collections::BTreeMap;
+
+use super::derivation::{Definition, Derivation};
+use super::expr::Expr;
+use super::kernel_sym::KernelSym;
+use super::layers::{closed_forms, derive_layer, fan_in, sigma_b, sigma_w};
+use super::normal::Assumptions;
+use super::param::Param;
+use super::print::Format;
+use crate::error::Result;
+use crate::layer::{Activation, Layer, Parameterization};
+use crate::network::Network;
+
+/// The derivation of a network's kernels, layer by layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkDerivation {
+    /// Dual activations kept as `T_φ`, `Ṫ_φ` (what the interpreter evaluates).
+    compact: Derivation,
+    /// Closed forms substituted where they exist (what is printed).
+    closed: Derivation,
+    /// Values of every parameter the formulas name.
+    params: BTreeMap<Param, f64>,
+    /// Number of layers L.
+    depth: usize,
+    /// Whether every activation is the identity.
+    linear: bool,
+}
+
+/// The derivation of `net`: for `l = 1 … L`, the definitions of [`derive_layer`] (see
+/// [`super::layers`] for the formulas and conventions).
+pub fn derive_network(net: &Network) -> Result<NetworkDerivation> {
+    let mut compact = Derivation::new();
+    let mut closed = Derivation::new();
+    let mut params = BTreeMap::new();
+    let mut linear = true;
+    for (i, layer) in net.layers().iter().enumerate() {
+        let l = i + 1;
+        let input = net.shape_before(i);
+        let defs = derive_layer(layer, l, input)?;
+        let shown = match layer {
+            Layer::Activation(a) => {
+                linear &= *a == Activation::Identity;
+                closed_forms(&defs, a)
+            }
+            _ => defs.clone(),
+        };
+        let (w, b, param, fan) = match layer {
+            Layer::Dense(d) => (
+                Some(d.w_std),
+                d.b_std,
+                d.parameterization,
+                input.channels.unwrap_or(0),
+            ),
+            Layer::Conv(c) => (
+                Some(c.w_std),
+                c.b_std,
+                c.parameterization,
+                input.channels.unwrap_or(0) * c.filter.iter().product::<usize>(),
+            ),
+            _ => (None, None, Parameterization::Ntk, 0),
+        };
+        if let Some(w) = w {
+            params.insert(sigma_w(l), w);
+            if let Some(b) = b.filter(|b| *b != 0.0) {
+                params.insert(sigma_b(l), b);
+            }
+            if param == Parameterization::Standard {
+                params.insert(fan_in(l), fan as f64);
+            }
+        }
+        for d in defs {
+            compact.push(d)?;
+        }
+        for d in shown {
+            closed.push(d)?;
+        }
+    }
+    Ok(NetworkDerivation {
+        compact,
+        closed,
+        params,
+        depth: net.layers().len(),
+        linear,
+    })
+}
+
+impl NetworkDerivation {
+    /// The definitions with closed-form dual activations substituted (the printed form).
+    pub fn derivation(&self) -> &Derivation {
+        &self.closed
+    }
+    /// The definitions with `T_φ`, `Ṫ_φ` kept as symbols (the evaluated form).
+    pub fn compact(&self) -> &Derivation {
+        &self.compact
+    }
+    /// The value of every parameter the formulas name (`σ_{w,l}`, non-zero `σ_{b,l}`, `n_l`),
+    /// sorted by name.
+    pub fn params(&self) -> &BTreeMap<Param, f64> {
+        &self.params
+    }
+    /// Number of layers L.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+    /// The output kernels `K⁽ᴸ⁾(x,x′)` and `Θ⁽ᴸ⁾(x,x′)` (without sites, after a readout).
+    pub fn output(&self) -> (KernelSym, KernelSym) {
+        (KernelSym::nngp(self.depth), KernelSym::ntk(self.depth))
+    }
+    /// Whether every activation is the identity (the network is linear in its input).
+    pub fn is_linear(&self) -> bool {
+        self.linear
+    }
+
+    /// For a linear network, the output kernels as closed polynomials in the input kernel
+    /// `K⁽⁰⁾`: every definition inlined into `K⁽ᴸ⁾`, `Θ⁽ᴸ⁾`, then products distributed over sums
+    /// and normalised ([`Expr::expand`]). `None` if some activation is not the identity.
+    pub fn polynomial(&self) -> Option<(Expr, Expr)> {
+        if !self.linear {
+            return None;
+        }
+        let (k, t) = self.output();
+        let none = Assumptions::new();
+        let inline = |s: KernelSym| self.closed.inline(&Expr::from(s)).expand(&none);
+        Some((inline(k), inline(t)))
+    }
+
+    /// The recursion, one definition a line, in `format` ([`Derivation::render`]).
+    pub fn render(&self, format: Format) -> String {
+        self.closed.render(format)
+    }
+
+    /// The definitions of layer `l`, as printed.
+    pub fn layer_definitions(&self, l: usize) -> Vec<&Definition> {
+        self.closed
+            .definitions()
+            .iter()
+            .filter(|d| d.layer == l)
+            .collect()
+    }
+
+    /// The parameters as `name = value` lines in `format` (values in Rust's shortest
+    /// round-trip form), sorted by name.
+    pub fn render_params(&self, format: Format) -> Vec<String> {
+        self.params
+            .iter()
+            .map(|(p, v)| format!("{} = {v}", Expr::from(p.clone()).render(format)))
+            .collect()
+    }
+
+    /// A Markdown document: parameters, the recursion in a `$$ … $$` block, and the closed
+    /// polynomial for a linear network.
+    pub fn to_markdown(&self, title: &str) -> String {
+        let mut s = format!("# {title}\n\n");
+        s += &self.markdown_body();
+        s
+    }
+
+    /// [`NetworkDerivation::to_markdown`] without the title.
+    pub fn markdown_body(&self) -> String {
+        let mut s = String::from("Recursion (MATH.md §1–4), layer by layer:\n\n");
+        s += "$$\n";
+        s += &self.render(Format::Latex);
+        s += "$$\n\n";
+        let params = self.render_params(Format::Latex);
+        if !params.is_empty() {
+            s += "with ";
+            s += &params
+                .iter()
+                .map(|p| format!("${p}$"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            s += ".\n\n";
+        }
+        if let Some((k, t)) = self.polynomial() {
+            let (ks, ts) = self.output();
+            s += "The network is linear; inlined and expanded:\n\n$$\n\\begin{aligned}\n";
+            s += &format!("{} &= {} \\\\\n", ks.render(Format::Latex), k.to_latex());
+            s += &format!("{} &= {}\n", ts.render(Format::Latex), t.to_latex());
+            s += "\\end{aligned}\n$$\n\n";
+        }
+        s
+    }
+}

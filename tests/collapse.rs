@@ -1,0 +1,236 @@
+//! The Result A collapse (MATH.md §7) produced by the rewrite rules, on a C_n G-CNN written as
+//! a derivation: full-support lifting, ReLU, group convolution, ReLU, group pooling.
+
+use eqntk::symbolic::{
+    collapse_derivation, Arg, Definition, Derivation, Expr, Format, Index, IndexSet, IndexVar,
+    KernelSym, LiftingFacts, Param,
+};
+
+fn g() -> Index {
+    IndexVar::g().into()
+}
+fn gp() -> Index {
+    IndexVar::g().prime().into()
+}
+fn d() -> Index {
+    IndexVar::delta().into()
+}
+fn h() -> Index {
+    IndexVar::h().into()
+}
+fn sq(p: Param) -> Expr {
+    Expr::from(p).squared()
+}
+
+fn gcnn() -> Derivation {
+    let mut der = Derivation::new();
+    let k = |l| KernelSym::nngp(l);
+    let t = |l| KernelSym::ntk(l);
+    let lift = Expr::mean(
+        IndexVar::delta(),
+        IndexSet::Filter,
+        k(0).at(Index::act(g(), d()), Index::act(gp(), d())).into(),
+    );
+    let mut def = |name: KernelSym, rhs: Expr, layer: usize, note: &str| {
+        der.push(Definition {
+            name,
+            rhs,
+            layer,
+            note: note.into(),
+        })
+        .unwrap()
+    };
+    def(
+        k(1).at(g(), gp()),
+        sq(Param::sigma_w()) * lift + sq(Param::sigma_b()),
+        1,
+        "lift",
+    );
+    def(t(1).at(g(), gp()), k(1).at(g(), gp()).into(), 1, "lift");
+    let relu = |l: usize| {
+        let [a, b, c] = KernelSym::dual_args(l, g(), gp());
+        (
+            Expr::dual("ReLU", a.clone().into(), b.clone().into(), c.clone().into()),
+            Expr::dual_dot("ReLU", a.into(), b.into(), c.into()),
+        )
+    };
+    let (tt, td) = relu(1);
+    def(k(2).at(g(), gp()), tt, 2, "relu");
+    def(t(2).at(g(), gp()), td * t(1).at(g(), gp()), 2, "relu");
+    let gconv = |m: KernelSym| {
+        Expr::mean(
+            IndexVar::h(),
+            IndexSet::Support,
+            m.at(g() * h(), gp() * h()).into(),
+        )
+    };
+    def(
+        k(3).at(g(), gp()),
+        sq(Param::sigma_w()) * gconv(k(2)) + sq(Param::sigma_b()),
+        3,
+        "group_conv",
+    );
+    def(
+        t(3).at(g(), gp()),
+        sq(Param::sigma_w()) * gconv(t(2)) + k(3).at(g(), gp()),
+        3,
+        "group_conv",
+    );
+    let pool = |m: KernelSym| {
+        Expr::mean(
+            IndexVar::g(),
+            IndexSet::Group,
+            Expr::mean(
+                IndexVar::g().prime(),
+                IndexSet::Group,
+                m.at(g(), gp()).into(),
+            ),
+        )
+    };
+    def(k(4), pool(k(3)), 4, "group_pool");
+    def(t(4), pool(t(3)), 4, "group_pool");
+    der
+}
+
+#[test]
+fn full_support_lifting_collapses_to_the_orbit_average() {
+    let facts = LiftingFacts {
+        group: "C5".into(),
+        full_support: true,
+        orthogonal: true,
+    };
+    let c = collapse_derivation(&gcnn(), &facts, "MLP").unwrap();
+    let defs = c.definitions();
+    // lifting: the input kernel at the transformed argument, summed over all sites
+    assert_eq!(
+        defs[0].rhs.to_plain(),
+        "(sigma_w^2/|Omega|)*sum_{d in Omega} K0[d,d](x,rho(g*g'^-1)x') + sigma_b^2"
+    );
+    // the group convolution averages identical terms
+    assert_eq!(
+        defs[4].rhs.to_plain(),
+        "sigma_w^2*K2_MLP(x,rho(g*g'^-1)x') + sigma_b^2"
+    );
+    // the end: Θ_GCNN = (1/|G|) Σ_g Θ_MLP(x, ρ(g) x')
+    let last = defs.last().unwrap();
+    let want = Expr::mean(
+        IndexVar::g(),
+        IndexSet::Group,
+        KernelSym::ntk(3)
+            .tagged("MLP")
+            .with_args(Arg::x(), Arg::x_prime().transformed(IndexVar::g()))
+            .into(),
+    )
+    .normalize(&Default::default());
+    assert_eq!(last.rhs, want);
+    assert_eq!(
+        format!(
+            "{} = {}",
+            last.name.render(Format::Unicode),
+            last.rhs.to_unicode()
+        ),
+        "Θ⁽⁴⁾_GCNN(x,x′) = (1/|G|) Σ_{g∈G} Θ⁽³⁾_MLP(x,ρ(g)x′)"
+    );
+    insta::assert_snapshot!("result_a_collapse_cn", c.render(Format::Unicode));
+}
+
+#[test]
+fn a_local_lifting_filter_stops_the_collapse() {
+    let facts = LiftingFacts {
+        group: "C5".into(),
+        full_support: false,
+        orthogonal: true,
+    };
+    let e = collapse_derivation(&gcnn(), &facts, "MLP").unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("does not apply: layer 1 (lift): the lifting filter of C5 is local"),
+        "{msg}"
+    );
+    let facts = LiftingFacts {
+        group: "X".into(),
+        full_support: true,
+        orthogonal: false,
+    };
+    let msg = collapse_derivation(&gcnn(), &facts, "MLP")
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("not orthogonal"), "{msg}");
+}
+
+#[test]
+fn a_pooling_over_other_words_does_not_collapse() {
+    // Σ_g Σ_g' f(g'⁻¹ g) is not a function of g g'⁻¹ for a non-abelian reading
+    let f = KernelSym::nngp(1)
+        .tagged("MLP")
+        .with_args(Arg::x(), Arg::x_prime().transformed(gp().inv() * g()));
+    let e = Expr::mean(
+        IndexVar::g(),
+        IndexSet::Group,
+        Expr::mean(IndexVar::g().prime(), IndexSet::Group, f.into()),
+    )
+    .normalize(&Default::default());
+    let msg = eqntk::symbolic::collapse::collapse_pool(&e)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("otherwise than through"), "{msg}");
+    // the word reduction itself
+    use eqntk::symbolic::collapse::reduce_word;
+    assert_eq!(
+        reduce_word(&((g() * h()) * (gp() * h()).inv())),
+        Some(g() * gp().inv())
+    );
+    assert_eq!(reduce_word(&(g() * g().inv())), None);
+}
+
+/// Rule 1 preserves values: the lifting before and after, evaluated for C5 acting on 5 samples
+/// by shifts (`A_g δ = δ + g`, `(ρ(h)x)[s] = x[s − h]`).
+#[test]
+fn the_lifting_rule_preserves_values() {
+    use eqntk::symbolic::{ArgValue, CayleyTable, Example, IndexValue, Scope, SimpleEnv};
+    let n = 5usize;
+    let x = [1.0, -0.5, 0.25, 2.0, -1.0];
+    let y = [0.5, 0.5, -2.0, 1.0, 0.75];
+    let facts = LiftingFacts {
+        group: "C5".into(),
+        full_support: true,
+        orthogonal: true,
+    };
+    let before = gcnn().definitions()[0].rhs.clone();
+    let after = eqntk::symbolic::collapse::collapse_lifting(&before, &facts).unwrap();
+    let pts: Vec<IndexValue> = (0..n as i64).map(IndexValue::point1).collect();
+    let site = |v: &IndexValue| match v {
+        IndexValue::Point(p) => p[0] as usize,
+        _ => unreachable!(),
+    };
+    let ex = move |a: &ArgValue, s: usize| {
+        let v = if a.example == Example::X { &x } else { &y };
+        let shift = match &a.transform {
+            Some(IndexValue::Elem(h)) => *h,
+            _ => 0,
+        };
+        v[(s + n - shift) % n]
+    };
+    let env = SimpleEnv::new()
+        .with_group(CayleyTable::cyclic(n).unwrap())
+        .with_param(Param::sigma_w(), 1.3)
+        .with_param(Param::sigma_b(), 0.2)
+        .with_set(IndexSet::Filter, pts.clone())
+        .with_set(IndexSet::Sites, pts)
+        .with_resolve(move |_, p| match p {
+            IndexValue::Point(v) => Some(IndexValue::Point(vec![v[0].rem_euclid(n as i64)])),
+            o => Some(o.clone()),
+        })
+        .with_kernel(move |at| {
+            let (a, b) = at.sites.as_ref()?;
+            Some(ex(&at.args.0, site(a)) * ex(&at.args.1, site(b)))
+        });
+    for (g, h) in [(0usize, 0usize), (1, 3), (4, 2), (2, 2)] {
+        let mut scope = Scope::new();
+        scope.bind(IndexVar::g(), IndexValue::Elem(g));
+        scope.bind(IndexVar::g().prime(), IndexValue::Elem(h));
+        let b = before.eval_in(&env, &mut scope).unwrap();
+        let a = after.eval_in(&env, &mut scope).unwrap();
+        assert!((a - b).abs() < 1e-14, "g = {g}, g' = {h}: {a} vs {b}");
+    }
+}

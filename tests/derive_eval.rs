@@ -1,0 +1,337 @@
+//! `derive --eval` (the interpreter of a network's derivation) against the fast kernel code.
+
+use eqntk::layer::{Activation, Conv, Dense, Flatten, GlobalAvgPool, Padding, Parameterization};
+use eqntk::symbolic::{derive_network, evaluate_network};
+use eqntk::{Batch, Layer, Network};
+use faer::Mat;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+fn batch(rng: &mut ChaCha8Rng, n: usize, shape: &[usize]) -> Batch {
+    let len: usize = shape.iter().product();
+    let values = (0..n * len).map(|_| StandardNormal.sample(rng)).collect();
+    let mut full = vec![n];
+    full.extend_from_slice(shape);
+    Batch::from_array(&full, values).unwrap()
+}
+
+fn scaled(b: Batch, s: f64) -> Batch {
+    let mut full = vec![b.len()];
+    full.extend_from_slice(b.shape());
+    Batch::from_array(&full, b.values().iter().map(|v| v * s).collect()).unwrap()
+}
+
+/// max |a − b| ≤ tol · max |b| (relative to the scale of the matrix).
+fn assert_close(a: &Mat<f64>, b: &Mat<f64>, tol: f64, what: &str) {
+    let scale = (0..b.nrows())
+        .flat_map(|i| (0..b.ncols()).map(move |j| (i, j)))
+        .map(|(i, j)| b[(i, j)].abs())
+        .fold(0.0, f64::max);
+    for i in 0..b.nrows() {
+        for j in 0..b.ncols() {
+            let d = (a[(i, j)] - b[(i, j)]).abs();
+            assert!(
+                d <= tol * scale,
+                "{what}: entry ({i},{j}) interpreter {} vs kernel {} (scale {scale})",
+                a[(i, j)],
+                b[(i, j)]
+            );
+        }
+    }
+}
+
+fn check(net: &Network, x1: &Batch, x2: Option<&Batch>, what: &str) {
+    let d = derive_network(net).unwrap();
+    let (k, t) = evaluate_network(net, &d, x1, x2).unwrap();
+    let fast = net.kernel(x1, x2).unwrap();
+    assert_close(&k, &fast.nngp().unwrap(), 1e-12, &format!("{what} nngp"));
+    assert_close(&t, &fast.ntk().unwrap(), 1e-12, &format!("{what} ntk"));
+}
+
+#[test]
+fn every_example_network() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .chain(std::fs::read_dir(dir.join("bench")).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4);
+    for f in files {
+        let net = Network::from_file(&f).unwrap();
+        let shape = net.input_shape().to_vec();
+        let big = shape.iter().product::<usize>() > 30;
+        let x1 = batch(&mut rng, if big { 1 } else { 2 }, &shape);
+        let x2 = batch(&mut rng, 2, &shape);
+        check(&net, &x1, Some(&x2), &f.display().to_string());
+        if !big {
+            check(&net, &x1, None, &f.display().to_string());
+        }
+    }
+}
+
+fn activation(rng: &mut ChaCha8Rng, i: usize) -> Activation {
+    let u = |rng: &mut ChaCha8Rng| rng.random_range(0.3..1.5);
+    match i % 11 {
+        0 => Activation::Relu,
+        1 => Activation::LeakyRelu {
+            alpha: u(rng) - 0.5,
+        },
+        2 => Activation::AbRelu {
+            a: -u(rng),
+            b: u(rng),
+        },
+        3 => Activation::Abs,
+        4 => Activation::Identity,
+        5 => Activation::Erf {
+            a: u(rng),
+            b: u(rng),
+            c: u(rng) - 0.9,
+        },
+        6 => Activation::Tanh,
+        7 => Activation::Gelu,
+        8 => Activation::Sigmoid,
+        9 => Activation::Softplus,
+        _ => Activation::Sin {
+            a: u(rng),
+            b: u(rng),
+            c: u(rng) - 0.9,
+        },
+    }
+}
+
+fn parameterization(rng: &mut ChaCha8Rng) -> Parameterization {
+    if rng.random_bool(0.3) {
+        Parameterization::Standard
+    } else {
+        Parameterization::Ntk
+    }
+}
+
+fn bias(rng: &mut ChaCha8Rng) -> Option<f64> {
+    match rng.random_range(0..3) {
+        0 => None,
+        1 => Some(0.0),
+        _ => Some(rng.random_range(0.05..0.5)),
+    }
+}
+
+/// A random stack: (conv | dense, activation) × depth on a grid, a readout, dense, activation,
+/// dense; every activation kind appears over the seeds.
+fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
+    let input: Vec<usize> = match seed % 3 {
+        0 => vec![rng.random_range(2..5)],
+        1 => vec![rng.random_range(3..7), rng.random_range(1..3)],
+        _ => vec![3, rng.random_range(3..5), rng.random_range(1..3)],
+    };
+    let grid = input.len() - 1;
+    let mut layers = Vec::new();
+    let mut side: Vec<usize> = input[..grid].to_vec();
+    for d in 0..rng.random_range(1..3) {
+        let width = Some(rng.random_range(2..6));
+        if grid > 0 && rng.random_bool(0.7) {
+            let padding =
+                [Padding::Circular, Padding::Same, Padding::Valid][rng.random_range(0..3)];
+            let filter: Vec<usize> = side
+                .iter()
+                .map(|&n| {
+                    let f = [1, 3][rng.random_range(0..2)];
+                    if padding == Padding::Valid && f > n {
+                        1
+                    } else {
+                        f
+                    }
+                })
+                .collect();
+            if padding == Padding::Valid {
+                side = side.iter().zip(&filter).map(|(n, f)| n - f + 1).collect();
+            }
+            layers.push(Layer::Conv(Conv {
+                filter,
+                padding,
+                w_std: rng.random_range(0.5..1.3),
+                b_std: bias(rng),
+                width,
+                parameterization: parameterization(rng),
+            }));
+        } else {
+            layers.push(Layer::Dense(Dense {
+                w_std: rng.random_range(0.5..1.3),
+                b_std: bias(rng),
+                width,
+                parameterization: parameterization(rng),
+            }));
+        }
+        layers.push(Layer::Activation(activation(rng, seed + d)));
+    }
+    if grid > 0 {
+        layers.push(if rng.random_bool(0.5) {
+            Layer::Flatten(Flatten)
+        } else {
+            Layer::GlobalAvgPool(GlobalAvgPool)
+        });
+    }
+    layers.push(Layer::Dense(Dense {
+        w_std: 1.3,
+        b_std: bias(rng),
+        width: Some(3),
+        parameterization: parameterization(rng),
+    }));
+    layers.push(Layer::Activation(activation(rng, seed * 7 + 3)));
+    layers.push(Layer::Dense(Dense::new(0.9, bias(rng))));
+    Network::new(input, layers).unwrap()
+}
+
+#[test]
+fn random_networks_of_every_layer_kind() {
+    let mut kinds = std::collections::BTreeSet::new();
+    for seed in 0..40 {
+        let mut rng = ChaCha8Rng::seed_from_u64(100 + seed as u64);
+        let net = random_network(&mut rng, seed);
+        for l in net.layers() {
+            let extra = match l {
+                Layer::Conv(c) => format!("/{}/{:?}", c.padding.name(), c.parameterization),
+                Layer::Dense(d) => format!("/{:?}", d.parameterization),
+                _ => String::new(),
+            };
+            kinds.insert(format!("{}{extra}", l.kind()));
+        }
+        let shape = net.input_shape().to_vec();
+        // small inputs keep the quadrature duals on their fast Gauss–Hermite branch
+        let x1 = scaled(batch(&mut rng, 2, &shape), 0.4);
+        let x2 = scaled(batch(&mut rng, 2, &shape), 0.4);
+        check(&net, &x1, Some(&x2), &format!("seed {seed}: {net:?}"));
+        check(&net, &x1, None, &format!("seed {seed} (x2 = x1): {net:?}"));
+    }
+    // every kind was exercised
+    for k in [
+        "conv/circular/Ntk",
+        "conv/same/Ntk",
+        "conv/valid/Ntk",
+        "conv/circular/Standard",
+        "dense/Ntk",
+        "dense/Standard",
+        "flatten",
+        "global_avg_pool",
+        "relu",
+        "leaky_relu",
+        "abrelu",
+        "abs",
+        "identity",
+        "erf",
+        "tanh",
+        "gelu",
+        "sigmoid",
+        "softplus",
+        "sin",
+    ] {
+        assert!(kinds.contains(k), "no random network has {k}: {kinds:?}");
+    }
+}
+
+fn eqntk(args: &[&str]) -> (String, String, i32) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_eqntk"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn json_matrix(v: &serde_json::Value) -> Vec<Vec<f64>> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn command_line_derive() {
+    // formulas
+    let (text, _, code) = eqntk(&["derive", "--net", "examples/mlp.toml"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.starts_with("K1(x,x') = sigma_w1^2*K0(x,x') + sigma_b1^2"),
+        "{text}"
+    );
+    assert!(text.contains("where sigma_b1 = 0.1"), "{text}");
+    let (latex, _, _) = eqntk(&["derive", "--net", "examples/cnn.toml", "--format", "latex"]);
+    assert!(latex.starts_with("\\begin{aligned}") && latex.contains(r"\sum_{\delta\in F}"));
+    let (md, _, _) = eqntk(&[
+        "derive",
+        "--net",
+        "examples/cnn.toml",
+        "--format",
+        "markdown",
+    ]);
+    assert!(md.contains("$$\n\\begin{aligned}"), "{md}");
+    // numbers by interpretation, in the JSON of `eqntk kernel`
+    let dir = std::env::temp_dir().join(format!("eqntk-derive-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let x1 = dir.join("x1.json");
+    std::fs::write(&x1, "[[0.5, -1.0, 2.0, 0.1], [1.5, 0.3, -0.2, 0.7]]").unwrap();
+    let x1s = x1.to_str().unwrap();
+    let (out, err, code) = eqntk(&[
+        "derive",
+        "--net",
+        "examples/mlp.toml",
+        "--x1",
+        x1s,
+        "--eval",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (fast, _, _) = eqntk(&["kernel", "--net", "examples/mlp.toml", "--x1", x1s]);
+    let got: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let want: serde_json::Value = serde_json::from_str(&fast).unwrap();
+    for key in ["nngp", "ntk"] {
+        let (g, w) = (json_matrix(&got[key]), json_matrix(&want[key]));
+        for (gr, wr) in g.iter().zip(&w) {
+            for (a, b) in gr.iter().zip(wr) {
+                assert!((a - b).abs() <= 1e-12 * b.abs(), "{key}: {a} vs {b}");
+            }
+        }
+    }
+    // bad combinations are errors with exit code 2
+    let (_, err, code) = eqntk(&["derive", "--net", "examples/mlp.toml", "--format", "json"]);
+    assert_eq!(code, 2, "{err}");
+    let (_, err, code) = eqntk(&[
+        "derive",
+        "--net",
+        "examples/mlp.toml",
+        "--x1",
+        x1s,
+        "--eval",
+        "--format",
+        "latex",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    let (_, err, code) = eqntk(&["derive", "--net", "nope.toml"]);
+    assert!(code == 2 && err.contains("nope.toml"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn command_line_verify_exit_codes() {
+    let (out, _, code) = eqntk(&["verify", "derivations/wrong_ntk.toml", "--check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("fails as expected"));
+    let (_, err, code) = eqntk(&["verify", "no/such/dir"]);
+    assert_eq!(code, 2, "{err}");
+}
