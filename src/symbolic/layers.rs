@@ -295,6 +295,12 @@ pub fn derive_layer(layer: &Layer, l: usize, input: &Shape) -> Result<Vec<Defini
         Layer::Flatten(_) => (readout_defs(l, indexed, false), Assumptions::new()),
         Layer::GlobalAvgPool(_) => (readout_defs(l, indexed, true), Assumptions::new()),
         Layer::Activation(a) => (activation_defs(a, l, indexed), Assumptions::new()),
+        Layer::Lift(_) | Layer::GroupConv(_) | Layer::GroupPool(_) => {
+            return Err(Error::Invalid(format!(
+                "layer {l} ({}): no symbolic derivation for group layers yet",
+                layer.kind()
+            )))
+        }
     };
     Ok(raw
         .into_iter()
