@@ -12,17 +12,11 @@ use eqntk::symbolic::{
 use eqntk::{Batch, Layer, Network};
 
 fn vector(d: usize) -> Shape {
-    Shape {
-        grid: vec![],
-        channels: Some(d),
-    }
+    Shape::from_input(&[d])
 }
 
 fn grid(g: &[usize], c: usize) -> Shape {
-    Shape {
-        grid: g.to_vec(),
-        channels: Some(c),
-    }
+    Shape::from_input(&[g, &[c]].concat())
 }
 
 fn dense(b: Option<f64>, p: Parameterization) -> Layer {
