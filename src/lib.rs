@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod action;
+pub mod augment;
 pub mod cli;
 pub mod data;
 pub mod dataset;
