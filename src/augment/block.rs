@@ -148,15 +148,18 @@ impl BlockPredictor {
             )));
         }
         if (0..o).any(|c| (0..n).any(|i| !y_train[(i, c)].is_finite())) {
-            return Err(Error::Data("the training targets hold a non-finite value".into()));
+            return Err(Error::Data(
+                "the training targets hold a non-finite value".into(),
+            ));
         }
 
-        let regulariser =
-            diag_reg * (0..n).map(|i| ntk_train_aug[(i, i)]).sum::<f64>() / n as f64;
+        let regulariser = diag_reg * (0..n).map(|i| ntk_train_aug[(i, i)]).sum::<f64>() / n as f64;
         let mut blocks = Vec::with_capacity(irreps.len());
         for ir in irreps {
             let d = ir.dim();
-            let mats: Vec<Mat<C64>> = (0..order).map(|g| ir.rep.matrix(g)).collect::<Result<_>>()?;
+            let mats: Vec<Mat<C64>> = (0..order)
+                .map(|g| ir.rep.matrix(g))
+                .collect::<Result<_>>()?;
             let mut b = circulant_block(&mats, ntk_train_aug, n, d);
             for k in 0..d * n {
                 b[(k, k)] += C64::new(regulariser / order as f64, 0.0);
@@ -313,9 +316,8 @@ impl BlockPredictor {
         for b in self.blocks.iter().filter(|b| !b.targets.is_empty()) {
             let f = self.factors(b, t);
             for (a, target) in b.targets.iter().enumerate() {
-                let scaled = Mat::from_fn(target.nrows(), target.ncols(), |i, c| {
-                    target[(i, c)] * f[i]
-                });
+                let scaled =
+                    Mat::from_fn(target.nrows(), target.ncols(), |i, c| target[(i, c)] * f[i]);
                 let p = self.alpha(b, a, ntk_test_aug) * &b.vectors;
                 let mu = &p * &scaled;
                 for r in 0..m {
@@ -343,9 +345,7 @@ impl BlockPredictor {
         self.check_test("the test × augmented-train NTK", ntk_test_aug)?;
         self.check_test("the test × augmented-train NNGP", nngp_test_aug)?;
         let m = ntk_test_aug.nrows();
-        if nngp_test_test.nrows() != m
-            || nngp_test_test.ncols() != m
-            || nngp_test_aug.nrows() != m
+        if nngp_test_test.nrows() != m || nngp_test_test.ncols() != m || nngp_test_aug.nrows() != m
         {
             return Err(Error::Shape(format!(
                 "the test kernels must have {m} rows (K(x,x') is {}×{})",

@@ -72,7 +72,9 @@ where
 /// `R_{angles[k]} x_a`). Put `0` first to make position 0 the input itself.
 pub fn so2_orbit_batch(kind: RotationKind, x: &Batch, angles: &[f64]) -> Result<Batch> {
     if angles.is_empty() {
-        return Err(Error::Invalid("an SO(2) orbit needs at least one angle".into()));
+        return Err(Error::Invalid(
+            "an SO(2) orbit needs at least one angle".into(),
+        ));
     }
     kind.check_shape(x.shape())?;
     let shape = x.shape().to_vec();

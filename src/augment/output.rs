@@ -44,16 +44,13 @@ impl OutputTransform {
             .map(|g| match self {
                 OutputTransform::Invariant => Ok(Mat::identity(o, o)),
                 OutputTransform::Input => aug.input_matrix(g),
-                OutputTransform::Vector => aug
-                    .angle(g)
-                    .map(rotation_matrix)
-                    .ok_or_else(|| {
-                        Error::Group(format!(
-                            "vector targets rotate with the input, but {} is not a rotation \
+                OutputTransform::Vector => aug.angle(g).map(rotation_matrix).ok_or_else(|| {
+                    Error::Group(format!(
+                        "vector targets rotate with the input, but {} is not a rotation \
                              group C<k>",
-                            aug.name()
-                        ))
-                    }),
+                        aug.name()
+                    ))
+                }),
             })
             .collect()
     }

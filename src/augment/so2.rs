@@ -17,17 +17,23 @@
 //! SO(2) orbit average `Θ̄ = B_0` — `m = ±1` for vector targets, `|m| ≤ L` for signal targets of
 //! `n = 2L + 1` samples. No infinite sum is truncated.
 //!
-//! **Band limit and aliasing.** The integrals are computed with the `Q`-point rule
-//! `θ_q = 2πq/Q`, whose value for mode `m` is `Σ_j B̂_{m + jQ}`: the error is the aliasing of the
-//! modes `m ± Q, m ± 2Q, …` of `θ ↦ Θ(x_i, R_θ x_j)`. For an MLP kernel this function is a smooth
-//! function of `⟨x_i, R_θ x_j⟩` (a trigonometric polynomial of degree 1 for point sets, ≤ L for
-//! signals) and is analytic in θ while the correlation stays below 1, so its modes decay
-//! geometrically (`|B̂_m| ≲ C ρ^{|m|}`, ρ < 1) and the error is `O(ρ^{Q − |m|})`. `Q` starts at
-//! [`So2Predictor::INITIAL_POINTS`] and is doubled until two successive rules agree to `tol`
-//! (relative to the largest entry); the last difference is reported as the quadrature error
-//! estimate (it bounds the error of the coarser rule; the finer rule used is much more
-//! accurate). The same estimate explains why `C_k` augmentation approaches SO(2): it keeps
-//! exactly the aliased modes `B̂_{jk}`, so its error decays like `ρ^k`.
+//! **Band limit and aliasing.** Sampling `θ ↦ Θ(x_i, R_θ x_j)` at the `k` angles of `C_k` gives
+//! mode `m` as `Σ_j B̂_{m + jk}`: the `C_k`-augmented predictor differs from this limit by the
+//! aliasing of the modes `m ± k, m ± 2k, …`. How fast the modes decay decides how fast `C_k`
+//! approaches SO(2). An MLP kernel is a function of the correlation `⟨x_i, R_θ x_j⟩/(‖x_i‖‖x_j‖)`
+//! (a trigonometric polynomial in θ of degree 1 for point sets, ≤ L for signals of `2L + 1`
+//! samples). For an analytic dual activation (erf) the modes decay geometrically,
+//! `|B̂_m| ≲ C ρ^{|m|}`, and the `C_k` error is `O(ρ^k)`. ReLU-type kernels are not smooth at
+//! correlation 1, which the diagonal pairs `i = j` reach at θ = 0 (`arccos(cos θ) = |θ|`): their
+//! modes decay like `m^{−2}` and the `C_k` error like `k^{−2}`.
+//!
+//! Hence the limit is **not** computed on a grid of equally spaced angles: each integral is taken
+//! over `[θ*, θ* + 2π]`, θ* the angle of largest correlation (where the only possible
+//! non-smoothness sits), by Gauss–Legendre quadrature, which converges exponentially for
+//! integrands analytic on the closed interval; the order starts at
+//! [`So2Predictor::INITIAL_NODES`] and doubles until two orders agree to `tol` (relative to the
+//! largest value). The last difference is reported as the error estimate; it bounds the error of
+//! the coarser rule, the finer rule used is much more accurate.
 
 use std::f64::consts::PI;
 
@@ -39,6 +45,7 @@ use super::output::OutputTransform;
 use super::spectral::{check_time, hermitian_eigen, spectral_factor};
 use crate::data::Batch;
 use crate::error::{Error, Result};
+use crate::layer::quadrature::Rule;
 use crate::network::Network;
 use crate::predict::PSEUDO_INVERSE_RTOL;
 
@@ -66,41 +73,114 @@ pub struct So2Predictor {
     error_estimate: f64,
 }
 
-/// `R_{θ_q} x_j` for `q = 0..Q`, group-major (row `q·N + j`).
-fn rotated_orbit(kind: RotationKind, x: &Batch, q: usize) -> Result<Batch> {
-    let shape = x.shape().to_vec();
-    let mut rows = Vec::with_capacity(q * x.len());
-    for k in 0..q {
-        let theta = 2.0 * PI * k as f64 / q as f64;
-        for j in 0..x.len() {
-            rows.push(kind.rotate(x.example(j), &shape, theta)?);
+/// The angle maximising the correlation `⟨x, R_θ y⟩`: where `θ ↦ Θ(x, R_θ y)` can have its
+/// (near-)singularity (ReLU-type kernels are not smooth at correlation 1). Found on a grid of
+/// 16·E angles (`E` values per example; `⟨x, R_θ y⟩` is a trigonometric polynomial of degree
+/// < E) and refined by golden-section search in the best cell.
+fn peak_angle(kind: RotationKind, shape: &[usize], x: &[f64], y: &[f64]) -> Result<f64> {
+    let corr = |t: f64| -> Result<f64> {
+        Ok(kind
+            .rotate(y, shape, t)?
+            .iter()
+            .zip(x)
+            .map(|(a, b)| a * b)
+            .sum())
+    };
+    let grid = 16 * x.len().max(4);
+    let h = 2.0 * PI / grid as f64;
+    let mut best = (0.0, f64::NEG_INFINITY);
+    for k in 0..grid {
+        let t = k as f64 * h;
+        let c = corr(t)?;
+        if c > best.1 {
+            best = (t, c);
         }
     }
-    Batch::from_examples(shape, &rows)
+    let (mut a, mut b) = (best.0 - h, best.0 + h);
+    let g = 0.5 * (5f64.sqrt() - 1.0);
+    for _ in 0..60 {
+        let (c, d) = (b - g * (b - a), a + g * (b - a));
+        if corr(c)? > corr(d)? {
+            b = d;
+        } else {
+            a = c;
+        }
+    }
+    Ok(0.5 * (a + b))
 }
 
-/// `(1/Q) Σ_q e^{imθ_q} A(θ_q)` for every m: `aug` is `R × QN`.
-fn mode_sums(aug: MatRef<f64>, n: usize, q: usize, modes: &[i64]) -> Vec<Mat<C64>> {
-    modes
-        .iter()
-        .map(|&m| {
-            let mut out = Mat::<C64>::zeros(aug.nrows(), n);
-            for k in 0..q {
-                let w = C64::from_polar(1.0 / q as f64, m as f64 * 2.0 * PI * k as f64 / q as f64);
-                for j in 0..n {
-                    for r in 0..aug.nrows() {
-                        out[(r, j)] += w * aug[(r, k * n + j)];
+/// `(1/2π) ∫ e^{imθ} Θ(x, R_θ y_j) dθ` for every test row `x` of `rows`, every `y_j` and every
+/// mode `m`: `[m]` → `R × N` (complex). Each integral runs over `[θ*, θ* + 2π]` from the peak
+/// angle θ* of its pair, by Gauss–Legendre with `order` nodes doubled until two orders agree to
+/// `tol` (relative to the largest value); returns the values, the final order, and the last
+/// relative difference.
+fn mode_integrals(
+    net: &Network,
+    kind: RotationKind,
+    rows: &Batch,
+    ys: &Batch,
+    modes: &[i64],
+    tol: f64,
+) -> Result<(Vec<Mat<C64>>, usize, f64)> {
+    let shape = ys.shape().to_vec();
+    let (r, n) = (rows.len(), ys.len());
+    let mut peaks = vec![0.0; r * n];
+    for a in 0..r {
+        for j in 0..n {
+            peaks[a * n + j] = peak_angle(kind, &shape, rows.example(a), ys.example(j))?;
+        }
+    }
+    let eval = |order: usize| -> Result<Vec<Mat<C64>>> {
+        let rule = Rule::gauss_legendre(order);
+        let mut out = vec![Mat::<C64>::zeros(r, n); modes.len()];
+        for a in 0..r {
+            let xa = rows.slice(a, a + 1)?;
+            let mut rot = Vec::with_capacity(n * order);
+            for j in 0..n {
+                for u in &rule.nodes {
+                    let t = peaks[a * n + j] + PI * (1.0 + u);
+                    rot.push(kind.rotate(ys.example(j), &shape, t)?);
+                }
+            }
+            let k = net.kernel(&xa, Some(&Batch::from_examples(shape.clone(), &rot)?))?;
+            let ntk = k.ntk()?;
+            for j in 0..n {
+                for (q, (u, w)) in rule.nodes.iter().zip(&rule.weights).enumerate() {
+                    let t = peaks[a * n + j] + PI * (1.0 + u);
+                    let v = ntk[(0, j * order + q)] * 0.5 * w;
+                    for (mi, &m) in modes.iter().enumerate() {
+                        out[mi][(a, j)] += C64::from_polar(v, m as f64 * t);
                     }
                 }
             }
-            out
-        })
-        .collect()
+        }
+        Ok(out)
+    };
+    let mut order = So2Predictor::INITIAL_NODES;
+    let mut vals = eval(order)?;
+    loop {
+        if 2 * order > So2Predictor::MAX_NODES {
+            return Err(Error::Numeric(format!(
+                "the SO(2) orbit integrals did not converge to tol = {tol:e} with {order} \
+                 Gauss–Legendre nodes (is the kernel smooth along the orbit?)"
+            )));
+        }
+        let next = eval(2 * order)?;
+        let diff = max_diff(&vals, &next);
+        let scale = max_abs(&next).max(1e-300);
+        order *= 2;
+        vals = next;
+        if diff <= tol * scale {
+            return Ok((vals, order, diff / scale));
+        }
+    }
 }
 
 fn max_abs(ms: &[Mat<C64>]) -> f64 {
     ms.iter()
-        .flat_map(|m| (0..m.ncols()).flat_map(move |j| (0..m.nrows()).map(move |i| m[(i, j)].norm())))
+        .flat_map(|m| {
+            (0..m.ncols()).flat_map(move |j| (0..m.nrows()).map(move |i| m[(i, j)].norm()))
+        })
         .fold(0.0, f64::max)
 }
 
@@ -108,16 +188,17 @@ fn max_diff(a: &[Mat<C64>], b: &[Mat<C64>]) -> f64 {
     a.iter()
         .zip(b)
         .flat_map(|(x, y)| {
-            (0..x.ncols()).flat_map(move |j| (0..x.nrows()).map(move |i| (x[(i, j)] - y[(i, j)]).norm()))
+            (0..x.ncols())
+                .flat_map(move |j| (0..x.nrows()).map(move |i| (x[(i, j)] - y[(i, j)]).norm()))
         })
         .fold(0.0, f64::max)
 }
 
 impl So2Predictor {
-    /// First quadrature size `Q`.
-    pub const INITIAL_POINTS: usize = 16;
-    /// Largest quadrature size before giving up with an error.
-    pub const MAX_POINTS: usize = 4096;
+    /// First Gauss–Legendre order of the orbit integrals.
+    pub const INITIAL_NODES: usize = 32;
+    /// Largest Gauss–Legendre order before giving up with an error.
+    pub const MAX_NODES: usize = 512;
 
     /// Prepares the SO(2)-augmented mean for network `net` trained on `(x_train, y_train)`
     /// (`N × O`), examples rotated as `kind`, targets transforming as `output`.
@@ -147,7 +228,9 @@ impl So2Predictor {
             )));
         }
         if !(tol.is_finite() && tol > 0.0) {
-            return Err(Error::Invalid(format!("tol must be a finite number > 0, got {tol}")));
+            return Err(Error::Invalid(format!(
+                "tol must be a finite number > 0, got {tol}"
+            )));
         }
         net.check_batch(x_train, "x_train")?;
         kind.check_shape(x_train.shape())?;
@@ -159,7 +242,9 @@ impl So2Predictor {
             )));
         }
         if (0..o).any(|c| (0..n).any(|i| !y_train[(i, c)].is_finite())) {
-            return Err(Error::Data("the training targets hold a non-finite value".into()));
+            return Err(Error::Data(
+                "the training targets hold a non-finite value".into(),
+            ));
         }
         let shape = x_train.shape().to_vec();
         // Modes of ρ_Y(θ)ᵀ: exact on a grid finer than twice its band limit (≤ n/2 + 1).
@@ -173,7 +258,10 @@ impl So2Predictor {
         for m in -top..=top {
             let mut c = Mat::<C64>::zeros(o, o);
             for (k, r) in rho.iter().enumerate() {
-                let w = C64::from_polar(1.0 / qy as f64, -(m as f64) * 2.0 * PI * k as f64 / qy as f64);
+                let w = C64::from_polar(
+                    1.0 / qy as f64,
+                    -(m as f64) * 2.0 * PI * k as f64 / qy as f64,
+                );
                 for p in 0..o {
                     for q in 0..o {
                         c[(p, q)] += w * r[(q, p)];
@@ -185,36 +273,10 @@ impl So2Predictor {
             }
         }
         let modes: Vec<i64> = coeffs.iter().map(|c| c.0).collect();
-        let top_mode = modes.iter().map(|m| m.unsigned_abs() as usize).max().unwrap_or(0);
 
-        // Training blocks B_m by doubling Q until two rules agree.
-        let mut q = Self::INITIAL_POINTS.max(4 * top_mode + 4);
-        let blocks = |q: usize| -> Result<(Vec<Mat<C64>>, f64)> {
-            let aug = rotated_orbit(kind, x_train, q)?;
-            let k = net.kernel(x_train, Some(&aug))?;
-            let ntk = k.ntk()?;
-            let diag = (0..n).map(|i| ntk[(i, i)]).sum::<f64>() / n as f64;
-            Ok((mode_sums(ntk.as_ref(), n, q, &modes), diag))
-        };
-        let (mut b, mean_diag) = blocks(q)?;
-        let error_estimate;
-        loop {
-            if 2 * q > Self::MAX_POINTS {
-                return Err(Error::Numeric(format!(
-                    "the SO(2) orbit integrals did not converge to tol = {tol:e} with {q} \
-                     quadrature points (is the kernel smooth along the orbit?)"
-                )));
-            }
-            let (b2, _) = blocks(2 * q)?;
-            let diff = max_diff(&b, &b2);
-            let scale = max_abs(&b2).max(1e-300);
-            q *= 2;
-            b = b2;
-            if diff <= tol * scale {
-                error_estimate = diff / scale;
-                break;
-            }
-        }
+        let (b, points, error_estimate) = mode_integrals(net, kind, x_train, x_train, &modes, tol)?;
+        let self_kernel = net.kernel(x_train, None)?.ntk()?;
+        let mean_diag = (0..n).map(|i| self_kernel[(i, i)]).sum::<f64>() / n as f64;
         let regulariser = diag_reg * mean_diag;
         let yc = Mat::from_fn(n, o, |i, c| C64::new(y_train[(i, c)], 0.0));
         let mut out_modes = Vec::new();
@@ -244,7 +306,7 @@ impl So2Predictor {
             rate: learning_rate / (n * o) as f64,
             cutoff: PSEUDO_INVERSE_RTOL * n as f64 * lambda_max,
             tol,
-            points: q,
+            points,
             error_estimate,
         })
     }
@@ -270,30 +332,14 @@ impl So2Predictor {
         check_time(t)?;
         self.net.check_batch(x_test, "x_test")?;
         let n = self.x_train.len();
-        let ms: Vec<i64> = self.modes();
-        let alphas = |q: usize| -> Result<Vec<Mat<C64>>> {
-            let aug = rotated_orbit(self.kind, &self.x_train, q)?;
-            let ntk = self.net.kernel(x_test, Some(&aug))?.ntk()?;
-            Ok(mode_sums(ntk.as_ref(), n, q, &ms))
-        };
-        let mut q = self.points;
-        let mut a = alphas(q)?;
-        loop {
-            let a2 = alphas(2 * q)?;
-            let diff = max_diff(&a, &a2);
-            let scale = max_abs(&a2).max(1e-300);
-            a = a2;
-            q *= 2;
-            if diff <= self.tol * scale {
-                break;
-            }
-            if 2 * q > Self::MAX_POINTS {
-                return Err(Error::Numeric(format!(
-                    "the SO(2) test integrals did not converge to tol = {:e}",
-                    self.tol
-                )));
-            }
-        }
+        let (a, _, _) = mode_integrals(
+            &self.net,
+            self.kind,
+            x_test,
+            &self.x_train,
+            &self.modes(),
+            self.tol,
+        )?;
         let m = x_test.len();
         let mut out = Mat::<f64>::zeros(m, self.outputs);
         for (mode, alpha) in self.modes.iter().zip(&a) {
