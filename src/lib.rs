@@ -6,6 +6,7 @@ pub mod cli;
 pub mod data;
 pub mod dataset;
 pub mod error;
+pub mod experiment;
 pub mod finite;
 pub mod group;
 pub mod io;

@@ -26,6 +26,8 @@ enum Command {
     Predict(cli::predict::PredictArgs),
     /// Character tables, decompositions and axiom checks of the groups.
     Group(cli::group::GroupArgs),
+    /// Run an experiment file: tables (.md .tex .csv) and plots (.svg) into --out.
+    Experiment(cli::experiment::ExperimentArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Command::Kernel(a) => cli::kernel::run(a).map(|s| (s, true)),
         Command::Predict(a) => cli::predict::run(a).map(|s| (s, true)),
         Command::Group(a) => cli::group::run(a),
+        Command::Experiment(a) => cli::experiment::run(a).map(|s| (s, true)),
     };
     match result {
         Ok((text, ok)) => {

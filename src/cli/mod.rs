@@ -1,5 +1,6 @@
 //! The `eqntk` command line: one module per subcommand, each returning what it prints.
 
+pub mod experiment;
 pub mod group;
 pub mod kernel;
 pub mod predict;
