@@ -2,6 +2,9 @@
 //! isotypic-block one, exact invariance/equivariance of μ_t with full augmentation, O(1) errors
 //! without it or with a proper subgroup, SO(2) through Fourier modes, and bad input.
 
+// Index loops over the time list keep the (mean, cov) pairs aligned and readable.
+#![allow(clippy::needless_range_loop)]
+
 use eqntk::augment::orbit::{orbit_summary, so2_orbit_batch, so2_output_matrices};
 use eqntk::augment::{
     augmented_prediction, block_prediction, FiniteAugmentation, OutputTransform, RotationKind,

@@ -40,7 +40,8 @@ fn ensemble_invariance_error_falls_like_inverse_sqrt_members() {
     )
     .unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let mut normal = |k: usize| -> Vec<f64> { (0..k).map(|_| StandardNormal.sample(&mut rng)).collect() };
+    let mut normal =
+        |k: usize| -> Vec<f64> { (0..k).map(|_| StandardNormal.sample(&mut rng)).collect() };
     let x = Batch::new(vec![4, 1], normal(12)).unwrap();
     let y = Mat::from_fn(3, 1, |i, _| [0.5, -1.0, 0.8][i]);
     let xt = Batch::new(vec![4, 1], normal(8)).unwrap();
@@ -98,7 +99,10 @@ fn ensemble_invariance_error_falls_like_inverse_sqrt_members() {
     // Band: at M = 32 four disjoint ensembles enter the average, a relative scatter of roughly
     // 1/√(2·4) ≈ 0.35 in the error, i.e. ±0.35 in its log over a log-range of ln 16 ≈ 2.8 —
     // about ±0.15 on the least-squares slope; the band allows ±0.2 around −1/2.
-    assert!((-0.7..=-0.3).contains(&slope), "slope {slope}, points {pts:?}");
+    assert!(
+        (-0.7..=-0.3).contains(&slope),
+        "slope {slope}, points {pts:?}"
+    );
     // A single member is far from invariant; the 32-member mean is much closer.
     let single = error_of(1);
     let rel_single = preds
@@ -111,6 +115,9 @@ fn ensemble_invariance_error_falls_like_inverse_sqrt_members() {
         })
         .sum::<f64>()
         / members as f64;
-    assert!(rel_single > 0.05, "single member relative error {rel_single}");
+    assert!(
+        rel_single > 0.05,
+        "single member relative error {rel_single}"
+    );
     assert!(single > 4.0 * error_of(32), "{single} vs {}", error_of(32));
 }

@@ -27,10 +27,10 @@
 //! correlation 1, which the diagonal pairs `i = j` reach at θ = 0 (`arccos(cos θ) = |θ|`): their
 //! modes decay like `m^{−2}` and the `C_k` error like `k^{−2}`.
 //!
-//! Hence the limit is **not** computed on a grid of equally spaced angles: each integral is taken
-//! over `[θ*, θ* + 2π]`, θ* the angle of largest correlation (where the only possible
-//! non-smoothness sits), by Gauss–Legendre quadrature, which converges exponentially for
-//! integrands analytic on the closed interval; the order starts at
+//! Hence the limit is **not** computed on a grid of equally spaced angles: each integral is split
+//! at the angles of largest and smallest correlation (where the only possible non-smoothness
+//! sits: correlation ±1) into two panels, each integrated by Gauss–Legendre quadrature, which
+//! converges exponentially for integrands analytic on the closed panel; the order starts at
 //! [`So2Predictor::INITIAL_NODES`] and doubles until two orders agree to `tol` (relative to the
 //! largest value). The last difference is reported as the error estimate; it bounds the error of
 //! the coarser rule, the finer rule used is much more accurate.
@@ -73,11 +73,12 @@ pub struct So2Predictor {
     error_estimate: f64,
 }
 
-/// The angle maximising the correlation `⟨x, R_θ y⟩`: where `θ ↦ Θ(x, R_θ y)` can have its
-/// (near-)singularity (ReLU-type kernels are not smooth at correlation 1). Found on a grid of
-/// 16·E angles (`E` values per example; `⟨x, R_θ y⟩` is a trigonometric polynomial of degree
-/// < E) and refined by golden-section search in the best cell.
-fn peak_angle(kind: RotationKind, shape: &[usize], x: &[f64], y: &[f64]) -> Result<f64> {
+/// The angles maximising and minimising the correlation `⟨x, R_θ y⟩`: where
+/// `θ ↦ Θ(x, R_θ y)` can be non-smooth (ReLU-type kernels have kinks at correlation ±1, e.g.
+/// `arccos(cos θ) = |θ|`). Found on a grid of 16·E angles (`E` values per example;
+/// `⟨x, R_θ y⟩` is a trigonometric polynomial of degree < E) and refined by golden-section
+/// search in the best cell.
+fn extreme_angles(kind: RotationKind, shape: &[usize], x: &[f64], y: &[f64]) -> Result<[f64; 2]> {
     let corr = |t: f64| -> Result<f64> {
         Ok(kind
             .rotate(y, shape, t)?
@@ -88,25 +89,49 @@ fn peak_angle(kind: RotationKind, shape: &[usize], x: &[f64], y: &[f64]) -> Resu
     };
     let grid = 16 * x.len().max(4);
     let h = 2.0 * PI / grid as f64;
-    let mut best = (0.0, f64::NEG_INFINITY);
-    for k in 0..grid {
-        let t = k as f64 * h;
-        let c = corr(t)?;
-        if c > best.1 {
-            best = (t, c);
+    let mut out = [0.0; 2];
+    for (slot, sign) in [1.0, -1.0].into_iter().enumerate() {
+        let mut best = (0.0, f64::NEG_INFINITY);
+        for k in 0..grid {
+            let t = k as f64 * h;
+            let c = sign * corr(t)?;
+            if c > best.1 {
+                best = (t, c);
+            }
+        }
+        let (mut a, mut b) = (best.0 - h, best.0 + h);
+        let g = 0.5 * (5f64.sqrt() - 1.0);
+        for _ in 0..60 {
+            let (c, d) = (b - g * (b - a), a + g * (b - a));
+            if sign * corr(c)? > sign * corr(d)? {
+                b = d;
+            } else {
+                a = c;
+            }
+        }
+        out[slot] = 0.5 * (a + b);
+    }
+    Ok(out)
+}
+
+/// Gauss–Legendre nodes and weights of `∫_{θ_max}^{θ_max + 2π} · dθ/2π` split at `θ_min`
+/// (two panels, `order` nodes each).
+fn panel_nodes(rule: &Rule, [t_max, t_min]: [f64; 2]) -> Vec<(f64, f64)> {
+    let mut lo = t_min;
+    while lo <= t_max {
+        lo += 2.0 * PI;
+    }
+    while lo > t_max + 2.0 * PI {
+        lo -= 2.0 * PI;
+    }
+    let mut out = Vec::with_capacity(2 * rule.nodes.len());
+    for (a, b) in [(t_max, lo), (lo, t_max + 2.0 * PI)] {
+        let half = 0.5 * (b - a);
+        for (u, w) in rule.nodes.iter().zip(&rule.weights) {
+            out.push((a + half * (1.0 + u), half * w / (2.0 * PI)));
         }
     }
-    let (mut a, mut b) = (best.0 - h, best.0 + h);
-    let g = 0.5 * (5f64.sqrt() - 1.0);
-    for _ in 0..60 {
-        let (c, d) = (b - g * (b - a), a + g * (b - a));
-        if corr(c)? > corr(d)? {
-            b = d;
-        } else {
-            a = c;
-        }
-    }
-    Ok(0.5 * (a + b))
+    out
 }
 
 /// `(1/2π) ∫ e^{imθ} Θ(x, R_θ y_j) dθ` for every test row `x` of `rows`, every `y_j` and every
@@ -124,10 +149,10 @@ fn mode_integrals(
 ) -> Result<(Vec<Mat<C64>>, usize, f64)> {
     let shape = ys.shape().to_vec();
     let (r, n) = (rows.len(), ys.len());
-    let mut peaks = vec![0.0; r * n];
+    let mut peaks = vec![[0.0; 2]; r * n];
     for a in 0..r {
         for j in 0..n {
-            peaks[a * n + j] = peak_angle(kind, &shape, rows.example(a), ys.example(j))?;
+            peaks[a * n + j] = extreme_angles(kind, &shape, rows.example(a), ys.example(j))?;
         }
     }
     let eval = |order: usize| -> Result<Vec<Mat<C64>>> {
@@ -135,19 +160,21 @@ fn mode_integrals(
         let mut out = vec![Mat::<C64>::zeros(r, n); modes.len()];
         for a in 0..r {
             let xa = rows.slice(a, a + 1)?;
-            let mut rot = Vec::with_capacity(n * order);
-            for j in 0..n {
-                for u in &rule.nodes {
-                    let t = peaks[a * n + j] + PI * (1.0 + u);
+            let nodes: Vec<Vec<(f64, f64)>> = (0..n)
+                .map(|j| panel_nodes(&rule, peaks[a * n + j]))
+                .collect();
+            let per = 2 * order;
+            let mut rot = Vec::with_capacity(n * per);
+            for (j, nj) in nodes.iter().enumerate() {
+                for &(t, _) in nj {
                     rot.push(kind.rotate(ys.example(j), &shape, t)?);
                 }
             }
             let k = net.kernel(&xa, Some(&Batch::from_examples(shape.clone(), &rot)?))?;
             let ntk = k.ntk()?;
-            for j in 0..n {
-                for (q, (u, w)) in rule.nodes.iter().zip(&rule.weights).enumerate() {
-                    let t = peaks[a * n + j] + PI * (1.0 + u);
-                    let v = ntk[(0, j * order + q)] * 0.5 * w;
+            for (j, nj) in nodes.iter().enumerate() {
+                for (q, &(t, w)) in nj.iter().enumerate() {
+                    let v = ntk[(0, j * per + q)] * w;
                     for (mi, &m) in modes.iter().enumerate() {
                         out[mi][(a, j)] += C64::from_polar(v, m as f64 * t);
                     }
@@ -195,10 +222,10 @@ fn max_diff(a: &[Mat<C64>], b: &[Mat<C64>]) -> f64 {
 }
 
 impl So2Predictor {
-    /// First Gauss–Legendre order of the orbit integrals.
-    pub const INITIAL_NODES: usize = 32;
+    /// First Gauss–Legendre order (per panel) of the orbit integrals.
+    pub const INITIAL_NODES: usize = 16;
     /// Largest Gauss–Legendre order before giving up with an error.
-    pub const MAX_NODES: usize = 512;
+    pub const MAX_NODES: usize = 256;
 
     /// Prepares the SO(2)-augmented mean for network `net` trained on `(x_train, y_train)`
     /// (`N × O`), examples rotated as `kind`, targets transforming as `output`.

@@ -11,8 +11,8 @@ use crate::augment::{
     So2Predictor,
 };
 use crate::data::Batch;
-use crate::group::GroupSpec;
 use crate::error::{Error, Result};
+use crate::group::GroupSpec;
 use crate::io::{read_array, read_batch};
 use crate::network::Network;
 use crate::predict::{parse_times, Predictor};

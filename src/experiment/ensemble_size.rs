@@ -59,7 +59,9 @@ fn rel_std_of(run: &EnsembleRun, m: usize, orbit: usize) -> Result<f64> {
             mean += p;
         }
         let mean = mean * faer::Scale(1.0 / m as f64);
-        total += orbit_summary(mean.as_ref(), orbit, OutputRep::Invariant)?.rel_std.mean;
+        total += orbit_summary(mean.as_ref(), orbit, OutputRep::Invariant)?
+            .rel_std
+            .mean;
     }
     Ok(total / groups as f64)
 }
@@ -68,7 +70,9 @@ fn rel_std_of(run: &EnsembleRun, m: usize, orbit: usize) -> Result<f64> {
 pub(crate) fn log_log_slope(points: &[(f64, f64)]) -> f64 {
     let pts: Vec<(f64, f64)> = points.iter().map(|(x, y)| (x.ln(), y.ln())).collect();
     let n = pts.len() as f64;
-    let (mx, my) = pts.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0 / n, a.1 + p.1 / n));
+    let (mx, my) = pts
+        .iter()
+        .fold((0.0, 0.0), |a, p| (a.0 + p.0 / n, a.1 + p.1 / n));
     pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>()
         / pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>()
 }
@@ -77,7 +81,9 @@ impl EnsembleSize {
     /// Runs the study: tables vs M (per width) and the fitted slopes, and the log-log plot.
     pub fn run(&self, ctx: &RunContext) -> Result<Report> {
         if self.members.is_empty() || self.widths.is_empty() || self.repeats == 0 {
-            return Err(Error::Invalid("members, widths and repeats must be non-empty / ≥ 1".into()));
+            return Err(Error::Invalid(
+                "members, widths and repeats must be non-empty / ≥ 1".into(),
+            ));
         }
         let net = ctx.network(&self.net)?;
         let data = PeriodicSignals {
@@ -147,8 +153,13 @@ impl EnsembleSize {
                 points.push((m as f64, log_floor(v)));
             }
             let single = rel_std_of(&run, 1, aug.order())?;
-            slopes.push_row(vec![width.into(), log_log_slope(&points).into(), single.into()])?;
-            plot.series.push(Series::new(format!("width {width}"), points));
+            slopes.push_row(vec![
+                width.into(),
+                log_log_slope(&points).into(),
+                single.into(),
+            ])?;
+            plot.series
+                .push(Series::new(format!("width {width}"), points));
             bar.inc(1);
         }
         bar.finish_and_clear();

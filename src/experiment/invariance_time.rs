@@ -70,7 +70,13 @@ impl InvarianceVsTime {
         if self.train == 0 || self.test == 0 {
             return Err(Error::Invalid("train and test must be ≥ 1".into()));
         }
-        let mut sampler = IsingSampler::new(self.lattice, self.temperature, 2 * (self.train + self.test), 50, 2);
+        let mut sampler = IsingSampler::new(
+            self.lattice,
+            self.temperature,
+            2 * (self.train + self.test),
+            50,
+            2,
+        );
         sampler.seed = self.seed;
         sampler.start = IsingStart::Random;
         let data = sampler.sample()?;
@@ -82,9 +88,23 @@ impl InvarianceVsTime {
         let orbits = full.orbit_batch(&xt)?;
         let mut augs: Vec<(String, Option<FiniteAugmentation>)> = vec![("none".into(), None)];
         for s in &self.subgroups {
-            augs.push((s.clone(), Some(FiniteAugmentation::from_spec(&GroupSpec::parse(s)?, &shape, false)?)));
+            augs.push((
+                s.clone(),
+                Some(FiniteAugmentation::from_spec(
+                    &GroupSpec::parse(s)?,
+                    &shape,
+                    false,
+                )?),
+            ));
         }
-        augs.push((format!("{} (full)", full.name()), Some(FiniteAugmentation::from_spec(&GroupSpec::parse(&self.group)?, &shape, false)?)));
+        augs.push((
+            format!("{} (full)", full.name()),
+            Some(FiniteAugmentation::from_spec(
+                &GroupSpec::parse(&self.group)?,
+                &shape,
+                false,
+            )?),
+        ));
 
         let mut table = Table::new(
             self.title.clone(),
@@ -92,7 +112,8 @@ impl InvarianceVsTime {
                 Column::new("network", Align::Left),
                 Column::new("augmentation", Align::Left),
                 Column::math("t", Align::Right).with_format(FloatFormat::Significant(3)),
-                Column::new("mean rel. error", Align::Right).with_format(FloatFormat::Scientific(2)),
+                Column::new("mean rel. error", Align::Right)
+                    .with_format(FloatFormat::Scientific(2)),
                 Column::new("max rel. error", Align::Right).with_format(FloatFormat::Scientific(2)),
             ],
         );

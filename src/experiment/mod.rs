@@ -110,7 +110,9 @@ pub(crate) fn progress_bar(len: usize, show: bool, what: &str) -> indicatif::Pro
     }
     let bar = indicatif::ProgressBar::new(len as u64);
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
+    {
         bar.set_style(style);
     }
     bar.set_message(what.to_string());

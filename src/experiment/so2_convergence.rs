@@ -8,7 +8,9 @@ use serde::Deserialize;
 use super::report::{error_cell, log_floor, Report};
 use super::{progress_bar, RunContext};
 use crate::augment::orbit::{orbit_summary, so2_orbit_batch};
-use crate::augment::{block_prediction, FiniteAugmentation, OutputTransform, RotationKind, So2Predictor};
+use crate::augment::{
+    block_prediction, FiniteAugmentation, OutputTransform, RotationKind, So2Predictor,
+};
 use crate::dataset::{PointSets, PointTarget};
 use crate::error::Result;
 use crate::group::GroupSpec;
@@ -78,7 +80,11 @@ impl So2Convergence {
             log_y: true,
             series: vec![],
         };
-        let bar = progress_bar(self.nets.len() * (self.orders.len() + 1), ctx.progress, "C_k → SO(2)");
+        let bar = progress_bar(
+            self.nets.len() * (self.orders.len() + 1),
+            ctx.progress,
+            "C_k → SO(2)",
+        );
         for named in &self.nets {
             let net = ctx.network(&named.path)?;
             let limit = So2Predictor::new(
@@ -98,12 +104,21 @@ impl So2Convergence {
             for &k in &self.orders {
                 let aug = FiniteAugmentation::from_spec(&GroupSpec::Cyclic(k), &shape, true)?;
                 let m = block_prediction(
-                    &net, &aug, &x, y.as_ref(), OutputTransform::Invariant, &orbit, &[self.time],
-                    1.0, 0.0, false,
+                    &net,
+                    &aug,
+                    &x,
+                    y.as_ref(),
+                    OutputTransform::Invariant,
+                    &orbit,
+                    &[self.time],
+                    1.0,
+                    0.0,
+                    false,
                 )?
                 .mean
                 .remove(0);
-                let gap = (0..m.nrows()).fold(0.0_f64, |a, i| a.max((m[(i, 0)] - limit[(i, 0)]).abs()))
+                let gap = (0..m.nrows())
+                    .fold(0.0_f64, |a, i| a.max((m[(i, 0)] - limit[(i, 0)]).abs()))
                     / scale.max(1e-300);
                 let inv = orbit_summary(m.as_ref(), angles.len(), OutputRep::Invariant)?;
                 table.push_row(vec![

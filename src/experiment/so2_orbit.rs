@@ -8,7 +8,9 @@ use serde::Deserialize;
 use super::report::Report;
 use super::{progress_bar, RunContext};
 use crate::augment::orbit::so2_orbit_batch;
-use crate::augment::{block_prediction, FiniteAugmentation, OutputTransform, RotationKind, So2Predictor};
+use crate::augment::{
+    block_prediction, FiniteAugmentation, OutputTransform, RotationKind, So2Predictor,
+};
 use crate::dataset::{PointSets, PointTarget};
 use crate::error::{Error, Result};
 use crate::group::GroupSpec;
@@ -61,7 +63,8 @@ impl So2Orbit {
             .collect();
         let orbit = so2_orbit_batch(RotationKind::Points, &xt, &angles)?;
         let bar = progress_bar(self.groups.len(), ctx.progress, "SO(2) orbit");
-        let mut columns = vec![Column::math("\\theta", Align::Right).with_format(FloatFormat::Fixed(4))];
+        let mut columns =
+            vec![Column::math("\\theta", Align::Right).with_format(FloatFormat::Fixed(4))];
         let mut curves = Vec::new();
         for g in &self.groups {
             let spec = GroupSpec::parse(g)?;
@@ -94,8 +97,15 @@ impl So2Orbit {
                 .mean
                 .remove(0)
             };
-            columns.push(Column::new(g.clone(), Align::Right).with_format(FloatFormat::Significant(6)));
-            curves.push((g.clone(), (0..angles.len()).map(|k| mean[(k, 0)]).collect::<Vec<f64>>()));
+            columns.push(
+                Column::new(g.clone(), Align::Right).with_format(FloatFormat::Significant(6)),
+            );
+            curves.push((
+                g.clone(),
+                (0..angles.len())
+                    .map(|k| mean[(k, 0)])
+                    .collect::<Vec<f64>>(),
+            ));
             bar.inc(1);
         }
         bar.finish_and_clear();
