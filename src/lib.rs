@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 
 pub mod action;
+pub mod augment;
 pub mod cli;
 pub mod data;
 pub mod dataset;
 pub mod error;
+pub mod experiment;
 pub mod finite;
 pub mod group;
 pub mod io;

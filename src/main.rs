@@ -30,6 +30,8 @@ enum Command {
     Verify(cli::verify::VerifyArgs),
     /// Character tables, decompositions and axiom checks of the groups.
     Group(cli::group::GroupArgs),
+    /// Run an experiment file: tables (.md .tex .csv) and plots (.svg) into --out.
+    Experiment(cli::experiment::ExperimentArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Group(a) => cli::group::run(a),
         Command::Derive(a) => cli::derive::run(a).map(|s| (s, true)),
         Command::Verify(a) => cli::verify::run(a),
+        Command::Experiment(a) => cli::experiment::run(a).map(|s| (s, true)),
     };
     match result {
         Ok((text, ok)) => {

@@ -6,8 +6,13 @@ use faer::Mat;
 use serde_json::json;
 
 use super::matrix_json;
+use crate::augment::{
+    augmented_prediction, block_prediction, FiniteAugmentation, OutputTransform, RotationKind,
+    So2Predictor,
+};
 use crate::data::Batch;
 use crate::error::{Error, Result};
+use crate::group::GroupSpec;
 use crate::io::{read_array, read_batch};
 use crate::network::Network;
 use crate::predict::{parse_times, Predictor};
@@ -54,6 +59,19 @@ pub struct PredictArgs {
     /// Write to this file instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Train on the full orbit of the training set under this group: C<k>, D<k>, C4, D4, p4,
+    /// p4m (through the isotypic blocks) or SO2 (exact limit; mean only).
+    #[arg(long)]
+    pub augment: Option<String>,
+    /// How targets transform under --augment: invariant, input (ρ_Y = ρ_X) or vector (2-D).
+    #[arg(long, default_value = "invariant")]
+    pub targets: String,
+    /// Inputs [P, 2] are point sets rotated by --augment (C<k>, SO2), not 2-channel signals.
+    #[arg(long)]
+    pub points: bool,
+    /// With --augment: augment explicitly (|G|N examples) instead of using the isotypic blocks.
+    #[arg(long)]
+    pub explicit: bool,
 }
 
 /// Targets as an N×O matrix from an array of shape `[N]` or `[N, O]`.
@@ -131,6 +149,74 @@ pub fn predict(
     Ok(out)
 }
 
+/// The prediction of `--augment GROUP`.
+fn augmented(
+    args: &PredictArgs,
+    net: &Network,
+    x_train: &Batch,
+    y: &Mat<f64>,
+    x_test: &Batch,
+    times: &[f64],
+    group: &str,
+) -> Result<Prediction> {
+    let spec = GroupSpec::parse(group)?;
+    let output = OutputTransform::parse(&args.targets)?;
+    if spec.so2().is_some() {
+        if args.cov {
+            return Err(Error::Invalid(
+                "--cov is not available with --augment SO2 (use C<k> for the covariance)".into(),
+            ));
+        }
+        let kind = if args.points {
+            RotationKind::Points
+        } else {
+            RotationKind::Signal
+        };
+        let p = So2Predictor::new(
+            net,
+            kind,
+            x_train,
+            y.as_ref(),
+            output,
+            args.learning_rate,
+            args.diag_reg,
+            1e-13,
+        )?;
+        let mean = times
+            .iter()
+            .map(|&t| p.mean(x_test, t))
+            .collect::<Result<Vec<_>>>()?;
+        return Ok(Prediction {
+            times: times.to_vec(),
+            mean,
+            cov: vec![],
+        });
+    }
+    let aug = FiniteAugmentation::from_spec(&spec, x_train.shape(), args.points)?;
+    let run = if args.explicit {
+        augmented_prediction
+    } else {
+        block_prediction
+    };
+    let p = run(
+        net,
+        &aug,
+        x_train,
+        y.as_ref(),
+        output,
+        x_test,
+        times,
+        args.learning_rate,
+        args.diag_reg,
+        args.cov,
+    )?;
+    Ok(Prediction {
+        times: p.times,
+        mean: p.mean,
+        cov: p.cov,
+    })
+}
+
 fn time_json(t: f64) -> serde_json::Value {
     if t.is_infinite() {
         json!("inf")
@@ -146,16 +232,19 @@ pub fn run(args: &PredictArgs) -> Result<String> {
     let x_train = read_batch(&args.x_train)?;
     let x_test = read_batch(&args.x_test)?;
     let y = targets(&args.y_train, x_train.len())?;
-    let p = predict(
-        &net,
-        &x_train,
-        &y,
-        &x_test,
-        &times,
-        args.learning_rate,
-        args.diag_reg,
-        args.cov,
-    )?;
+    let p = match &args.augment {
+        None => predict(
+            &net,
+            &x_train,
+            &y,
+            &x_test,
+            &times,
+            args.learning_rate,
+            args.diag_reg,
+            args.cov,
+        )?,
+        Some(group) => augmented(args, &net, &x_train, &y, &x_test, &times, group)?,
+    };
     let text = match args.format {
         PredictFormat::Json => {
             let mut v = json!({

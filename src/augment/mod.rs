@@ -1,0 +1,36 @@
+//! Data augmentation for infinite and finite ensembles (MATH.md §6, §8): the prediction of a
+//! network trained on the full orbit of its training set under a group.
+//!
+//! * [`FiniteAugmentation`] — a finite group acting on inputs (site permutations or rotations
+//!   `C<k> ⊂ SO(2)`) with its irreps; [`OutputTransform`] — how targets transform (`ρ_Y`).
+//! * [`augmented_prediction`] — explicit augmentation: the `|G|N` transformed examples and
+//!   targets handed to the ordinary [`crate::Predictor`].
+//! * [`BlockPredictor`] — the same mean and covariance through the isotypic (group-Fourier)
+//!   blocks of the G-circulant Gram matrix, cost `Σ_ψ (d_ψ N)³` instead of `(|G|N)³`.
+//! * [`So2Predictor`] — augmentation with all of SO(2), exactly, through Fourier modes.
+//! * [`orbit`] — predictions along orbits of test inputs and their equivariance metrics, for
+//!   any predictor (infinite ensemble, finite ensemble, single member).
+//! * [`ensemble`] — finite trained ensembles with and without augmentation.
+//!
+//! Conventions: augmented sets are **group-major** (row `g·N + i` is `ρ_X(g) x_i`, its target
+//! `ρ_Y(g) y_i`); orbits of test inputs are **input-major** (row `a·|G| + g` is `ρ_X(g) x_a`).
+
+mod augmentation;
+mod block;
+pub mod ensemble;
+mod explicit;
+pub mod orbit;
+mod output;
+mod so2;
+mod spectral;
+
+pub use augmentation::{FiniteAugmentation, RotationKind};
+pub use block::BlockPredictor;
+pub use explicit::{augmented_prediction, block_prediction, AugmentedPrediction};
+pub use output::{augment_targets, OutputTransform};
+pub use so2::So2Predictor;
+
+/// Errors on an empty list of times or a time that is NaN or negative (`inf` is allowed).
+pub fn check_time_list(times: &[f64]) -> crate::Result<()> {
+    explicit::check_times(times)
+}

@@ -1,0 +1,174 @@
+//! (c) Relative standard deviation over the orbit of trained finite ensembles, as the number of
+//! members M grows (slope −1/2 in log-log) and as the width grows.
+
+use serde::Deserialize;
+
+use super::report::{log_floor, Report};
+use super::{progress_bar, RunContext};
+use crate::augment::ensemble::train_on_orbits;
+use crate::augment::orbit::orbit_summary;
+use crate::augment::{FiniteAugmentation, OutputTransform};
+use crate::dataset::PeriodicSignals;
+use crate::error::{Error, Result};
+use crate::finite::{EnsembleConfig, EnsembleRun};
+use crate::group::GroupSpec;
+use crate::metrics::OutputRep;
+use crate::report::{Align, Column, FloatFormat, LinePlot, Series, Table};
+
+/// Parameters of `kind = "ensemble_size"` (periodic signals `[n, 1]`, invariant target).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnsembleSize {
+    /// Caption.
+    pub title: String,
+    /// Network file (input `[n, 1]`).
+    pub net: String,
+    /// Samples per signal n.
+    pub samples: usize,
+    /// Highest frequency of the signals.
+    pub bandwidth: usize,
+    /// Training signals N.
+    pub train: usize,
+    /// Test signals.
+    pub test: usize,
+    /// Seed of data and networks.
+    pub seed: u64,
+    /// Augmentation group (`C<k>`, `D<k>`, acting on the signals); orbits are measured under it.
+    pub group: String,
+    /// Ensemble sizes M; the largest trained ensemble has `max(members)·repeats` members and an
+    /// M-member mean is averaged over that many disjoint ensembles.
+    pub members: Vec<usize>,
+    /// Disjoint ensembles averaged at the largest M.
+    pub repeats: usize,
+    /// Widths n.
+    pub widths: Vec<usize>,
+    /// Training time t (finite).
+    pub time: f64,
+    /// Gradient-descent steps per unit time.
+    pub steps_per_unit: f64,
+}
+
+/// Mean relative orbit std of an M-member mean, averaged over disjoint M-member ensembles.
+fn rel_std_of(run: &EnsembleRun, m: usize, orbit: usize) -> Result<f64> {
+    let preds = run.predictions(0);
+    let groups = preds.len() / m;
+    let mut total = 0.0;
+    for g in 0..groups {
+        let mut mean = faer::Mat::<f64>::zeros(preds[0].nrows(), preds[0].ncols());
+        for p in &preds[g * m..(g + 1) * m] {
+            mean += p;
+        }
+        let mean = mean * faer::Scale(1.0 / m as f64);
+        total += orbit_summary(mean.as_ref(), orbit, OutputRep::Invariant)?
+            .rel_std
+            .mean;
+    }
+    Ok(total / groups as f64)
+}
+
+/// Least-squares slope of `ln y` against `ln x`.
+pub(crate) fn log_log_slope(points: &[(f64, f64)]) -> f64 {
+    let pts: Vec<(f64, f64)> = points.iter().map(|(x, y)| (x.ln(), y.ln())).collect();
+    let n = pts.len() as f64;
+    let (mx, my) = pts
+        .iter()
+        .fold((0.0, 0.0), |a, p| (a.0 + p.0 / n, a.1 + p.1 / n));
+    pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>()
+        / pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>()
+}
+
+impl EnsembleSize {
+    /// Runs the study: tables vs M (per width) and the fitted slopes, and the log-log plot.
+    pub fn run(&self, ctx: &RunContext) -> Result<Report> {
+        if self.members.is_empty() || self.widths.is_empty() || self.repeats == 0 {
+            return Err(Error::Invalid(
+                "members, widths and repeats must be non-empty / ≥ 1".into(),
+            ));
+        }
+        let net = ctx.network(&self.net)?;
+        let data = PeriodicSignals {
+            n: self.samples,
+            bandwidth: self.bandwidth,
+            count: self.train + self.test,
+            seed: self.seed,
+        }
+        .sample()?;
+        let x = data.inputs.slice(0, self.train)?;
+        let y = data.targets.subrows(0, self.train).to_owned();
+        let xt = data.inputs.slice(self.train, self.train + self.test)?;
+        let aug = FiniteAugmentation::from_spec(&GroupSpec::parse(&self.group)?, x.shape(), false)?;
+        let max_m = *self.members.iter().max().expect("non-empty");
+        let total = (max_m * self.repeats).max(2);
+        let mut table = Table::new(
+            self.title.clone(),
+            vec![
+                Column::new("width", Align::Right),
+                Column::math("M", Align::Right),
+                Column::new("rel. std over orbit (ensemble)", Align::Right)
+                    .with_format(FloatFormat::Scientific(3)),
+            ],
+        );
+        let mut slopes = Table::new(
+            format!("{}: log-log slope in M", self.title),
+            vec![
+                Column::new("width", Align::Right),
+                Column::new("slope", Align::Right).with_format(FloatFormat::Fixed(3)),
+                Column::new("single member rel. std", Align::Right)
+                    .with_format(FloatFormat::Scientific(3)),
+            ],
+        );
+        let mut plot = LinePlot {
+            title: self.title.clone(),
+            x_label: "ensemble size M".into(),
+            y_label: "relative std over the orbit".into(),
+            log_x: true,
+            log_y: true,
+            series: vec![],
+        };
+        let bar = progress_bar(self.widths.len(), ctx.progress, "trained ensembles");
+        for &width in &self.widths {
+            let config = EnsembleConfig {
+                width,
+                members: total,
+                seed: self.seed,
+                learning_rate: 1.0,
+                times: vec![self.time],
+                steps_per_unit: self.steps_per_unit,
+                progress: false,
+            };
+            let run = train_on_orbits(
+                &net,
+                Some(&aug),
+                &x,
+                y.as_ref(),
+                OutputTransform::Invariant,
+                &aug,
+                &xt,
+                &config,
+            )?;
+            let mut points = Vec::new();
+            for &m in &self.members {
+                let v = rel_std_of(&run, m, aug.order())?;
+                table.push_row(vec![width.into(), m.into(), v.into()])?;
+                points.push((m as f64, log_floor(v)));
+            }
+            let single = rel_std_of(&run, 1, aug.order())?;
+            slopes.push_row(vec![
+                width.into(),
+                log_log_slope(&points).into(),
+                single.into(),
+            ])?;
+            plot.series
+                .push(Series::new(format!("width {width}"), points));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        Ok(Report {
+            tables: vec![
+                ("ensemble_size".into(), table),
+                ("ensemble_size_slopes".into(), slopes),
+            ],
+            plots: vec![("ensemble_size".into(), plot)],
+        })
+    }
+}
