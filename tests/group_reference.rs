@@ -592,3 +592,83 @@ fn support_subsets() {
         Some(vec![0, 2, 5, 7]),
     ));
 }
+
+/// Nodes and weights of the n-point Gauss–Legendre rule on [−1, 1] (Newton on P_n).
+fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
+    (0..n)
+        .map(|i| {
+            let mut x = (PI * (i as f64 + 0.75) / (n as f64 + 0.5)).cos();
+            let mut dp = 0.0;
+            for _ in 0..100 {
+                let (mut p0, mut p1) = (1.0, x);
+                for k in 2..=n {
+                    let p2 = ((2 * k - 1) as f64 * x * p1 - (k - 1) as f64 * p0) / k as f64;
+                    (p0, p1) = (p1, p2);
+                }
+                dp = n as f64 * (x * p1 - p0) / (x * x - 1.0);
+                let dx = p1 / dp;
+                x -= dx;
+                if dx.abs() < 1e-16 {
+                    break;
+                }
+            }
+            (x, 2.0 / ((1.0 - x * x) * dp * dp))
+        })
+        .collect()
+}
+
+/// The SO(2) orbit average of a Gram matrix (x2 = x1), whose diagonal entries have a kink at
+/// angle 0 for ReLU networks, against composite Gauss–Legendre on [0, 2π] (the kink sits at the
+/// ends of the interval, where Gauss–Legendre does not care).
+#[test]
+fn so2_orbit_average_of_a_gram_matrix_matches_gauss_legendre() {
+    use eqntk::group::GroupSpec;
+    use eqntk::orbit::{orbit_kernel, rotate_batch};
+    let net = Network::from_toml_str(
+        "[input]\nshape = [5, 2]\n[[layers]]\nkind = 'flatten'\n[[layers]]\nkind = 'dense'\n\
+         w_std = 1.4\nb_std = 0.2\n[[layers]]\nkind = 'relu'\n[[layers]]\nkind = 'dense'\n\
+         w_std = 1.4\nb_std = 0.2\n[[layers]]\nkind = 'relu'\n[[layers]]\nkind = 'dense'\n",
+        "mlp.toml",
+    )
+    .unwrap();
+    let x = batch(&[5, 2], 2, 9);
+    let got = orbit_kernel(&net, &x, None, &GroupSpec::So2 { band_limit: None }, 1e-12).unwrap();
+    let (panels, rule) = (24, gauss_legendre(16));
+    let mut want = [[0.0; 2]; 2];
+    let mut want_t = [[0.0; 2]; 2];
+    for p in 0..panels {
+        let (a, b) = (
+            2.0 * PI * p as f64 / panels as f64,
+            2.0 * PI * (p + 1) as f64 / panels as f64,
+        );
+        for &(u, w) in &rule {
+            let theta = 0.5 * (a + b) + 0.5 * (b - a) * u;
+            let k = net
+                .kernel(&x, Some(&rotate_batch(&x, theta).unwrap()))
+                .unwrap();
+            let (kn, kt) = (k.nngp().unwrap(), k.ntk().unwrap());
+            let weight = 0.5 * (b - a) * w / (2.0 * PI);
+            for i in 0..2 {
+                for j in 0..2 {
+                    want[i][j] += weight * kn[(i, j)];
+                    want_t[i][j] += weight * kt[(i, j)];
+                }
+            }
+        }
+    }
+    for i in 0..2 {
+        for j in 0..2 {
+            let (dn, dt) = (
+                (got.nngp[(i, j)] - want[i][j]).abs() / want[i][j].abs(),
+                (got.ntk[(i, j)] - want_t[i][j]).abs() / want_t[i][j].abs(),
+            );
+            assert!(
+                dn <= 1e-11 && dt <= 1e-11,
+                "[{i},{j}]: nngp {dn:.1e}, ntk {dt:.1e} ({} angles, estimate {:.1e})",
+                got.samples,
+                got.error_estimate
+            );
+        }
+    }
+    assert!(got.error_estimate <= 1e-12);
+}
