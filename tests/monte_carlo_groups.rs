@@ -142,12 +142,12 @@ fn p4_gcnn_agrees_with_finite_networks() {
 
 #[test]
 fn dihedral_gcnn_on_signals_agrees_with_finite_networks() {
-    assert_agrees(&d3(), 128, 32, 300, 2);
+    assert_agrees(&d3(), 64, 32, 200, 2);
 }
 
 #[test]
 fn c4_image_gcnn_agrees_with_finite_networks() {
-    assert_agrees(&c4_image(), 128, 32, 300, 3);
+    assert_agrees(&c4_image(), 64, 32, 200, 3);
 }
 
 /// p4m with zero padding: the layers still share one weight per tap, only the sums change.
