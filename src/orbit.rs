@@ -13,7 +13,9 @@
 //! signals `[n, C]` by band-limited phase rotation and on planar point sets `[P, 2]` (and a single
 //! point `[2]`) by rotating each point; its Haar average is the trapezoidal rule on N equally
 //! spaced angles (the C_N subgroup), N doubling until two successive averages agree to the
-//! tolerance — geometric convergence for the smooth kernels of this crate.
+//! tolerance — geometric convergence for kernels smooth in the angle. Where an `x2` is an `x1`
+//! (a Gram matrix's diagonal), ReLU-type kernels have a kink at angle 0; Romberg extrapolation
+//! of the same trapezoid sums then converges instead (whichever settles first is returned).
 
 use faer::Mat;
 
@@ -117,28 +119,59 @@ fn so2_average(net: &Network, x1: &Batch, x2: &Batch, tol: f64) -> Result<OrbitK
     };
     let mut n = 8;
     add(n)?;
+    // Trapezoid averages are geometrically accurate for integrands smooth in the angle. Where
+    // x2_j is x1_i (the diagonal of a Gram matrix) the ReLU NTK has a kink |θ| at θ = 0, a node
+    // of every grid: the error is then an even power series in 1/N (Euler–Maclaurin), which
+    // Romberg extrapolation over the doublings removes. The first of the two to settle wins.
     let mut prev: Option<(Mat<f64>, Mat<f64>)> = None;
+    let mut romberg_prev: Vec<(Mat<f64>, Mat<f64>)> = Vec::new();
     loop {
         let w = faer::Scale(1.0 / n as f64);
         let (k, t) = (&sum_k * w, &sum_t * w);
+        // Romberg row: R[m][0] = trapezoid, R[m][j] = R[m][j−1] + (R[m][j−1] − R[m−1][j−1])/(4^j − 1).
+        let mut row = vec![(k.clone(), t.clone())];
+        for (j, (pk, pt)) in romberg_prev.iter().enumerate() {
+            let c = faer::Scale(1.0 / (4f64.powi(j as i32 + 1) - 1.0));
+            let (rk, rt) = &row[j];
+            let next = (rk + (rk - pk) * c, rt + (rt - pt) * c);
+            row.push(next);
+        }
         if let Some((pk, pt)) = &prev {
             let scale = max_abs(&k).max(max_abs(&t)).max(f64::MIN_POSITIVE);
-            let change = max_abs(&(&k - pk)).max(max_abs(&(&t - pt))) / scale;
-            if change <= tol || n >= SO2_MAX_ANGLES {
-                if change > tol {
-                    return Err(Error::Numeric(format!(
-                        "the SO2 orbit average did not reach the tolerance {tol:e} with \
-                         {n} angles (last change {change:.1e})"
-                    )));
-                }
+            let change = |a: (&Mat<f64>, &Mat<f64>), b: (&Mat<f64>, &Mat<f64>)| {
+                max_abs(&(a.0 - b.0)).max(max_abs(&(a.1 - b.1))) / scale
+            };
+            let trapezoid = change((&k, &t), (pk, pt));
+            let (rk, rt) = row.last().expect("non-empty");
+            let (qk, qt) = romberg_prev.last().expect("a previous level");
+            let romberg = change((rk, rt), (qk, qt));
+            if trapezoid <= tol {
                 return Ok(OrbitKernel {
                     nngp: k,
                     ntk: t,
                     samples: n,
-                    error_estimate: change,
+                    error_estimate: trapezoid,
                 });
             }
+            if romberg <= tol {
+                let (nngp, ntk) = row.pop().expect("non-empty");
+                return Ok(OrbitKernel {
+                    nngp,
+                    ntk,
+                    samples: n,
+                    error_estimate: romberg,
+                });
+            }
+            if n >= SO2_MAX_ANGLES {
+                return Err(Error::Numeric(format!(
+                    "the SO2 orbit average did not reach the tolerance {tol:e} with {n} angles \
+                     (last change {:.1e}; is some x2 a rotation of an x1 by an angle off the \
+                     grid 2πk/{n}?)",
+                    trapezoid.min(romberg)
+                )));
+            }
         }
+        romberg_prev = row;
         prev = Some((k, t));
         // New angles: the odd multiples of 2π/(2N).
         n *= 2;

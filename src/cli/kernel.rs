@@ -1,4 +1,5 @@
-//! `eqntk kernel`: the NNGP and NTK of a network on two batches.
+//! `eqntk kernel`: the NNGP and NTK of a network on two batches, optionally averaged over the
+//! orbit of x2 under a group (`--orbit GROUP`, MATH.md §6).
 
 use std::path::PathBuf;
 
@@ -7,8 +8,10 @@ use serde_json::json;
 
 use super::{matrix_json, matrix_table, Format};
 use crate::error::{Error, Result};
+use crate::group::GroupSpec;
 use crate::io::{read_batch, write_npy, Array};
 use crate::network::Network;
+use crate::orbit::orbit_kernel;
 
 /// Arguments of `eqntk kernel`.
 #[derive(Debug, clap::Args)]
@@ -28,21 +31,114 @@ pub struct KernelArgs {
     /// Output: a file for json/table, a prefix for npy (PREFIX.nngp.npy, PREFIX.ntk.npy).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Average over the orbit of x2: `k̄(x, x') = (1/|G|) Σ_g k(x, g·x')`. GROUP: C<k>, D<k>
+    /// (signals [n, C], k | n), C4, D4 (square images, about the centre), p4, p4m (square
+    /// images on the torus), SO2 (odd-length signals, planar point sets [P, 2]).
+    #[arg(long, value_name = "GROUP")]
+    pub orbit: Option<String>,
+    /// Relative accuracy of the SO2 orbit quadrature [default: 1e-12]; needs --orbit.
+    #[arg(long, value_name = "TOL")]
+    pub orbit_tol: Option<f64>,
 }
 
-/// The NNGP and NTK matrices of `args`.
+/// The default of `--orbit-tol`.
+pub const DEFAULT_ORBIT_TOL: f64 = 1e-12;
+
+/// How an orbit average was computed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrbitInfo {
+    /// The group, as given.
+    pub group: String,
+    /// Group elements (or SO2 quadrature angles) averaged over.
+    pub samples: usize,
+    /// SO2: the relative change between the last two quadrature levels; 0 for finite groups.
+    pub error_estimate: f64,
+}
+
+/// The NNGP and NTK matrices of `args` (orbit-averaged with `--orbit`).
 pub fn compute(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>)> {
+    compute_with_orbit(args).map(|(k, t, _)| (k, t))
+}
+
+/// [`compute`], with what the orbit average did (`None` without `--orbit`).
+pub fn compute_with_orbit(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>, Option<OrbitInfo>)> {
+    // Check the flags before any file is read.
+    let spec = args.orbit.as_deref().map(GroupSpec::parse).transpose()?;
+    let tol = match (args.orbit_tol, &spec) {
+        (Some(_), None) => return Err(Error::Invalid("--orbit-tol needs --orbit GROUP".into())),
+        (Some(t), Some(_)) if !(t.is_finite() && t > 0.0) => {
+            return Err(Error::Invalid(format!(
+                "--orbit-tol must be a positive number, got {t}"
+            )))
+        }
+        (t, _) => t.unwrap_or(DEFAULT_ORBIT_TOL),
+    };
     let net = Network::from_file(&args.net)?;
     let x1 = read_batch(&args.x1)?;
     let x2 = args.x2.as_deref().map(read_batch).transpose()?;
-    let k = net.kernel(&x1, x2.as_ref())?;
-    Ok((k.nngp()?, k.ntk()?))
+    match spec {
+        None => {
+            let k = net.kernel(&x1, x2.as_ref())?;
+            Ok((k.nngp()?, k.ntk()?, None))
+        }
+        Some(spec) => {
+            let o = orbit_kernel(&net, &x1, x2.as_ref(), &spec, tol)
+                .map_err(|e| with_context(e, &format!("--orbit {spec}")))?;
+            let info = OrbitInfo {
+                group: spec.to_string(),
+                samples: o.samples,
+                error_estimate: o.error_estimate,
+            };
+            Ok((o.nngp, o.ntk, Some(info)))
+        }
+    }
+}
+
+/// Prefix an error's message with where it arose (same variant).
+fn with_context(e: Error, what: &str) -> Error {
+    match e {
+        Error::Group(m) => Error::Group(format!("{what}: {m}")),
+        Error::Shape(m) => Error::Shape(format!("{what}: {m}")),
+        Error::Numeric(m) => Error::Numeric(format!("{what}: {m}")),
+        Error::Invalid(m) => Error::Invalid(format!("{what}: {m}")),
+        e => e,
+    }
 }
 
 /// Run `eqntk kernel`; returns what goes to stdout (empty when written to files).
+///
+/// With `--orbit`, the JSON output gains `"orbit": {"group", "samples", "error_estimate"}` and
+/// the table a last line saying the same.
 pub fn run(args: &KernelArgs) -> Result<String> {
-    let (nngp, ntk) = compute(args)?;
-    render(&nngp, &ntk, args.format, args.out.as_deref())
+    let (nngp, ntk, info) = compute_with_orbit(args)?;
+    match (info, args.format) {
+        (Some(info), Format::Json | Format::Table) => {
+            let text = match args.format {
+                Format::Json => {
+                    serde_json::to_string(&json!({
+                        "nngp": matrix_json(&nngp),
+                        "ntk": matrix_json(&ntk),
+                        "orbit": {
+                            "group": info.group,
+                            "samples": info.samples,
+                            "error_estimate": info.error_estimate,
+                        },
+                    }))
+                    .expect("finite numbers serialise")
+                        + "\n"
+                }
+                _ => format!(
+                    "{}orbit average over {} ({} samples, error estimate {:.1e})\n",
+                    render(&nngp, &ntk, Format::Table, None)?,
+                    info.group,
+                    info.samples,
+                    info.error_estimate
+                ),
+            };
+            write_or_return(text, args.out.as_deref())
+        }
+        _ => render(&nngp, &ntk, args.format, args.out.as_deref()),
+    }
 }
 
 /// Write or format an NNGP/NTK pair in the chosen format.
@@ -84,6 +180,11 @@ pub fn render(
             return Ok(String::new());
         }
     };
+    write_or_return(text, out)
+}
+
+/// Write `text` to `out`, or return it for stdout.
+fn write_or_return(text: String, out: Option<&std::path::Path>) -> Result<String> {
     match out {
         Some(path) => {
             std::fs::write(path, &text).map_err(|source| Error::Io {

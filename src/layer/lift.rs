@@ -178,12 +178,13 @@ impl Lift {
             GroupSpec::Cyclic(_) | GroupSpec::Dihedral(_) => {
                 if self.padding != Padding::Circular {
                     return Err(format!(
-                        "{} moves sites around the whole input; its lifting needs \
-                         padding = \"circular\"",
+                        "`padding`: {} moves sites around the whole input (a circle or \
+                         torus); its lifting needs padding = \"circular\"",
                         self.group
                     ));
                 }
-                self.site_action(grid).map_err(|e| e.to_string())?;
+                self.site_action(grid)
+                    .map_err(|e| format!("`group`: {e}"))?;
                 self.check_window(grid)?;
                 if let (2, LiftFilter::Window(_)) = (grid.len(), &self.filter) {
                     if grid[0] % 2 == 0 {
@@ -201,14 +202,14 @@ impl Lift {
                     [a, b] if a == b => {}
                     _ => {
                         return Err(format!(
-                            "{} acts on square images [H, H, C], got grid {grid:?}",
+                            "`group`: {} acts on square images [H, H, C], got grid {grid:?}",
                             self.group
                         ))
                     }
                 }
                 if let Some(h) = h.filter(|&h| h != grid[0]) {
                     return Err(format!(
-                        "{} acts on {h}×{h} images, got {}×{}",
+                        "`group`: {} acts on {h}×{h} images, got {}×{}",
                         self.group, grid[0], grid[0]
                     ));
                 }
@@ -229,8 +230,8 @@ impl Lift {
             }
             GroupSpec::So2 { .. } => {
                 return Err(
-                    "lifting to SO2 is not available; use the SO2 orbit average of an MLP \
-                     kernel (its G-CNN kernel by Result A)"
+                    "`group`: lifting to SO2 is not available; use the SO2 orbit average of \
+                     an MLP kernel (its G-CNN kernel by Result A)"
                         .into(),
                 )
             }
