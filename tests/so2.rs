@@ -92,7 +92,6 @@ fn result_a_so2_gcnn_equals_the_so2_averaged_mlp() {
                 let avg = orbit_kernel(&plain, &x1, Some(&x2), &so2(), 1e-13).unwrap();
                 let dn = rel_diff(&kg.nngp().unwrap(), &avg.nngp);
                 let dt = rel_diff(&kg.ntk().unwrap(), &avg.ntk);
-                eprintln!("DIAG {shape:?} {depth} {act} {dn:.1e} {dt:.1e} samples {}", avg.samples);
                 assert!(
                     dn <= 1e-10 && dt <= 1e-10,
                     "{shape:?} depth {depth} {act}: nngp {dn:.1e}, ntk {dt:.1e}"
@@ -141,14 +140,15 @@ fn symmetric_kernels_with_their_kinked_diagonal() {
             let report = g.kernel_report(&x, None).unwrap();
             let rep = report.so2.clone().unwrap();
             assert!(rep.aliasing_estimate <= 1e-12, "{rep:?}");
-            eprintln!("DIAG {shape:?} {act} {rep:?}");
             let (kn, kt) = (report.kernel.nngp().unwrap(), report.kernel.ntk().unwrap());
             let copy = Batch::new(x.shape().to_vec(), x.values().to_vec()).unwrap();
             for i in 0..3 {
                 let xi = x.slice(i, i + 1).unwrap();
                 let (rk, rt) = self_average_by_legendre(&plain, &xi);
-                let (dk, dt) = ((kn[(i, i)] - rk).abs() / rk.abs(), (kt[(i, i)] - rt).abs() / rt.abs());
-                eprintln!("DIAG diag {dk:.1e} {dt:.1e}");
+                let (dk, dt) = (
+                    (kn[(i, i)] - rk).abs() / rk.abs(),
+                    (kt[(i, i)] - rt).abs() / rt.abs(),
+                );
                 assert!(
                     dk <= 1e-10 && dt <= 1e-10,
                     "{shape:?} {act} diagonal {i}: nngp {dk:.1e}, ntk {dt:.1e}"
@@ -175,15 +175,24 @@ fn symmetric_kernels_with_their_kinked_diagonal() {
 
 /// The C_k ⊂ SO(2) orbit average of `plain`: the mean over the rotations by 2πr/k of x2.
 fn cyclic_average(plain: &Network, x1: &Batch, x2: &Batch, k: usize) -> (Mat<f64>, Mat<f64>) {
-    let (mut kn, mut kt) = (Mat::zeros(x1.len(), x2.len()), Mat::zeros(x1.len(), x2.len()));
+    let (mut kn, mut kt) = (
+        Mat::zeros(x1.len(), x2.len()),
+        Mat::zeros(x1.len(), x2.len()),
+    );
     for r in 0..k {
         let kk = plain
-            .kernel(x1, Some(&rotate_batch(x2, 2.0 * PI * r as f64 / k as f64).unwrap()))
+            .kernel(
+                x1,
+                Some(&rotate_batch(x2, 2.0 * PI * r as f64 / k as f64).unwrap()),
+            )
             .unwrap();
         kn += kk.nngp().unwrap();
         kt += kk.ntk().unwrap();
     }
-    (kn * faer::Scale(1.0 / k as f64), kt * faer::Scale(1.0 / k as f64))
+    (
+        kn * faer::Scale(1.0 / k as f64),
+        kt * faer::Scale(1.0 / k as f64),
+    )
 }
 
 /// The half-width a of the strip `|Im φ| < a` in which `φ ↦ k(x, R_φ x')` is analytic for every
@@ -216,9 +225,12 @@ fn strip_half_width(x1: &Batch, x2: &Batch) -> f64 {
             let c: Vec<faer::c64> = (0..m)
                 .map(|k| {
                     let q = k as f64 - l as f64;
-                    angles.iter().zip(&g).fold(faer::c64::new(0.0, 0.0), |acc, (&phi, &v)| {
-                        acc + faer::c64::from_polar(v / m as f64, -q * phi)
-                    })
+                    angles
+                        .iter()
+                        .zip(&g)
+                        .fold(faer::c64::new(0.0, 0.0), |acc, (&phi, &v)| {
+                            acc + faer::c64::from_polar(v / m as f64, -q * phi)
+                        })
                 })
                 .collect();
             for sign in [1.0, -1.0] {
@@ -286,7 +298,10 @@ fn cyclic_averages_converge_geometrically_to_the_so2_average() {
             .filter(|&(_, e)| e > FLOOR)
             .map(|(k, e)| (k as f64, e.ln()))
             .collect();
-        assert!(errors.len() >= 4, "{shape:?}: too few errors above the floor");
+        assert!(
+            errors.len() >= 4,
+            "{shape:?}: too few errors above the floor"
+        );
         for w in errors.windows(2) {
             assert!(
                 w[1].1 - w[0].1 <= -a,
@@ -308,4 +323,199 @@ fn cyclic_averages_converge_geometrically_to_the_so2_average() {
             -0.75 * a
         );
     }
+}
+
+#[test]
+fn invariant_under_rotations_of_either_input() {
+    for (s, shape) in SHAPES.iter().enumerate() {
+        let (x1, x2) = (
+            batch(shape, 3, 60 + s as u64),
+            batch(shape, 2, 70 + s as u64),
+        );
+        let g = net(&gcnn(shape, 2, RELU, "", true));
+        let k = g.kernel(&x1, Some(&x2)).unwrap();
+        let (kn, kt) = (k.nngp().unwrap(), k.ntk().unwrap());
+        for (alpha, beta) in [(0.37, 0.0), (0.0, 2.9), (1.234, -4.2)] {
+            let r1 = rotate_batch(&x1, alpha).unwrap();
+            let r2 = rotate_batch(&x2, beta).unwrap();
+            let kr = g.kernel(&r1, Some(&r2)).unwrap();
+            let dn = rel_diff(&kr.nngp().unwrap(), &kn);
+            let dt = rel_diff(&kr.ntk().unwrap(), &kt);
+            assert!(
+                dn <= 1e-10 && dt <= 1e-10,
+                "{shape:?} α={alpha} β={beta}: {dn:.1e} {dt:.1e}"
+            );
+        }
+        // The symmetric kernel of a rotated batch, and a batch against its rotated copy (pairs
+        // that reach ρ = 1 away from φ = 0).
+        let ks = g.kernel(&x1, None).unwrap();
+        let kr = g.kernel(&rotate_batch(&x1, 0.81).unwrap(), None).unwrap();
+        assert!(rel_diff(&kr.nngp().unwrap(), &ks.nngp().unwrap()) <= 1e-10);
+        assert!(rel_diff(&kr.ntk().unwrap(), &ks.ntk().unwrap()) <= 1e-10);
+        let kc = g
+            .kernel(&x1, Some(&rotate_batch(&x1, 2.2).unwrap()))
+            .unwrap();
+        assert!(
+            rel_diff(&kc.nngp().unwrap(), &ks.nngp().unwrap()) <= 1e-10,
+            "{shape:?}"
+        );
+        assert!(
+            rel_diff(&kc.ntk().unwrap(), &ks.ntk().unwrap()) <= 1e-10,
+            "{shape:?}"
+        );
+    }
+}
+
+#[test]
+fn aliasing_estimate_is_reported_and_bounds_the_error() {
+    // A G-CNN ending at the pool (no readout), so the pooled values are the grid means.
+    let shape = [5, 3];
+    let (x1, x2) = (batch(&shape, 3, 80), batch(&shape, 3, 81));
+    let tight = net(&gcnn(&shape, 2, RELU, "tol = 1e-13", false));
+    let loose = net(&gcnn(&shape, 2, RELU, "tol = 1e-5", false));
+    let rt = tight.kernel_report(&x1, Some(&x2)).unwrap();
+    let rl = loose.kernel_report(&x1, Some(&x2)).unwrap();
+    let (st, sl) = (rt.so2.unwrap(), rl.so2.unwrap());
+    assert_eq!((st.tol, sl.tol), (1e-13, 1e-5));
+    assert!(st.aliasing_estimate <= 1e-13 && sl.aliasing_estimate <= 1e-5);
+    assert!(sl.angles < st.angles, "{sl:?} {st:?}");
+    // The estimate (relative to each pair's scale, at least its Cauchy–Schwarz bound
+    // √(K(x,x) K(x',x')) of the pre-pool kernel) bounds the actual error of the loose grid.
+    let hidden = net(&mlp(&shape, 2, RELU, false));
+    let (v1, v2) = (
+        hidden.kernel(&x1, None).unwrap(),
+        hidden.kernel(&x2, None).unwrap(),
+    );
+    let (c1, c2) = (v1.nngp().unwrap(), v2.nngp().unwrap());
+    let (t1, t2) = (v1.ntk().unwrap(), v2.ntk().unwrap());
+    let (ktn, ktt) = (rt.kernel.nngp().unwrap(), rt.kernel.ntk().unwrap());
+    let (kln, klt) = (rl.kernel.nngp().unwrap(), rl.kernel.ntk().unwrap());
+    for i in 0..3 {
+        for j in 0..3 {
+            let scale = (c1[(i, i)] * c2[(j, j)])
+                .sqrt()
+                .max((t1[(i, i)] * t2[(j, j)]).sqrt())
+                .max(ktn[(i, j)].abs())
+                .max(ktt[(i, j)].abs());
+            let err = (kln[(i, j)] - ktn[(i, j)])
+                .abs()
+                .max((klt[(i, j)] - ktt[(i, j)]).abs());
+            assert!(
+                err <= sl.aliasing_estimate * scale,
+                "({i},{j}): {err:.1e} vs {sl:?}"
+            );
+        }
+    }
+    // Not an SO(2) network: no report.
+    let c = net(&mlp(&shape, 1, RELU, true));
+    assert!(c.kernel_report(&x1, None).unwrap().so2.is_none());
+}
+
+#[test]
+fn an_unreachable_tolerance_is_an_error_not_a_silent_number() {
+    let shape = [3, 2];
+    let x = batch(&shape, 2, 90);
+    let g = net(&gcnn(&shape, 2, RELU, "tol = 1e-18", true));
+    let e = g.kernel(&x, None).unwrap_err().to_string();
+    assert!(e.contains("layers[0] (lift)") && e.contains("tol"), "{e}");
+}
+
+fn spec_error(toml: &str) -> String {
+    Network::from_toml_str(toml, "bad.toml")
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let lift = |shape: &str, extra: &str| {
+        format!(
+            "[input]\nshape = {shape}\n[[layers]]\nkind = 'lift'\ngroup = 'SO2'\n{extra}\n\
+             [[layers]]\nkind = 'relu'\n[[layers]]\nkind = 'group_pool'\n"
+        )
+    };
+    let cases: Vec<(String, &[&str])> =
+        vec![
+        (
+            lift("[6, 1]", "filter = 'full'"),
+            &["layers[0] (lift)", "even length 6"],
+        ),
+        (
+            lift("[5, 5, 1]", "filter = 'full'"),
+            &["layers[0] (lift)", "[P, 2]", "[5, 5, 1]"],
+        ),
+        (lift("[4]", "filter = 'full'"), &["layers[0] (lift)", "[4]"]),
+        (
+            lift("[7, 1]", "filter = [3]"),
+            &["layers[0] (lift)", "filter = \"full\""],
+        ),
+        (
+            lift("[7, 1]", "filter = 'full'\ntol = 0.0"),
+            &["layers[0] (lift)", "`tol`"],
+        ),
+        (
+            lift("[7, 1]", "filter = 'full'\ngroup = 'SO2:3'").replace("group = 'SO2'\n", ""),
+            &["layers[0] (lift)", "band limit"],
+        ),
+        (
+            "[input]\nshape = [7, 1]\n[[layers]]\nkind = 'lift'\ngroup = 'C7'\nfilter = 'full'\n\
+             tol = 1e-9\n[[layers]]\nkind = 'group_pool'\n"
+                .into(),
+            &["layers[0] (lift)", "`tol`"],
+        ),
+        (
+            "[input]\nshape = [7, 1]\n[[layers]]\nkind = 'lift'\ngroup = 'SO2'\nfilter = 'full'\n\
+             [[layers]]\nkind = 'relu'\n"
+                .into(),
+            &["layers[1] (relu)", "SO2 features must be pooled with group_pool"],
+        ),
+        (
+            "[input]\nshape = [7, 1]\n[[layers]]\nkind = 'lift'\ngroup = 'SO2'\nfilter = 'full'\n\
+             [[layers]]\nkind = 'flatten'\n"
+                .into(),
+            &["layers[1] (flatten)", "SO2 features must be pooled with group_pool"],
+        ),
+        (
+            "[input]\nshape = [7, 1]\n[[layers]]\nkind = 'lift'\ngroup = 'SO2'\nfilter = 'full'\n\
+             [[layers]]\nkind = 'group_conv'\nsupport = [0]\n[[layers]]\nkind = 'group_pool'\n"
+                .into(),
+            &["layers[1] (group_conv)", "support"],
+        ),
+        (
+            "[input]\nshape = [7, 1]\n[[layers]]\nkind = 'dense'\n[[layers]]\nkind = 'lift'\n\
+             group = 'SO2'\nfilter = 'full'\n[[layers]]\nkind = 'group_pool'\n"
+                .into(),
+            &["layers[1] (lift)", "first layer"],
+        ),
+    ];
+    for (toml, needles) in cases {
+        let e = spec_error(&toml);
+        for n in needles {
+            assert!(e.contains(n), "`{n}` not in: {e}");
+        }
+    }
+    // Finite SO(2) G-CNNs need a discretisation.
+    let g = net(&gcnn(&[7, 1], 1, RELU, "", true));
+    let e = FiniteNetwork::sample(&g, 8, 0).unwrap_err().to_string();
+    assert!(e.contains("SO2"), "{e}");
+}
+
+#[test]
+fn standard_parameterization_of_the_lift() {
+    // Fan-in of the full SO(2) filter: every input value (P·C), as for flatten → dense.
+    let shape = [4, 2];
+    let (x1, x2) = (batch(&shape, 2, 95), batch(&shape, 2, 96));
+    let p = "parameterization = 'standard'\nwidth = 16\n";
+    let g = net(&format!(
+        "[input]\nshape = [4, 2]\n[[layers]]\nkind = 'lift'\ngroup = 'SO2'\nfilter = 'full'\n{p}{W}\
+         [[layers]]\n{RELU}\n[[layers]]\nkind = 'group_pool'\n[[layers]]\nkind = 'dense'\n{p}{W}"
+    ));
+    let plain = net(&format!(
+        "[input]\nshape = [4, 2]\n[[layers]]\nkind = 'flatten'\n[[layers]]\nkind = 'dense'\n{p}{W}\
+         [[layers]]\n{RELU}\n[[layers]]\nkind = 'dense'\n{p}{W}"
+    ));
+    let kg = g.kernel(&x1, Some(&x2)).unwrap();
+    let avg = orbit_kernel(&plain, &x1, Some(&x2), &so2(), 1e-13).unwrap();
+    assert!(rel_diff(&kg.nngp().unwrap(), &avg.nngp) <= 1e-10);
+    assert!(rel_diff(&kg.ntk().unwrap(), &avg.ntk) <= 1e-10);
 }

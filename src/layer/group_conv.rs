@@ -51,14 +51,18 @@ impl GroupConv {
         if let GroupSpec::So2 { .. } = group {
             // On the circle the convolution integrates over all of SO(2); see network::so2.
             if self.support.is_some() {
-                return Err("a group_conv on SO2 features integrates over the whole circle; \
+                return Err(
+                    "a group_conv on SO2 features integrates over the whole circle; \
                             `support` is not available"
-                    .into());
+                        .into(),
+                );
             }
             if self.parameterization == Parameterization::Standard {
-                return Err("a group_conv on SO2 features has an infinite fan-in (the whole \
+                return Err(
+                    "a group_conv on SO2 features has an infinite fan-in (the whole \
                             circle); use parameterization = \"ntk\""
-                    .into());
+                        .into(),
+                );
             }
         }
         let order = Lifted::order_of(&group);

@@ -15,6 +15,14 @@
 //! `r·(di, dj) = (−dj, di)`, `s·(di, dj) = (dj, di)` — the orientation convention of
 //! [`crate::group::PointGroup`], fixed once for the whole crate.
 //!
+//! **SO(2)** (`group = "SO2"`, `filter = "full"` only; first layer only) lifts planar point sets
+//! `[P, 2]` and odd-length periodic signals `[n, C]` to functions on the circle. The kernel then
+//! depends on the relative angle `φ = θ − θ'` only,
+//! `K¹(φ)(x, x') = σ_w² k⁰(x, R_φ x') + σ_b²` with `k⁰(x, x') = x·x'/(PC)`; the layers up to the
+//! `group_pool` are evaluated on an adaptive angular grid by [`crate::Network::kernel`]
+//! (derivation and the aliasing estimate: [`crate::network::So2Report`] and the source of
+//! `network::so2`). The grid's relative accuracy is the layer's `tol` (default 1e-12).
+//!
 //! The layer is a tap average (see [`Taps`]): output `(g, p)`, tap δ, source `p + A_g δ`. Its
 //! finite-width form shares one weight per tap and channel pair across all `(g, p)`.
 
@@ -38,7 +46,8 @@ pub enum LiftFilter {
 /// Lifting layer (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lift {
-    /// The group: `C<n>`, `D<n>` (signals), `C4`, `D4` (images), `p4`, `p4m` (torus images).
+    /// The group: `C<n>`, `D<n>` (signals), `C4`, `D4` (images), `p4`, `p4m` (torus images),
+    /// `SO2` (point sets and odd signals).
     pub group: GroupSpec,
     /// The filter's support.
     pub filter: LiftFilter,

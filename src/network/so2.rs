@@ -221,7 +221,8 @@ impl Spectra {
                 let mut a = vec![0.0; modes];
                 let mut b = vec![0.0; modes];
                 for m in 0..modes {
-                    let z: Complex<f64> = (0..c).map(|ch| x[m * c + ch] * y[m * c + ch].conj()).sum();
+                    let z: Complex<f64> =
+                        (0..c).map(|ch| x[m * c + ch] * y[m * c + ch].conj()).sum();
                     let w = if m == 0 { 1.0 } else { 2.0 } / c as f64;
                     a[m] = w * z.re;
                     b[m] = -w * z.im;
@@ -463,7 +464,10 @@ impl Network {
                 } else {
                     let phi = trig.peak();
                     let bound = (trig_variance(sa, i) * trig_variance(sb, j)).sqrt();
-                    (phi, bound > 0.0 && trig.eval(phi).abs() >= (1.0 - SINGULAR_GAP) * bound)
+                    (
+                        phi,
+                        bound > 0.0 && trig.eval(phi).abs() >= (1.0 - SINGULAR_GAP) * bound,
+                    )
                 };
                 let pair = Pair {
                     trig,
@@ -540,4 +544,43 @@ fn romberg_row(old: Option<&[f64]>, t0: f64) -> Vec<f64> {
 /// `k⁰(x_i, x_i)`, the variance of example i of `s`.
 fn trig_variance(s: &Spectra, i: usize) -> f64 {
     s.input_kernel(i, s, i).eval(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::orbit::rotate_batch;
+
+    /// The Fourier form of `k⁰(x, R_φ x')` against the input kernel of actually rotated
+    /// examples (sign convention of φ included).
+    #[test]
+    fn input_kernel_matches_rotated_inputs() {
+        for shape in [vec![3, 2], vec![2], vec![7, 1], vec![5, 3]] {
+            let m: usize = shape.iter().product();
+            let v: Vec<f64> = (0..2 * m)
+                .map(|i| ((i * 7 + 3) % 11) as f64 - 5.2)
+                .collect();
+            let x = Batch::new(shape.clone(), v).unwrap();
+            let s = Spectra::new(&x);
+            let trig = s.input_kernel(0, &s, 1);
+            for phi in [0.0, 0.3, 1.7, -2.5] {
+                let y = rotate_batch(&x.slice(1, 2).unwrap(), phi).unwrap();
+                let direct: f64 = x
+                    .example(0)
+                    .iter()
+                    .zip(y.example(0))
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>()
+                    / m as f64;
+                assert!(
+                    (trig.eval(phi) - direct).abs() < 1e-12,
+                    "{shape:?} φ = {phi}"
+                );
+            }
+            let peak = trig.peak();
+            for t in 0..100 {
+                assert!(trig.eval(peak).abs() >= trig.eval(0.0628 * t as f64).abs() - 1e-14);
+            }
+        }
+    }
 }
