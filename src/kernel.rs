@@ -311,6 +311,32 @@ impl Kernel {
         })
     }
 
+    /// A kernel with one site per example from its N1×N2 matrices (row-major, every entry
+    /// filled) and the self-variances of each batch; `cov2 = None` means `x2 = x1`. `full` is
+    /// the site layout of the network the kernel continues through (one site either way).
+    pub(crate) fn from_single_site(
+        (n1, n2): (usize, usize),
+        full: bool,
+        nngp: Vec<f64>,
+        ntk: Vec<f64>,
+        cov1: Vec<f64>,
+        cov2: Option<Vec<f64>>,
+    ) -> Self {
+        debug_assert!(nngp.len() == n1 * n2 && ntk.len() == n1 * n2 && cov1.len() == n1);
+        Self {
+            n1,
+            n2,
+            sites: 1,
+            full,
+            symmetric: cov2.is_none(),
+            upper_only: false,
+            nngp,
+            ntk: Some(ntk),
+            cov1,
+            cov2,
+        }
+    }
+
     /// The input kernel followed by the maps `maps` (as [`Kernel::input`] then
     /// [`Kernel::map_chain`]), without storing the input kernel when it has several sites: its
     /// blocks are computed where the first map needs them.

@@ -374,8 +374,8 @@ fn bad_group_layers() {
             &["layers[1] (conv)", "group_conv"],
         ),
         (
-            "so2-lift",
-            lift("[5, 1]", "group = 'SO2'\nfilter = 'full'") + pool,
+            "so2-lift-even",
+            lift("[6, 1]", "group = 'SO2'\nfilter = 'full'") + pool,
             &x_sig6,
             &["layers[0] (lift)", "SO2"],
         ),

@@ -45,6 +45,13 @@ impl FiniteNetwork {
             )));
         }
         let layers = net.layers();
+        if (0..layers.len()).any(|l| layers[l].is_so2_section(net.shape_before(l))) {
+            return Err(Error::Invalid(
+                "a finite SO2 G-CNN needs a discretisation of the circle: sample the C<N> \
+                 G-CNN (lift with group = \"C<N>\") instead"
+                    .into(),
+            ));
+        }
         let last_affine = layers
             .iter()
             .rposition(|l| {

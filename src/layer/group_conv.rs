@@ -9,6 +9,11 @@
 //! ```
 //!
 //! (the nonlinearity before it is its own layer). The fan-in is `C_in · |H| · |F|`.
+//!
+//! On SO(2) features (after an SO(2) lifting) the convolution integrates over the whole circle
+//! and maps a kernel of the relative angle to itself, `K'(φ) = σ_w² K(φ) + σ_b²`,
+//! `Θ'(φ) = σ_w² Θ(φ) + K'(φ)`; it is evaluated on the angular grid of
+//! [`crate::network::So2Report`] (no `support`, NTK parameterisation only).
 
 use super::affine::AffineMap;
 use super::conv::Padding;
@@ -16,6 +21,7 @@ use super::dense::{standard_needs_fan_in, Parameterization};
 use super::lift::{shift, window_offsets, Lifted};
 use super::shape::Shape;
 use super::taps::Taps;
+use crate::group::GroupSpec;
 
 /// Group convolution (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
@@ -42,6 +48,23 @@ impl GroupConv {
         let Some(group) = input.lifted else {
             return Err("group_conv needs features on a group: put a lift layer before it".into());
         };
+        if let GroupSpec::So2 { .. } = group {
+            // On the circle the convolution integrates over all of SO(2); see network::so2.
+            if self.support.is_some() {
+                return Err(
+                    "a group_conv on SO2 features integrates over the whole circle; \
+                            `support` is not available"
+                        .into(),
+                );
+            }
+            if self.parameterization == Parameterization::Standard {
+                return Err(
+                    "a group_conv on SO2 features has an infinite fan-in (the whole \
+                            circle); use parameterization = \"ntk\""
+                        .into(),
+                );
+            }
+        }
         let order = Lifted::order_of(&group);
         if let Some(support) = &self.support {
             if support.is_empty() {
@@ -113,6 +136,18 @@ impl GroupConv {
                 })
             }
             _ => Taps::from_fn(n, n, support.len(), |g, t| Some(lifted.mul(g, support[t]))),
+        }
+    }
+
+    /// The map on SO(2) features at every relative angle φ:
+    /// `K'(φ) = σ_w² K(φ) + σ_b²`, `Θ'(φ) = σ_w² Θ(φ) + K'(φ)`.
+    pub fn so2_map(&self) -> AffineMap {
+        AffineMap {
+            taps: None,
+            w_var: self.w_std * self.w_std,
+            b_var: self.b_std.map_or(0.0, |b| b * b),
+            standard_fan_in: None,
+            has_bias: self.b_std.is_some(),
         }
     }
 

@@ -15,6 +15,14 @@
 //! `r·(di, dj) = (−dj, di)`, `s·(di, dj) = (dj, di)` — the orientation convention of
 //! [`crate::group::PointGroup`], fixed once for the whole crate.
 //!
+//! **SO(2)** (`group = "SO2"`, `filter = "full"` only; first layer only) lifts planar point sets
+//! `[P, 2]` and odd-length periodic signals `[n, C]` to functions on the circle. The kernel then
+//! depends on the relative angle `φ = θ − θ'` only,
+//! `K¹(φ)(x, x') = σ_w² k⁰(x, R_φ x') + σ_b²` with `k⁰(x, x') = x·x'/(PC)`; the layers up to the
+//! `group_pool` are evaluated on an adaptive angular grid by [`crate::Network::kernel`]
+//! (derivation and the aliasing estimate: [`crate::network::So2Report`] and the source of
+//! `network::so2`). The grid's relative accuracy is the layer's `tol` (default 1e-12).
+//!
 //! The layer is a tap average (see [`Taps`]): output `(g, p)`, tap δ, source `p + A_g δ`. Its
 //! finite-width form shares one weight per tap and channel pair across all `(g, p)`.
 
@@ -38,7 +46,8 @@ pub enum LiftFilter {
 /// Lifting layer (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lift {
-    /// The group: `C<n>`, `D<n>` (signals), `C4`, `D4` (images), `p4`, `p4m` (torus images).
+    /// The group: `C<n>`, `D<n>` (signals), `C4`, `D4` (images), `p4`, `p4m` (torus images),
+    /// `SO2` (point sets and odd signals).
     pub group: GroupSpec,
     /// The filter's support.
     pub filter: LiftFilter,
@@ -52,6 +61,9 @@ pub struct Lift {
     pub width: Option<usize>,
     /// Weight scaling.
     pub parameterization: Parameterization,
+    /// SO(2) only: the relative accuracy asked of the angular grid (the aliasing estimate of
+    /// the pooled kernel must fall below it); `None` for [`Lift::DEFAULT_SO2_TOL`].
+    pub tol: Option<f64>,
 }
 
 /// What the layers after a lift need to know of its group: the point-group product and, for
@@ -228,19 +240,109 @@ impl Lift {
                 };
                 (spec, grid.clone())
             }
-            GroupSpec::So2 { .. } => {
-                return Err(
-                    "`group`: lifting to SO2 is not available; use the SO2 orbit average of \
-                     an MLP kernel (its G-CNN kernel by Result A)"
-                        .into(),
-                )
+            GroupSpec::So2 { band_limit } => {
+                self.check_so2(grid, input.channels, band_limit)?;
+                (self.group, vec![])
             }
         };
+        if self.tol.is_some() && !matches!(self.group, GroupSpec::So2 { .. }) {
+            return Err(format!(
+                "`tol` sets the accuracy of the SO2 angular grid; {} needs none",
+                self.group
+            ));
+        }
         Ok(Shape {
             grid: out_grid,
             channels: self.width,
             lifted: Some(lifted),
         })
+    }
+
+    /// The relative accuracy of the SO(2) angular grid: `tol`, or [`Lift::DEFAULT_SO2_TOL`].
+    pub fn so2_tol(&self) -> f64 {
+        self.tol.unwrap_or(Self::DEFAULT_SO2_TOL)
+    }
+
+    /// The default relative accuracy of the SO(2) angular grid.
+    pub const DEFAULT_SO2_TOL: f64 = 1e-12;
+
+    /// Why an SO(2) lifting does not fit its input, if it does not.
+    ///
+    /// SO(2) acts on planar point sets `[P, 2]` (and a single point `[2]`) by rotating every
+    /// point, and on odd-length periodic signals `[n, C]` (`C ≠ 2`) by band-limited phase
+    /// rotation (as [`crate::orbit::rotate_batch`]; `[n, 2]` is always a point set).
+    fn check_so2(
+        &self,
+        grid: &[usize],
+        channels: Option<usize>,
+        band_limit: Option<usize>,
+    ) -> Result<(), String> {
+        if band_limit.is_some() {
+            return Err(format!(
+                "an SO2 lifting takes no band limit (got {}): the angular grid is refined until \
+                 the kernel reaches `tol`; write group = \"SO2\"",
+                self.group
+            ));
+        }
+        if self.filter != LiftFilter::Full {
+            return Err(
+                "an SO2 lifting needs filter = \"full\": a local window is not mapped to \
+                 itself by rotations through arbitrary angles"
+                    .into(),
+            );
+        }
+        if self.padding != Padding::Circular {
+            return Err("an SO2 lifting takes padding = \"circular\" (the default)".into());
+        }
+        if self.parameterization == Parameterization::Standard && channels.is_none() {
+            return Err(standard_needs_fan_in());
+        }
+        match (grid, channels) {
+            ([], Some(2)) | ([_], Some(2)) => {}
+            ([n], _) if n % 2 == 1 => {}
+            ([n], _) => {
+                return Err(format!(
+                    "SO2 rotates periodic signals by band-limited phase rotation, which needs an \
+                     odd length; got a signal of even length {n}"
+                ))
+            }
+            _ => {
+                let shape: Vec<usize> = grid.iter().copied().chain(channels).collect();
+                return Err(format!(
+                    "SO2 acts on planar point sets [P, 2] and on odd-length periodic signals \
+                     [n, C], got input shape {shape:?}"
+                ));
+            }
+        }
+        if let Some(t) = self.tol {
+            if !(t > 0.0 && t < 1.0) {
+                return Err(format!("`tol` must lie in (0, 1), got {t}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The SO(2) lifting's kernel map on the angular grid, applied to the input kernel
+    /// `k⁰(φ) = k⁰(x, R_φ x')` (with `Θ⁰ = 0`) at every angle φ:
+    ///
+    /// ```text
+    /// K¹(φ) = σ_w² k⁰(φ) + σ_b²        Θ¹(φ) = K¹(φ)   (standard: n·k⁰(φ) + [bias])
+    /// ```
+    ///
+    /// with `n = P·C` the fan-in of the full filter (every site and channel).
+    pub fn so2_map(&self, input: &Shape) -> AffineMap {
+        AffineMap {
+            taps: None,
+            w_var: self.w_std * self.w_std,
+            b_var: self.b_std.map_or(0.0, |b| b * b),
+            standard_fan_in: match self.parameterization {
+                Parameterization::Ntk => None,
+                Parameterization::Standard => {
+                    input.channels.map(|c| (c * input.positions()) as f64)
+                }
+            },
+            has_bias: self.b_std.is_some(),
+        }
     }
 
     /// The action of a group without translations on the input sites.

@@ -27,6 +27,7 @@ pub use lift::{Lift, LiftFilter};
 pub use pool::{Flatten, GlobalAvgPool, GroupPool};
 pub use shape::Shape;
 
+use crate::group::GroupSpec;
 use crate::kernel::{BlockMap, Kernel};
 
 /// One layer of a network.
@@ -99,21 +100,44 @@ impl Layer {
         }
     }
 
+    /// Whether the layer is part of an SO(2) G-CNN's angular section: an SO(2) lifting, or any
+    /// layer whose input features are functions on SO(2) (up to and including the
+    /// `group_pool`). These layers act on kernels of the relative angle, which
+    /// [`crate::Network::kernel`] evaluates on an angular grid; they have no per-layer
+    /// [`BlockMap`].
+    pub fn is_so2_section(&self, input: &Shape) -> bool {
+        let lift_so2 = matches!(self, Layer::Lift(l) if matches!(l.group, GroupSpec::So2 { .. }));
+        lift_so2 || matches!(input.lifted, Some(GroupSpec::So2 { .. }))
+    }
+
     /// The layer's kernel map `(K, Θ) → (K', Θ')` for an input of shape `input`.
     ///
     /// `input` must be a shape accepted by [`Layer::output_shape`]; networks check this when
     /// they are built.
+    ///
+    /// # Panics
+    /// For the layers of an SO(2) G-CNN's angular section ([`Layer::is_so2_section`]): their
+    /// kernel is a function of the relative angle that only [`crate::Network::kernel`]
+    /// evaluates (a misuse of this low-level call, not an input error).
     pub fn kernel(&self, k: Kernel, input: &Shape) -> Kernel {
         match self.block_map(input) {
             Some(m) => k.map(&*m),
-            None => unreachable!("every layer kind is a block map"),
+            None => panic!(
+                "{} on SO2 features acts on kernels of the relative angle; evaluate the network \
+                 with Network::kernel",
+                self.kind()
+            ),
         }
     }
 
     /// The layer's kernel map as a [`BlockMap`] (one example pair at a time), so that runs of
     /// layers can be fused with [`Kernel::map_chain`]; `None` for a layer whose map is not
-    /// pairwise.
+    /// pairwise, i.e. for the layers of an SO(2) G-CNN's angular section
+    /// ([`Layer::is_so2_section`]).
     pub fn block_map(&self, input: &Shape) -> Option<Box<dyn BlockMap + '_>> {
+        if self.is_so2_section(input) {
+            return None;
+        }
         Some(match self {
             Layer::Dense(l) => Box::new(l.block_map(input)),
             Layer::Conv(l) => Box::new(l.block_map(input)),

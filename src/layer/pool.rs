@@ -1,6 +1,7 @@
 //! Readouts over sites: flatten and global average pooling (MATH.md §4).
 
 use super::shape::Shape;
+use crate::group::GroupSpec;
 use crate::kernel::BlockMap;
 
 /// Flatten the sites into channels: `K_out = (1/P) Σ_p K[p,p]` (likewise Θ).
@@ -14,7 +15,9 @@ pub struct Flatten;
 pub struct GlobalAvgPool;
 
 /// Group pooling: the mean over all group elements and positions,
-/// `K_out = mean_{(g,p),(g',p')} K[(g,p),(g',p')]` (likewise Θ) — invariant features.
+/// `K_out = mean_{(g,p),(g',p')} K[(g,p),(g',p')]` (likewise Θ) — invariant features. On SO(2)
+/// features it is the zero Fourier mode `(1/2π) ∫ K(φ) dφ` of the kernel as a function of the
+/// relative angle (evaluated by [`crate::Network::kernel`] on its angular grid).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupPool;
 
@@ -35,6 +38,7 @@ impl GroupPool {
 impl Flatten {
     /// A vector of `P·C` channels.
     pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
+        reject_so2(input)?;
         Ok(Shape {
             grid: vec![],
             channels: input.channels.map(|c| c * input.sites()),
@@ -46,11 +50,20 @@ impl Flatten {
 impl GlobalAvgPool {
     /// A vector of `C` channels.
     pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
+        reject_so2(input)?;
         Ok(Shape {
             grid: vec![],
             channels: input.channels,
             lifted: None,
         })
+    }
+}
+
+/// Features on SO(2) are read out by group pooling only (their zero Fourier mode).
+fn reject_so2(input: &Shape) -> Result<(), String> {
+    match input.lifted {
+        Some(GroupSpec::So2 { .. }) => Err("SO2 features must be pooled with group_pool".into()),
+        _ => Ok(()),
     }
 }
 

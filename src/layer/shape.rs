@@ -8,7 +8,9 @@ use super::lift::Lifted;
 ///
 /// `grid` is the spatial grid (`[]` for a plain vector, `[W]` for a signal, `[H, W]` for an
 /// image). After a lifting layer the features are also indexed by the elements g of a point
-/// group (`lifted`); sites are then the pairs `(g, p)`, numbered `g·|grid| + p`. `channels` is
+/// group (`lifted`); sites are then the pairs `(g, p)`, numbered `g·|grid| + p`. After an SO(2)
+/// lifting (`lifted = Some(SO2)`) there is one site — the kernel's dependence on the relative
+/// angle is carried by the network's angular grid, not by sites — until `group_pool`. `channels` is
 /// known for the input and after layers that set `width`; it is only needed as the fan-in of a
 /// layer in standard parameterisation.
 #[derive(Clone, Debug, PartialEq, Eq)]

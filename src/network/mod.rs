@@ -1,9 +1,13 @@
 //! Networks: a serial composition of layers, and the kernel as a fold over them.
 
+mod so2;
 mod spec;
+
+pub use so2::{KernelReport, So2Report};
 
 use crate::data::Batch;
 use crate::error::{Error, Result};
+use crate::group::GroupSpec;
 use crate::kernel::{BlockMap, Kernel};
 use crate::layer::{Layer, Shape, SiteNeed};
 
@@ -34,6 +38,20 @@ impl Network {
                 .output_shape(&shapes[i])
                 .map_err(|m| Error::Spec(format!("layers[{i}] ({}): {m}", layer.kind())))?;
             shapes.push(next);
+            if i > 0 && layer.is_so2_section(&shapes[i]) && shapes[i].lifted.is_none() {
+                return Err(Error::Spec(format!(
+                    "layers[{i}] (lift): an SO2 lifting must be the first layer (SO2 acts on \
+                     the network's input)"
+                )));
+            }
+        }
+        if let Some(GroupSpec::So2 { .. }) = shapes.last().and_then(|s| s.lifted) {
+            let i = layers.len() - 1;
+            return Err(Error::Spec(format!(
+                "layers[{i}] ({}): SO2 features must be pooled with group_pool before the \
+                 network ends",
+                layers[i].kind()
+            )));
         }
         // The first layer that reads several sites decides how much of the kernel to keep.
         let full = layers
@@ -96,21 +114,46 @@ impl Network {
 
     /// The NNGP and NTK of the network: the fold of every layer's kernel map over the input
     /// kernel `(K⁰, 0)` (MATH.md §1).
+    ///
+    /// A network starting with an SO(2) lifting is evaluated on an angular grid from the lifting
+    /// to its `group_pool` (see [`So2Report`]; [`Network::kernel_report`] also returns the
+    /// grid's aliasing estimate), then layer by layer.
     pub fn kernel(&self, x1: &Batch, x2: Option<&Batch>) -> Result<Kernel> {
+        Ok(self.kernel_report(x1, x2)?.kernel)
+    }
+
+    /// [`Network::kernel`], with how it was evaluated: for an SO(2) G-CNN, the number of grid
+    /// angles and the aliasing estimate of the pooled kernel (relative, at most the lift's
+    /// `tol`).
+    pub fn kernel_report(&self, x1: &Batch, x2: Option<&Batch>) -> Result<KernelReport> {
         self.check_batch(x1, "x1")?;
         if let Some(x2) = x2 {
             self.check_batch(x2, "x2")?;
+        }
+        if let Some(pool) = self.so2_pool() {
+            let (k, report) = self.so2_pooled_kernel(x1, x2, pool)?;
+            return Ok(KernelReport {
+                kernel: self.apply_layers(k, pool + 1, self.layers.len()).complete(),
+                so2: Some(report),
+            });
         }
         // The leading run of pairwise layers is fused with the input kernel.
         let lead = self.pairwise_run(0, self.layers.len());
         let maps = self.block_maps(0, lead);
         let refs: Vec<&dyn BlockMap> = maps.iter().map(|m| &**m).collect();
         let k = Kernel::input_mapped(x1, x2, self.full, &refs)?;
-        Ok(self.apply_layers(k, lead, self.layers.len()).complete())
+        Ok(KernelReport {
+            kernel: self.apply_layers(k, lead, self.layers.len()).complete(),
+            so2: None,
+        })
     }
 
     /// Apply layers `from..to` to a kernel whose sites are those before layer `from`; each run
     /// of pairwise layers is applied in one fused pass ([`Kernel::map_chain`]).
+    ///
+    /// # Panics
+    /// If the range holds layers of an SO(2) angular section ([`Layer::is_so2_section`]), which
+    /// only [`Network::kernel`] evaluates.
     pub fn apply_layers(&self, mut k: Kernel, from: usize, to: usize) -> Kernel {
         let mut l = from;
         while l < to {

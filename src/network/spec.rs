@@ -232,6 +232,7 @@ fn parse_layer(file: &str, i: usize, value: Value) -> Result<Layer> {
                 b_std: k.std_opt("b_std")?,
                 width: k.usize_opt("width")?,
                 parameterization: parameterization(&mut k)?,
+                tol: k.f64_opt("tol")?,
             };
             k.finish(&[
                 "group",
@@ -241,6 +242,7 @@ fn parse_layer(file: &str, i: usize, value: Value) -> Result<Layer> {
                 "b_std",
                 "width",
                 "parameterization",
+                "tol",
             ])?;
             Layer::Lift(l)
         }
