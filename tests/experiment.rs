@@ -60,6 +60,10 @@ fn invariance_vs_time_table() {
         [[nets]]
         name = "MLP"
         path = "nets/ising_mlp.toml"
+        [[nets]]
+        name = "G-CNN (p4m)"
+        path = "nets/ising_gcnn.toml"
+        plain_only = true
         "#,
         "invariance_vs_time",
     );
