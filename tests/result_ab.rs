@@ -45,9 +45,19 @@ fn scaled(b: &Batch, s: f64) -> Batch {
 /// Test inputs: the training inputs, their images under one group element, random inputs,
 /// the same rescaled by 3 and far out (×100).
 fn test_inputs(aug: &FiniteAugmentation, x: &Batch, seed: u64) -> Batch {
-    let moved = aug.augment_batch(x).unwrap().slice(x.len(), 2 * x.len()).unwrap();
+    let moved = aug
+        .augment_batch(x)
+        .unwrap()
+        .slice(x.len(), 2 * x.len())
+        .unwrap();
     let fresh = batch(x.shape(), 2, seed);
-    concat(&[x, &moved, &fresh, &scaled(&fresh, 3.0), &scaled(&fresh, 100.0)])
+    concat(&[
+        x,
+        &moved,
+        &fresh,
+        &scaled(&fresh, 3.0),
+        &scaled(&fresh, 100.0),
+    ])
 }
 
 fn max_rel_diff(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
@@ -101,8 +111,8 @@ fn cnn(shape: &[usize], depth: usize) -> Network {
 /// μ_t of the G-CNN on plain data vs μ_t of `plain` on data augmented with `group`, explicit
 /// and block; returns the largest relative difference over times, inputs and outputs.
 fn compare(g: &Network, plain: &Network, group: &str, x: &Batch, y: &Mat<f64>, seed: u64) -> f64 {
-    let aug = FiniteAugmentation::from_spec(&GroupSpec::parse(group).unwrap(), x.shape(), false)
-        .unwrap();
+    let aug =
+        FiniteAugmentation::from_spec(&GroupSpec::parse(group).unwrap(), x.shape(), false).unwrap();
     let xt = test_inputs(&aug, x, seed);
     let eta = 0.7;
     let ours = predict(g, x, y, &xt, &TIMES, eta, 0.0, false).unwrap();
@@ -129,7 +139,10 @@ fn compare(g: &Network, plain: &Network, group: &str, x: &Batch, y: &Mat<f64>, s
     }
     // The comparison has power: the G-CNN's prediction is not the unaugmented plain network's.
     let unaug = predict(plain, x, y, &xt, &TIMES, eta, 0.0, false).unwrap();
-    assert!(max_rel_diff(&ours.mean[3], &unaug.mean[3]) > 1e-3, "{group}: no power");
+    assert!(
+        max_rel_diff(&ours.mean[3], &unaug.mean[3]) > 1e-3,
+        "{group}: no power"
+    );
     worst
 }
 
