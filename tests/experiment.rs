@@ -71,6 +71,31 @@ fn invariance_vs_time_table() {
 }
 
 #[test]
+fn ensemble_width_table() {
+    let md = markdown(
+        r#"
+        kind = "ensemble_size"
+        title = "C4 vs width"
+        net = "nets/signal_mlp.toml"
+        samples = 8
+        bandwidth = 3
+        train = 3
+        test = 2
+        seed = 5
+        group = "C4"
+        subgroup = "C2"
+        members = [1, 4]
+        repeats = 2
+        widths = [8, 32]
+        time = 2.0
+        steps_per_unit = 4.0
+        "#,
+        "ensemble_width",
+    );
+    insta::assert_snapshot!(md);
+}
+
+#[test]
 fn experiment_writes_tables_and_plots() {
     let dir = std::env::temp_dir().join(format!("eqntk-exp-{}", std::process::id()));
     let written = Experiment::from_toml_str(
