@@ -60,8 +60,37 @@ fn invariance_vs_time_table() {
         [[nets]]
         name = "MLP"
         path = "nets/ising_mlp.toml"
+        [[nets]]
+        name = "G-CNN (p4m)"
+        path = "nets/ising_gcnn.toml"
+        plain_only = true
         "#,
         "invariance_vs_time",
+    );
+    insta::assert_snapshot!(md);
+}
+
+#[test]
+fn ensemble_width_table() {
+    let md = markdown(
+        r#"
+        kind = "ensemble_size"
+        title = "C4 vs width"
+        net = "nets/signal_mlp.toml"
+        samples = 8
+        bandwidth = 3
+        train = 3
+        test = 2
+        seed = 5
+        group = "C4"
+        subgroup = "C2"
+        members = [1, 4]
+        repeats = 2
+        widths = [8, 32]
+        time = 2.0
+        steps_per_unit = 4.0
+        "#,
+        "ensemble_width",
     );
     insta::assert_snapshot!(md);
 }

@@ -1,5 +1,13 @@
 //! (c) Relative standard deviation over the orbit of trained finite ensembles, as the number of
 //! members M grows (slope −1/2 in log-log) and as the width grows.
+//!
+//! What theory predicts for the width table (MATH.md §8): with full augmentation the
+//! distribution of a trained member is invariant at every width (Gaussian initialisation is
+//! invariant under the orthogonal action and gradient descent on an orbit-closed set commutes
+//! with it), so the ensemble mean is invariant in expectation and its error at fixed M is
+//! Monte-Carlo noise ≈ (single member)/√M, with no trend in width to expect. Augmenting with a
+//! proper subgroup leaves an error that tends to the O(1) error of the infinite-width,
+//! infinite-ensemble mean (reported alongside) as the width grows.
 
 use serde::Deserialize;
 
@@ -7,7 +15,7 @@ use super::report::{log_floor, Report};
 use super::{progress_bar, RunContext};
 use crate::augment::ensemble::train_on_orbits;
 use crate::augment::orbit::orbit_summary;
-use crate::augment::{FiniteAugmentation, OutputTransform};
+use crate::augment::{block_prediction, FiniteAugmentation, OutputTransform};
 use crate::dataset::PeriodicSignals;
 use crate::error::{Error, Result};
 use crate::finite::{EnsembleConfig, EnsembleRun};
@@ -46,6 +54,10 @@ pub struct EnsembleSize {
     pub time: f64,
     /// Gradient-descent steps per unit time.
     pub steps_per_unit: f64,
+    /// A proper subgroup (e.g. `C4` inside `C8`): the width table also reports ensembles
+    /// augmented with it and its infinite-width, infinite-ensemble value.
+    #[serde(default)]
+    pub subgroup: Option<String>,
 }
 
 /// Mean relative orbit std of an M-member mean, averaged over disjoint M-member ensembles.
@@ -117,6 +129,65 @@ impl EnsembleSize {
                     .with_format(FloatFormat::Scientific(3)),
             ],
         );
+        let sub = match &self.subgroup {
+            Some(g) => Some(FiniteAugmentation::from_spec(
+                &GroupSpec::parse(g)?,
+                x.shape(),
+                false,
+            )?),
+            None => None,
+        };
+        let mut width_cols = vec![
+            Column::new("width", Align::Right),
+            Column::math("M", Align::Right),
+            Column::new(format!("ensemble, {}", aug.name()), Align::Right)
+                .with_format(FloatFormat::Scientific(3)),
+            Column::new("single member", Align::Right).with_format(FloatFormat::Scientific(3)),
+            Column::new("single member / √M", Align::Right).with_format(FloatFormat::Scientific(3)),
+        ];
+        if let Some(s) = &sub {
+            width_cols.push(
+                Column::new(format!("ensemble, {}", s.name()), Align::Right)
+                    .with_format(FloatFormat::Scientific(3)),
+            );
+            width_cols.push(
+                Column::new(format!("infinite, {}", s.name()), Align::Right)
+                    .with_format(FloatFormat::Scientific(3)),
+            );
+        }
+        let mut by_width = Table::new(
+            format!(
+                "{}: rel. std over the orbit vs width at M = {max_m} (full augmentation: \
+                 Monte-Carlo noise ≈ member/√M at every width; a subgroup tends to its O(1) \
+                 infinite-width value)",
+                self.title
+            ),
+            width_cols,
+        );
+        // The infinite-width, infinite-ensemble value with the subgroup (the width → ∞ limit).
+        let sub_infinite = match &sub {
+            Some(s) => {
+                let orbits = aug.orbit_batch(&xt)?;
+                let p = block_prediction(
+                    &net,
+                    s,
+                    &x,
+                    y.as_ref(),
+                    OutputTransform::Invariant,
+                    &orbits,
+                    &[self.time],
+                    1.0,
+                    0.0,
+                    false,
+                )?;
+                Some(
+                    orbit_summary(p.mean[0].as_ref(), aug.order(), OutputRep::Invariant)?
+                        .rel_std
+                        .mean,
+                )
+            }
+            None => None,
+        };
         let mut plot = LinePlot {
             title: self.title.clone(),
             x_label: "ensemble size M".into(),
@@ -153,6 +224,28 @@ impl EnsembleSize {
                 points.push((m as f64, log_floor(v)));
             }
             let single = rel_std_of(&run, 1, aug.order())?;
+            let mut row = vec![
+                width.into(),
+                max_m.into(),
+                rel_std_of(&run, max_m, aug.order())?.into(),
+                single.into(),
+                (single / (max_m as f64).sqrt()).into(),
+            ];
+            if let (Some(s), Some(inf)) = (&sub, sub_infinite) {
+                let sub_run = train_on_orbits(
+                    &net,
+                    Some(s),
+                    &x,
+                    y.as_ref(),
+                    OutputTransform::Invariant,
+                    &aug,
+                    &xt,
+                    &config,
+                )?;
+                row.push(rel_std_of(&sub_run, max_m, aug.order())?.into());
+                row.push(inf.into());
+            }
+            by_width.push_row(row)?;
             slopes.push_row(vec![
                 width.into(),
                 log_log_slope(&points).into(),
@@ -167,6 +260,7 @@ impl EnsembleSize {
             tables: vec![
                 ("ensemble_size".into(), table),
                 ("ensemble_size_slopes".into(), slopes),
+                ("ensemble_width".into(), by_width),
             ],
             plots: vec![("ensemble_size".into(), plot)],
         })
