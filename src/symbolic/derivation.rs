@@ -196,7 +196,8 @@ impl Derivation {
     }
 
     /// Append `name := rhs` (layer and note as in [`Definition`]). Errors if the left-hand side
-    /// has transformed arguments or indices that are not patterns of variables.
+    /// has indices that are not patterns of variables, or transformed arguments other than
+    /// `ρ(φ) x′` with `φ` a variable (a kernel of the relative angle, as on SO(2) features).
     pub fn define(&mut self, name: KernelSym, rhs: Expr, layer: usize, note: &str) -> Result<()> {
         self.push(Definition {
             name,
@@ -209,7 +210,8 @@ impl Derivation {
     /// Append a definition (checked as in [`Derivation::define`]).
     pub fn push(&mut self, def: Definition) -> Result<()> {
         let lhs = &def.name;
-        if lhs.args.0.transform.is_some() || lhs.args.1.transform.is_some() {
+        let relative_angle = matches!(lhs.args.1.transform, None | Some(Index::Var(_)));
+        if lhs.args.0.transform.is_some() || !relative_angle {
             return Err(Error::Invalid(format!(
                 "the left-hand side {} of a definition cannot have transformed arguments",
                 lhs.render(Format::Plain)
@@ -377,6 +379,12 @@ impl Derivation {
         let mut table = KernelTable::default();
         for d in &self.definitions {
             let lhs = &d.name;
+            if lhs.args.1.transform.is_some() {
+                return Err(Error::Invalid(format!(
+                    "{} is a function of a continuous relative angle and is not interpreted",
+                    lhs.render(Format::Plain)
+                )));
+            }
             let sites = match &lhs.idx {
                 Some(_) => Some(env.sites(lhs.layer)?),
                 None => None,
