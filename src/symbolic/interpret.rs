@@ -13,6 +13,12 @@
 //! * the dual activations `T_φ`, `Ṫ_φ` through [`Activation::dual`] (closed form or
 //!   quadrature, the same functions the fast path calls: what is checked is everything else).
 //!
+//! * for group layers: the group `G` (element indices), the support `H` of a group convolution,
+//!   the product `g h` from [`crate::layer::lift::Lifted`] and the action `A_g` from
+//!   [`crate::action::action_for`] (sites of the input permuted, C_n, D_n, C4, D4) or
+//!   [`crate::group::PointGroup::act_offset`] (offsets rotated, p4, p4m); sites of features on
+//!   a group are `g` or `(g, p)`. SO(2) liftings are not interpreted (an error says so).
+//!
 //! Nothing of the fast path's site layout, fused maps or tap tables is used.
 
 use std::cell::RefCell;

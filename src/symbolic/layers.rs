@@ -14,6 +14,17 @@
 //! | flatten | `K⁽ˡ⁾ = (1/\|Ω\|) Σ_{p∈Ω} K⁽ˡ⁻¹⁾[p,p]` | likewise |
 //! | global_avg_pool | `K⁽ˡ⁾ = (1/\|Ω\|²) Σ_{p,p'∈Ω} K⁽ˡ⁻¹⁾[p,p']` | likewise |
 //! | activation φ | `K⁽ˡ⁾[p,p'] = T_φ(K⁽ˡ⁻¹⁾[p,p](x,x), K⁽ˡ⁻¹⁾[p,p'](x,x′), K⁽ˡ⁻¹⁾[p',p'](x′,x′))` | `Θ⁽ˡ⁾ = Ṫ_φ(…) Θ⁽ˡ⁻¹⁾` |
+//! | lift (C_n, D_n, C4, D4) | `K⁽ˡ⁾[g,g'] = σ_{w,l}² (1/\|F\|) Σ_{δ∈F} K⁽ˡ⁻¹⁾[A_g δ, A_g' δ] + σ_{b,l}²` | as dense, `A[Θ]` |
+//! | lift (p4, p4m) | `K⁽ˡ⁾[(g,p),(g',p')] = σ_{w,l}² (1/\|F\|) Σ_{δ∈F} K⁽ˡ⁻¹⁾[p+A_g δ, p'+A_g' δ] + σ_{b,l}²` | likewise |
+//! | group_conv | `K⁽ˡ⁾[(g,p),(g',p')] = σ_{w,l}² (1/(\|H\|\|F\|)) Σ_{h∈H} Σ_{δ∈F} K⁽ˡ⁻¹⁾[(gh, p+A_g δ),(g'h, p'+A_g' δ)] + σ_{b,l}²` (no positions: `K⁽ˡ⁻¹⁾[gh, g'h]`) | likewise |
+//! | group_pool | `K⁽ˡ⁾ = (1/(\|G\|²\|Ω\|²)) Σ_{g,g'∈G} Σ_{p,p'∈Ω} K⁽ˡ⁻¹⁾[(g,p),(g',p')]` | likewise |
+//! | SO(2) layers | functions of the relative angle φ: `K⁽¹⁾(x,ρ(φ)x′) = σ_{w,1}² (1/\|Ω\|) Σ_{δ∈Ω} K⁽⁰⁾[δ,δ](x,ρ(φ)x′) + σ_{b,1}²`; group_conv `σ_w² K(x,ρ(φ)x′) + σ_b²`; group_pool the zero mode `(1/\|G\|) Σ_{φ∈G}` (read `(1/2π) ∫ dφ`) | likewise |
+//!
+//! For groups without translations `A_g δ` is `g` acting on the filter site `δ` (the window
+//! around site 0 of a signal or the centre pixel of an image; `F = Ω` for a full filter); for
+//! p4/p4m it is the point group rotating the offset ([`crate::layer::lift`]). Nonlinearities and
+//! dense layers on features on a group read the same indices (`[g,g']`, `[(g,p),(g',p')]`, or the
+//! angle φ with self-covariances at φ = 0). SO(2) derivations are printed, not interpreted.
 //!
 //! Conventions of the index sets (fixed here, used by [`super::interpret`]): `F` is the set of
 //! filter offsets of the layer's convolution, centred on 0 for circular and same padding
