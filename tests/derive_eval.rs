@@ -413,6 +413,24 @@ fn finite_group_cnns_on_images() {
 }
 
 #[test]
+fn dense_layers_and_readouts_on_group_features() {
+    // a dense layer acts per site (g) of lifted features; global_avg_pool averages over them
+    let toml = "[input]\nshape = [5, 1]\n[[layers]]\nkind = 'lift'\ngroup = 'C5'\nfilter = [3]\n\
+                w_std = 1.2\n[[layers]]\nkind = 'dense'\nw_std = 0.9\nb_std = 0.4\n[[layers]]\n\
+                kind = 'tanh'\n[[layers]]\nkind = 'global_avg_pool'\n[[layers]]\nkind = 'dense'\n\
+                w_std = 1.1\n";
+    check_gcnn(toml, &[5, 1], 9);
+    let toml = gcnn_toml(
+        &[3, 3, 2],
+        "group = 'C4'\nfilter = [3, 3]",
+        "support = [1, 3]",
+        "relu",
+        "flatten",
+    );
+    check_gcnn(&toml, &[3, 3, 2], 10);
+}
+
+#[test]
 fn so2_derivations_are_printed_not_interpreted() {
     let toml = gcnn_toml(
         &[3, 2],
