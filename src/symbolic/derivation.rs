@@ -279,9 +279,10 @@ impl Derivation {
     /// The right-hand side that defines `sym`, instantiated at its indices and arguments:
     /// if `K^{(1)}_{p,p'}(x,x') := σ_w² K^{(0)}_{p,p'}(x,x') + σ_b²`, then `K^{(1)}_{q,q}(x',x')`
     /// gives `σ_w² K^{(0)}_{q,q}(x',x') + σ_b²`. The last matching definition wins. `None` if no
-    /// definition matches (or `sym` has transformed arguments).
+    /// definition matches. A definition of the relative angle, `K(x, ρ(φ)x′) := …`, matches
+    /// `K(x, ρ(t)x′)` with `φ = t`; other transformed arguments match nothing.
     pub fn instantiate(&self, sym: &KernelSym) -> Option<Expr> {
-        if sym.args.0.transform.is_some() || sym.args.1.transform.is_some() {
+        if sym.args.0.transform.is_some() {
             return None;
         }
         self.definitions.iter().rev().find_map(|d| {
@@ -290,6 +291,11 @@ impl Derivation {
                 return None;
             }
             let mut binds = Vec::new();
+            match (&lhs.args.1.transform, &sym.args.1.transform) {
+                (None, None) => {}
+                (Some(Index::Var(v)), Some(t)) => binds.push((v.clone(), t.clone())),
+                _ => return None,
+            }
             match (&lhs.idx, &sym.idx) {
                 (None, None) => {}
                 (Some((pa, pb)), Some((a, b))) => {
