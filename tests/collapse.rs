@@ -234,3 +234,95 @@ fn the_lifting_rule_preserves_values() {
         assert!((a - b).abs() < 1e-14, "g = {g}, g' = {h}: {a} vs {b}");
     }
 }
+
+/// A C5 G-CNN read from TOML with the given lifting filter.
+fn c5_gcnn(filter: &str) -> eqntk::Network {
+    let w = "w_std = 1.3\nb_std = 0.2\n";
+    let toml = format!(
+        "[input]\nshape = [5, 2]\n[[layers]]\nkind = 'lift'\ngroup = 'C5'\nfilter = {filter}\n{w}\
+         [[layers]]\nkind = 'relu'\n[[layers]]\nkind = 'group_conv'\nsupport = [0, 2]\n{w}\
+         [[layers]]\nkind = 'erf'\n[[layers]]\nkind = 'group_pool'\n[[layers]]\nkind = 'dense'\n{w}"
+    );
+    eqntk::Network::from_toml_str(&toml, "gcnn.toml").unwrap()
+}
+
+#[test]
+fn the_collapse_of_a_real_network_reads_the_lifting_layer() {
+    use eqntk::symbolic::{collapse_network, derive_network, lifting_facts};
+    let net = c5_gcnn("'full'");
+    let facts = lifting_facts(&net).unwrap();
+    assert!(facts.full_support && facts.orthogonal, "{facts:?}");
+    let c = collapse_network(&net, &derive_network(&net).unwrap()).unwrap();
+    // through the pooling (layer 5) and the dense readout (layer 6, affine)
+    let last = c.definitions().last().unwrap();
+    assert_eq!(last.layer, 6);
+    let want = Expr::mean(
+        IndexVar::g(),
+        IndexSet::Group,
+        KernelSym::ntk(5)
+            .tagged("MLP")
+            .with_args(Arg::x(), Arg::x_prime().transformed(IndexVar::g()))
+            .into(),
+    )
+    .normalize(&Default::default());
+    assert_eq!(last.rhs, want);
+    assert_eq!(
+        last.name.render(Format::Unicode),
+        KernelSym::ntk(6).tagged("GCNN").render(Format::Unicode)
+    );
+    // the group convolution over H = {0, 2} averaged identical terms
+    let gconv = c.definitions().iter().find(|d| d.layer == 3).unwrap();
+    assert_eq!(
+        gconv.rhs.to_plain(),
+        "sigma_w3^2*K2_MLP(x,rho(g*g'^-1)x') + sigma_b3^2"
+    );
+}
+
+#[test]
+fn a_local_lifting_filter_on_a_real_network_does_not_collapse() {
+    use eqntk::symbolic::{collapse_network, derive_network, lifting_facts};
+    let net = c5_gcnn("[3]");
+    assert!(!lifting_facts(&net).unwrap().full_support);
+    let e = collapse_network(&net, &derive_network(&net).unwrap()).unwrap_err();
+    let text = e.to_string();
+    assert!(text.starts_with("does not apply: layer 1"), "{text}");
+    assert!(text.contains("local (F ≠ Ω)"), "{text}");
+    // the shipped document of Result A for C_n prints both outcomes
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("derivations/result_a_cn.md"),
+    )
+    .unwrap();
+    assert!(doc.contains("so that `Θ⁽⁶⁾_GCNN(x,x′) = (1/|G|) Σ_{g∈G} Θ⁽⁵⁾_MLP(x,ρ(g)x′)`"));
+    assert!(doc.contains("The collapse does not apply: layer 1 (lift to C6, F = 3 window"));
+}
+
+#[test]
+fn networks_without_a_finite_lifting_do_not_collapse() {
+    use eqntk::symbolic::lifting_facts;
+    let so2 = eqntk::Network::from_toml_str(
+        "[input]\nshape = [3, 2]\n[[layers]]\nkind = 'lift'\ngroup = 'SO2'\nfilter = 'full'\n\
+         [[layers]]\nkind = 'group_pool'\n",
+        "so2.toml",
+    )
+    .unwrap();
+    assert!(lifting_facts(&so2).unwrap_err().0.contains("continuous"));
+    let mlp = eqntk::Network::from_toml_str(
+        "[input]\nshape = [3]\n[[layers]]\nkind = 'dense'\nw_std = 1.0\n",
+        "mlp.toml",
+    )
+    .unwrap();
+    assert!(lifting_facts(&mlp).unwrap_err().0.contains("lifting"));
+}
+
+#[test]
+fn a_nonlinearity_after_pooling_stops_the_collapse() {
+    use eqntk::symbolic::{collapse_network, derive_network};
+    let net = eqntk::Network::from_toml_str(
+        "[input]\nshape = [4, 1]\n[[layers]]\nkind = 'lift'\ngroup = 'C4'\nfilter = 'full'\n\
+         w_std = 1.0\n[[layers]]\nkind = 'group_pool'\n[[layers]]\nkind = 'relu'\n",
+        "net.toml",
+    )
+    .unwrap();
+    let e = collapse_network(&net, &derive_network(&net).unwrap()).unwrap_err();
+    assert!(e.0.contains("nonlinear layer after the pooling"), "{e}");
+}

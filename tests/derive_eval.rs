@@ -335,3 +335,116 @@ fn command_line_verify_exit_codes() {
     let (_, err, code) = eqntk(&["verify", "no/such/dir"]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// A G-CNN: lift, ReLU-like activation, a group convolution, activation, `readout`, dense.
+fn gcnn_toml(shape: &[usize], lift: &str, gconv: &str, act: &str, readout: &str) -> String {
+    let w = "w_std = 1.3\nb_std = 0.3\n";
+    format!(
+        "[input]\nshape = {shape:?}\n[[layers]]\nkind = 'lift'\n{lift}\n{w}[[layers]]\nkind = '{act}'\n\
+         [[layers]]\nkind = 'group_conv'\n{gconv}\n{w}[[layers]]\nkind = '{act}'\n\
+         [[layers]]\nkind = '{readout}'\n[[layers]]\nkind = 'dense'\n{w}"
+    )
+}
+
+fn check_gcnn(toml: &str, shape: &[usize], seed: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let net = Network::from_toml_str(toml, "gcnn.toml").unwrap();
+    let x1 = batch(&mut rng, 2, shape);
+    let x2 = batch(&mut rng, 1, shape);
+    check(&net, &x1, Some(&x2), toml);
+    check(&net, &x1, None, toml);
+}
+
+#[test]
+fn finite_group_cnns_on_signals() {
+    // C5: full and local lifting, full and partial group-convolution support
+    for (lift, gconv) in [
+        ("group = 'C5'\nfilter = 'full'", ""),
+        ("group = 'C5'\nfilter = [3]", "support = [0, 1, 4]"),
+    ] {
+        check_gcnn(
+            &gcnn_toml(&[5, 2], lift, gconv, "relu", "group_pool"),
+            &[5, 2],
+            3,
+        );
+    }
+    // D4 on signals of 4 samples (shift and reversal), erf, standard parameterisation
+    let toml = gcnn_toml(
+        &[4, 1],
+        "group = 'D4'\nfilter = [3]\nwidth = 3\nparameterization = 'standard'",
+        "support = [0, 2, 5]\nparameterization = 'standard'",
+        "erf",
+        "group_pool",
+    );
+    check_gcnn(&toml, &[4, 1], 4);
+}
+
+#[test]
+fn finite_group_cnns_on_images() {
+    // C4 rotating 3×3 images about the centre pixel, local and full lifting
+    for lift in [
+        "group = 'C4'\nfilter = [3, 3]",
+        "group = 'D4'\nfilter = 'full'",
+    ] {
+        check_gcnn(
+            &gcnn_toml(&[3, 3, 1], lift, "", "relu", "group_pool"),
+            &[3, 3, 1],
+            5,
+        );
+    }
+    // p4 on the 4×4 torus with circular and same padding; p4m with a readout by flatten
+    for padding in ["circular", "same"] {
+        let lift = format!("group = 'p4'\nfilter = [3, 3]\npadding = '{padding}'");
+        let gconv = format!("filter = [3, 3]\nsupport = [0, 1]\npadding = '{padding}'");
+        check_gcnn(
+            &gcnn_toml(&[4, 4, 1], &lift, &gconv, "relu", "group_pool"),
+            &[4, 4, 1],
+            6,
+        );
+    }
+    let toml = gcnn_toml(
+        &[3, 3, 1],
+        "group = 'p4m'\nfilter = [3, 3]\npadding = 'circular'",
+        "filter = [3, 3]\npadding = 'circular'",
+        "erf",
+        "flatten",
+    );
+    check_gcnn(&toml, &[3, 3, 1], 7);
+}
+
+#[test]
+fn dense_layers_and_readouts_on_group_features() {
+    // a dense layer acts per site (g) of lifted features; global_avg_pool averages over them
+    let toml = "[input]\nshape = [5, 1]\n[[layers]]\nkind = 'lift'\ngroup = 'C5'\nfilter = [3]\n\
+                w_std = 1.2\n[[layers]]\nkind = 'dense'\nw_std = 0.9\nb_std = 0.4\n[[layers]]\n\
+                kind = 'tanh'\n[[layers]]\nkind = 'global_avg_pool'\n[[layers]]\nkind = 'dense'\n\
+                w_std = 1.1\n";
+    check_gcnn(toml, &[5, 1], 9);
+    let toml = gcnn_toml(
+        &[3, 3, 2],
+        "group = 'C4'\nfilter = [3, 3]",
+        "support = [1, 3]",
+        "relu",
+        "flatten",
+    );
+    check_gcnn(&toml, &[3, 3, 2], 10);
+}
+
+#[test]
+fn so2_derivations_are_printed_not_interpreted() {
+    let toml = gcnn_toml(
+        &[3, 2],
+        "group = 'SO2'\nfilter = 'full'",
+        "",
+        "relu",
+        "group_pool",
+    );
+    let net = Network::from_toml_str(&toml, "so2.toml").unwrap();
+    let d = derive_network(&net).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let x = batch(&mut rng, 1, &[3, 2]);
+    let err = evaluate_network(&net, &d, &x, None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not interpreted"), "{err}");
+}

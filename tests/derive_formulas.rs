@@ -329,3 +329,76 @@ fn evaluation_errors_are_reported() {
     assert!(evaluate_network(&net, &d, &y, None).is_err());
     let _ = Expr::num(0.0);
 }
+
+/// The formula of every layer of a network given in TOML whose kind is a group layer or that
+/// reads features on a group, at its place in the network (so the shapes are the real ones):
+/// plain and LaTeX; also the Unicode form, which the document prints.
+fn snapshot_group_layers(name: &str, toml: &str) {
+    let net = Network::from_toml_str(toml, "net.toml").unwrap();
+    let mut text = String::new();
+    for (i, layer) in net.layers().iter().enumerate() {
+        let input = net.shape_before(i);
+        if input.lifted.is_none() && !matches!(layer, Layer::Lift(_)) {
+            continue;
+        }
+        let defs = derive_layer(layer, i + 1, input).unwrap();
+        text += &format!(
+            "layer {} ({}), plain:\n{}",
+            i + 1,
+            layer.kind(),
+            render(&defs, Format::Plain)
+        );
+        text += &format!(
+            "layer {} ({}), LaTeX:\n{}",
+            i + 1,
+            layer.kind(),
+            render(&defs, Format::Latex)
+        );
+        text += &format!(
+            "layer {} ({}), Unicode:\n{}",
+            i + 1,
+            layer.kind(),
+            render(&defs, Format::Unicode)
+        );
+    }
+    insta::assert_snapshot!(name, text);
+}
+
+const GCNN_TAIL: &str = "w_std = 1.5\nb_std = 0.1\n[[layers]]\nkind = 'relu'\n[[layers]]\n\
+    kind = 'group_conv'\nGCONV\nw_std = 1.5\n[[layers]]\nkind = 'relu'\n[[layers]]\n\
+    kind = 'group_pool'\n[[layers]]\nkind = 'dense'\nw_std = 1.0\n";
+
+fn gcnn(shape: &str, lift: &str, gconv: &str) -> String {
+    format!(
+        "[input]\nshape = {shape}\n[[layers]]\nkind = 'lift'\n{lift}\n{}",
+        GCNN_TAIL.replace("GCONV", gconv)
+    )
+}
+
+#[test]
+fn group_layer_formulas() {
+    // C_n without translations: A_g δ is g acting on the filter site δ, products g h
+    snapshot_group_layers(
+        "gcnn_c5_signal",
+        &gcnn(
+            "[5, 2]",
+            "group = 'C5'\nfilter = 'full'",
+            "support = [0, 1]",
+        ),
+    );
+    // p4 on the torus: pair indices (g, p), p + A_g δ, (g h, p + A_g δ)
+    snapshot_group_layers(
+        "gcnn_p4_torus",
+        &gcnn(
+            "[4, 4, 1]",
+            "group = 'p4'\nfilter = [3, 3]\npadding = 'circular'",
+            "filter = [3, 3]\npadding = 'same'\nparameterization = 'standard'\nwidth = 2",
+        )
+        .replace("kind = 'lift'\n", "kind = 'lift'\nwidth = 2\n"),
+    );
+    // SO(2): functions of the relative angle φ, pooling is the zero mode
+    snapshot_group_layers(
+        "gcnn_so2_points",
+        &gcnn("[3, 2]", "group = 'SO2'\nfilter = 'full'", ""),
+    );
+}

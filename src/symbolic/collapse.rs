@@ -313,24 +313,42 @@ pub fn collapse_derivation(
     tag: &str,
 ) -> Result<super::Derivation, NotApplicable> {
     let mut out = super::Derivation::new();
+    // the layer of the pooling, once collapsed: later layers read orbit averages
+    let mut pooled: Option<usize> = None;
     for def in d.definitions() {
+        let fail = |e: NotApplicable| {
+            NotApplicable(format!("layer {} ({}): {}", def.layer, def.note, e.0))
+        };
+        if let Some(pool) = pooled.filter(|&p| def.layer > p) {
+            let rhs =
+                collapse_readout(&def.rhs, def.name.kind, def.layer, pool, tag).map_err(fail)?;
+            out.push(super::Definition {
+                name: def.name.clone().tagged("GCNN"),
+                rhs,
+                layer: def.layer,
+                note: format!(
+                    "{}: affine, so it commutes with the orbit average; the summand is the \
+                     plain network's next layer",
+                    def.note
+                ),
+            })
+            .map_err(|e| NotApplicable(e.to_string()))?;
+            continue;
+        }
         let (rhs, mut note) = if def.layer == 1 {
             let rhs = collapse_lifting(&def.rhs, facts)
                 .and_then(|r| collapse_invariant(&r, &[1], tag))
-                .map_err(|e| NotApplicable(format!("layer 1 ({}): {}", def.note, e.0)))?;
+                .map_err(fail)?;
             (rhs, "lifting: δ ↦ g⁻¹·δ over all sites".to_string())
         } else {
             let earlier: Vec<usize> = (1..=def.layer).collect();
-            let rhs = collapse_invariant(&def.rhs, &earlier, tag).map_err(|e| {
-                NotApplicable(format!("layer {} ({}): {}", def.layer, def.note, e.0))
-            })?;
+            let rhs = collapse_invariant(&def.rhs, &earlier, tag).map_err(fail)?;
             (rhs, format!("{}: K[a,b] = k(x, ρ(a b⁻¹)x′)", def.note))
         };
         let rhs = if has_pool(&rhs) {
             note = format!("{}: g ↦ g g'", def.note);
-            collapse_pool(&rhs).map_err(|e| {
-                NotApplicable(format!("layer {} ({}): {}", def.layer, def.note, e.0))
-            })?
+            pooled = Some(def.layer);
+            collapse_pool(&rhs).map_err(fail)?
         } else {
             rhs
         };
@@ -343,4 +361,91 @@ pub fn collapse_derivation(
         .map_err(|e| NotApplicable(e.to_string()))?;
     }
     Ok(out)
+}
+
+/// Whether `e` is affine in the kernels it reads: no kernel inside a function, a power or a
+/// product with another kernel.
+fn affine_in_kernels(e: &Expr) -> bool {
+    let has = |e: &Expr| !e.kernels().is_empty();
+    match e {
+        Expr::Kernel(_) => true,
+        _ if !has(e) => true,
+        Expr::Add(ts) => ts.iter().all(affine_in_kernels),
+        Expr::Mul(fs) => {
+            let with: Vec<&Expr> = fs.iter().filter(|f| has(f)).collect();
+            with.len() <= 1 && with.iter().all(|f| affine_in_kernels(f))
+        }
+        Expr::Sum { body, .. } => affine_in_kernels(body),
+        _ => false,
+    }
+}
+
+/// Rule 4: a layer after the pooling whose formula is affine in the (orbit-averaged) kernels
+/// before it: `f((1/|G|) Σ_g k(x, ρ(g)x′)) = (1/|G|) Σ_g f(k(x, ρ(g)x′))`, and `f` applied to
+/// the plain network's kernels is the plain network's kernel of the next layer. The plain
+/// network has no pooling layer, so its layers after the pooling are numbered one lower.
+fn collapse_readout(
+    rhs: &Expr,
+    kind: super::KernelKind,
+    layer: usize,
+    pool: usize,
+    tag: &str,
+) -> Result<Expr, NotApplicable> {
+    if !affine_in_kernels(rhs) {
+        return Err(NotApplicable(
+            "a nonlinear layer after the pooling does not commute with the orbit average".into(),
+        ));
+    }
+    if let Some(k) = rhs
+        .kernels()
+        .into_iter()
+        .find(|k| k.idx.is_some() || k.layer < pool)
+    {
+        return Err(NotApplicable(format!(
+            "{} is not a kernel of the pooled features",
+            k.render(super::print::Format::Unicode)
+        )));
+    }
+    let g = IndexVar::g();
+    let plain = KernelSym::new(kind, layer - 1)
+        .tagged(tag)
+        .with_args(Arg::x(), Arg::x_prime().transformed(g.clone()));
+    Ok(Expr::mean(g, IndexSet::Group, plain.into()).normalize(&Assumptions::new()))
+}
+
+/// What the first layer of `net` guarantees for the collapse: its group, whether its filter
+/// spans the input (`filter = "full"`) and whether the group permutes the input sites
+/// ([`crate::action::action_for`] accepts the input shape, so `ρ_X` is a permutation and
+/// orthogonal). `Err` when the network does not start with a lifting to a finite group.
+pub fn lifting_facts(net: &crate::Network) -> Result<LiftingFacts, NotApplicable> {
+    use crate::group::GroupSpec;
+    use crate::layer::{Layer, LiftFilter};
+    let Some(Layer::Lift(lift)) = net.layers().first() else {
+        return Err(NotApplicable(
+            "the network does not start with a lifting layer".into(),
+        ));
+    };
+    if let GroupSpec::So2 { .. } = lift.group {
+        return Err(NotApplicable(
+            "SO2 is continuous: its derivation is already written in the relative angle φ, and \
+             the pooled kernel is the zero mode (1/2π) ∫ dφ of θ ↦ Θ(x, ρ(φ)x′), checked \
+             numerically"
+                .into(),
+        ));
+    }
+    Ok(LiftingFacts {
+        group: lift.group.to_string(),
+        full_support: lift.filter == LiftFilter::Full,
+        orthogonal: crate::action::action_for(&lift.group, net.input_shape()).is_ok(),
+    })
+}
+
+/// The Result A collapse of `net`'s derivation ([`super::NetworkDerivation::compact`]) onto the
+/// plain network (tag `MLP`): [`lifting_facts`] read off the network, then
+/// [`collapse_derivation`].
+pub fn collapse_network(
+    net: &crate::Network,
+    d: &super::NetworkDerivation,
+) -> Result<super::Derivation, NotApplicable> {
+    collapse_derivation(d.compact(), &lifting_facts(net)?, "MLP")
 }

@@ -196,7 +196,8 @@ impl Derivation {
     }
 
     /// Append `name := rhs` (layer and note as in [`Definition`]). Errors if the left-hand side
-    /// has transformed arguments or indices that are not patterns of variables.
+    /// has indices that are not patterns of variables, or transformed arguments other than
+    /// `ρ(φ) x′` with `φ` a variable (a kernel of the relative angle, as on SO(2) features).
     pub fn define(&mut self, name: KernelSym, rhs: Expr, layer: usize, note: &str) -> Result<()> {
         self.push(Definition {
             name,
@@ -209,7 +210,8 @@ impl Derivation {
     /// Append a definition (checked as in [`Derivation::define`]).
     pub fn push(&mut self, def: Definition) -> Result<()> {
         let lhs = &def.name;
-        if lhs.args.0.transform.is_some() || lhs.args.1.transform.is_some() {
+        let relative_angle = matches!(lhs.args.1.transform, None | Some(Index::Var(_)));
+        if lhs.args.0.transform.is_some() || !relative_angle {
             return Err(Error::Invalid(format!(
                 "the left-hand side {} of a definition cannot have transformed arguments",
                 lhs.render(Format::Plain)
@@ -277,9 +279,10 @@ impl Derivation {
     /// The right-hand side that defines `sym`, instantiated at its indices and arguments:
     /// if `K^{(1)}_{p,p'}(x,x') := σ_w² K^{(0)}_{p,p'}(x,x') + σ_b²`, then `K^{(1)}_{q,q}(x',x')`
     /// gives `σ_w² K^{(0)}_{q,q}(x',x') + σ_b²`. The last matching definition wins. `None` if no
-    /// definition matches (or `sym` has transformed arguments).
+    /// definition matches. A definition of the relative angle, `K(x, ρ(φ)x′) := …`, matches
+    /// `K(x, ρ(t)x′)` with `φ = t`; other transformed arguments match nothing.
     pub fn instantiate(&self, sym: &KernelSym) -> Option<Expr> {
-        if sym.args.0.transform.is_some() || sym.args.1.transform.is_some() {
+        if sym.args.0.transform.is_some() {
             return None;
         }
         self.definitions.iter().rev().find_map(|d| {
@@ -288,6 +291,11 @@ impl Derivation {
                 return None;
             }
             let mut binds = Vec::new();
+            match (&lhs.args.1.transform, &sym.args.1.transform) {
+                (None, None) => {}
+                (Some(Index::Var(v)), Some(t)) => binds.push((v.clone(), t.clone())),
+                _ => return None,
+            }
             match (&lhs.idx, &sym.idx) {
                 (None, None) => {}
                 (Some((pa, pb)), Some((a, b))) => {
@@ -377,6 +385,12 @@ impl Derivation {
         let mut table = KernelTable::default();
         for d in &self.definitions {
             let lhs = &d.name;
+            if lhs.args.1.transform.is_some() {
+                return Err(Error::Invalid(format!(
+                    "{} is a function of a continuous relative angle and is not interpreted",
+                    lhs.render(Format::Plain)
+                )));
+            }
             let sites = match &lhs.idx {
                 Some(_) => Some(env.sites(lhs.layer)?),
                 None => None,

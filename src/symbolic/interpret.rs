@@ -13,6 +13,12 @@
 //! * the dual activations `T_φ`, `Ṫ_φ` through [`Activation::dual`] (closed form or
 //!   quadrature, the same functions the fast path calls: what is checked is everything else).
 //!
+//! * for group layers: the group `G` (element indices), the support `H` of a group convolution,
+//!   the product `g h` from [`crate::layer::lift::Lifted`] and the action `A_g` from
+//!   [`crate::action::action_for`] (sites of the input permuted, C_n, D_n, C4, D4) or
+//!   [`crate::group::PointGroup::act_offset`] (offsets rotated, p4, p4m); sites of features on
+//!   a group are `g` or `(g, p)`. SO(2) liftings are not interpreted (an error says so).
+//!
 //! Nothing of the fast path's site layout, fused maps or tap tables is used.
 
 use std::cell::RefCell;
@@ -22,15 +28,19 @@ use faer::Mat;
 use rayon::prelude::*;
 
 use super::derivation::{Derivation, KernelTable};
+use super::eval::GroupOps;
 use super::eval::{ArgValue, Env, KernelAt};
 use super::expr::DualFn;
 use super::index::{IndexSet, IndexValue};
 use super::kernel_sym::{Example, KernelKind};
 use super::network::NetworkDerivation;
 use super::param::Param;
+use crate::action::{action_for, SiteAction};
 use crate::data::Batch;
 use crate::error::{Error, Result};
-use crate::layer::{Layer, Padding};
+use crate::group::{GroupSpec, PointGroup};
+use crate::layer::lift::{window_offsets, Lifted};
+use crate::layer::{Layer, LiftFilter, Padding, Shape};
 use crate::network::Network;
 
 /// All points of a grid in row-major order (`[]` gives no points: a vector has no sites).
@@ -85,6 +95,7 @@ struct LayerEnv<'a> {
     offsets: &'a [IndexValue],
     in_sites: &'a [IndexValue],
     out_sites: &'a [IndexValue],
+    plan: &'a LayerPlan,
     prev: Option<&'a KernelTable>,
     x: &'a [f64],
     x_prime: &'a [f64],
@@ -155,6 +166,8 @@ impl Env for LayerEnv<'_> {
         match s {
             IndexSet::Filter => Ok(self.offsets.to_vec()),
             IndexSet::Sites => Ok(self.in_sites.to_vec()),
+            IndexSet::Group if self.plan.group.is_some() => Ok(self.plan.elements.clone()),
+            IndexSet::Support if self.plan.group.is_some() => Ok(self.plan.support.clone()),
             other => Err(Error::Invalid(format!(
                 "layer {} ({}) has no index set {}",
                 self.l,
@@ -204,26 +217,138 @@ impl Env for LayerEnv<'_> {
         }
         Ok(self.out_sites.to_vec())
     }
+    fn group(&self) -> Option<&dyn GroupOps> {
+        self.plan.group.as_ref().map(|g| g as &dyn GroupOps)
+    }
     fn resolve(&self, layer: usize, site: &IndexValue) -> Option<IndexValue> {
-        let Layer::Conv(c) = self.layer else {
+        let Some(padding) = self.plan.wrap else {
             return Some(site.clone());
         };
         if layer + 1 != self.l {
             return Some(site.clone());
         }
-        let IndexValue::Point(v) = site else {
-            return Some(site.clone());
+        let point = |v: &[i64]| -> Option<IndexValue> {
+            let mut out = Vec::with_capacity(v.len());
+            for (i, &n) in v.iter().zip(self.in_grid) {
+                let n = n as i64;
+                out.push(match padding {
+                    Padding::Circular => i.rem_euclid(n),
+                    _ if *i < 0 || *i >= n => return None,
+                    _ => *i,
+                });
+            }
+            Some(IndexValue::Point(out))
         };
-        let mut out = Vec::with_capacity(v.len());
-        for (i, &n) in v.iter().zip(self.in_grid) {
-            let n = n as i64;
-            out.push(match c.padding {
-                Padding::Circular => i.rem_euclid(n),
-                _ if *i < 0 || *i >= n => return None,
-                _ => *i,
-            });
+        match site {
+            IndexValue::Point(v) => point(v),
+            IndexValue::Pair(g, q) => match &**q {
+                IndexValue::Point(v) => Some(IndexValue::pair((**g).clone(), point(v)?)),
+                _ => Some(site.clone()),
+            },
+            IndexValue::Elem(_) => Some(site.clone()),
         }
-        Some(IndexValue::Point(out))
+    }
+}
+
+/// The group of a layer on lifted features (or of a lifting): the product of the group
+/// indexing the sites and the action `A_g` — on the sites of the input grid (C_n, D_n, C4, D4:
+/// `g·δ`) or on offsets (p4, p4m: the point group rotating `δ`).
+#[derive(Debug)]
+struct LayerGroup {
+    table: Vec<Vec<usize>>,
+    inverse: Vec<usize>,
+    action: GroupAction,
+}
+
+#[derive(Debug)]
+enum GroupAction {
+    Sites(Vec<usize>, Box<dyn SiteAction>),
+    Offsets(PointGroup),
+}
+
+impl LayerGroup {
+    /// The group of `spec`; `lift_input` is the grid a lifting reads (its action acts there).
+    fn new(spec: &GroupSpec, lift_input: Option<&Shape>) -> Result<Self> {
+        let lifted = Lifted::of(spec);
+        let n = Lifted::order_of(spec);
+        let table: Vec<Vec<usize>> = (0..n)
+            .map(|g| (0..n).map(|h| lifted.mul(g, h)).collect())
+            .collect();
+        let inverse = (0..n)
+            .map(|g| (0..n).find(|&h| table[g][h] == 0 && table[h][g] == 0))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Error::Group(format!("{spec}: element 0 is not the identity")))?;
+        let action = match (lifted, lift_input) {
+            (Lifted::RotoTranslation(pg), _) => GroupAction::Offsets(pg),
+            (Lifted::Elements(_), Some(input)) => {
+                let mut shape = input.grid.clone();
+                shape.push(1);
+                GroupAction::Sites(input.grid.clone(), action_for(spec, &shape)?)
+            }
+            (Lifted::Elements(_), None) => GroupAction::Sites(
+                vec![],
+                action_for(spec, &[1, 1])
+                    .or_else(|_| action_for(spec, &[Lifted::order_of(spec), 1]))?,
+            ),
+        };
+        Ok(Self {
+            table,
+            inverse,
+            action,
+        })
+    }
+}
+
+impl GroupOps for LayerGroup {
+    fn mul(&self, g: usize, h: usize) -> usize {
+        self.table[g][h]
+    }
+    fn inv(&self, g: usize) -> usize {
+        self.inverse[g]
+    }
+    fn act(&self, g: usize, point: &[i64]) -> Vec<i64> {
+        match &self.action {
+            GroupAction::Offsets(pg) => {
+                let (a, b) = pg.act_offset(g, (point[0], point[1]));
+                vec![a, b]
+            }
+            GroupAction::Sites(grid, action) => {
+                // row-major site index, as the action numbers the sites
+                let flat = point
+                    .iter()
+                    .zip(grid)
+                    .fold(0usize, |i, (c, n)| i * n + c.rem_euclid(*n as i64) as usize);
+                let mut site = action.act(g, flat);
+                let mut out = vec![0i64; grid.len()];
+                for (ax, n) in grid.iter().enumerate().rev() {
+                    out[ax] = (site % n) as i64;
+                    site /= n;
+                }
+                out
+            }
+        }
+    }
+}
+
+/// The sites of features of shape `s`: grid points, group elements, or pairs `(g, p)`.
+fn shape_sites(s: &Shape) -> Vec<IndexValue> {
+    let points = grid_points(&s.grid);
+    match s.lifted {
+        None => points,
+        Some(spec) => {
+            let order = Lifted::order_of(&spec);
+            if points.is_empty() {
+                (0..order).map(IndexValue::Elem).collect()
+            } else {
+                (0..order)
+                    .flat_map(|g| {
+                        points
+                            .iter()
+                            .map(move |p| IndexValue::pair(IndexValue::Elem(g), p.clone()))
+                    })
+                    .collect()
+            }
+        }
     }
 }
 
@@ -233,6 +358,13 @@ struct LayerPlan {
     offsets: Vec<IndexValue>,
     in_sites: Vec<IndexValue>,
     out_sites: Vec<IndexValue>,
+    /// The group acting in the layer's indices, if any.
+    group: Option<LayerGroup>,
+    /// `G` and `H` as element indices.
+    elements: Vec<IndexValue>,
+    support: Vec<IndexValue>,
+    /// How input sites reached by `p + δ` are brought back onto the grid.
+    wrap: Option<Padding>,
 }
 
 /// `K⁽ᴸ⁾(x1[i], x2[j])` and `Θ⁽ᴸ⁾(x1[i], x2[j])` (N1 × N2 each) by interpreting `deriv`, the
@@ -250,6 +382,17 @@ pub fn evaluate_network(
         net.check_batch(x2, "x2")?;
     }
     let depth = net.layers().len();
+    if let Some(l) = net.layers().iter().position(|layer| match layer {
+        Layer::Lift(lift) => matches!(lift.group, GroupSpec::So2 { .. }),
+        _ => false,
+    }) {
+        return Err(Error::Invalid(format!(
+            "layer {} lifts to SO2: SO(2) derivations are printed but not interpreted (the \
+             integral over the relative angle φ is evaluated only by the engine's adaptive \
+             angular grid, `kernel`)",
+            l + 1
+        )));
+    }
     if !net.shape_before(depth).grid.is_empty() {
         return Err(Error::Shape(format!(
             "the network ends with {} sites per example; end it with a readout (flatten or \
@@ -270,15 +413,68 @@ pub fn evaluate_network(
                 derivation.push(d)?;
             }
             let layer = &net.layers()[l - 1];
-            let offsets = match layer {
-                Layer::Conv(c) => filter_offsets(&c.filter, c.padding),
-                _ => vec![],
+            let input = net.shape_before(l - 1);
+            let point = |v: Vec<i64>| IndexValue::Point(v);
+            let (offsets, wrap, group) = match layer {
+                Layer::Conv(c) => (filter_offsets(&c.filter, c.padding), Some(c.padding), None),
+                Layer::Lift(lift) => {
+                    let group = LayerGroup::new(&lift.group, Some(input))?;
+                    let offsets = match (&group.action, &lift.filter) {
+                        (_, LiftFilter::Full) => grid_points(&input.grid),
+                        (GroupAction::Offsets(_), LiftFilter::Window(w)) => {
+                            window_offsets(w).into_iter().map(point).collect()
+                        }
+                        // the window around site 0 of a signal, the centre pixel of an image
+                        (GroupAction::Sites(..), LiftFilter::Window(w)) => {
+                            let grid = &input.grid;
+                            window_offsets(w)
+                                .into_iter()
+                                .map(|d| {
+                                    point(
+                                        d.iter()
+                                            .zip(grid)
+                                            .map(|(d, &n)| {
+                                                let c = if grid.len() == 1 { 0 } else { n / 2 };
+                                                (c as i64 + d).rem_euclid(n as i64)
+                                            })
+                                            .collect(),
+                                    )
+                                })
+                                .collect()
+                        }
+                    };
+                    (offsets, Some(lift.padding), Some(group))
+                }
+                Layer::GroupConv(c) => {
+                    let spec = input.lifted.expect("checked by the shape");
+                    let offsets = c.filter.as_ref().map_or(vec![], |f| {
+                        window_offsets(f).into_iter().map(point).collect()
+                    });
+                    (
+                        offsets,
+                        Some(c.padding),
+                        Some(LayerGroup::new(&spec, None)?),
+                    )
+                }
+                _ => match input.lifted {
+                    Some(spec) => (vec![], None, Some(LayerGroup::new(&spec, None)?)),
+                    None => (vec![], None, None),
+                },
+            };
+            let order = group.as_ref().map_or(0, |g| g.table.len());
+            let support = match layer {
+                Layer::GroupConv(c) => c.support.clone().unwrap_or_else(|| (0..order).collect()),
+                _ => (0..order).collect(),
             };
             Ok(LayerPlan {
                 derivation,
                 offsets,
-                in_sites: grid_points(&net.shape_before(l - 1).grid),
-                out_sites: grid_points(&net.shape_before(l).grid),
+                in_sites: grid_points(&input.grid),
+                out_sites: shape_sites(net.shape_before(l)),
+                group,
+                elements: (0..order).map(IndexValue::Elem).collect(),
+                support: support.into_iter().map(IndexValue::Elem).collect(),
+                wrap,
             })
         })
         .collect::<Result<_>>()?;
@@ -302,6 +498,7 @@ pub fn evaluate_network(
                     params: deriv.params(),
                     in_grid: &net.shape_before(l).grid,
                     offsets: &plan.offsets,
+                    plan,
                     in_sites: &plan.in_sites,
                     out_sites: &plan.out_sites,
                     prev: prev.as_ref(),

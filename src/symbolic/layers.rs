@@ -14,6 +14,17 @@
 //! | flatten | `K⁽ˡ⁾ = (1/\|Ω\|) Σ_{p∈Ω} K⁽ˡ⁻¹⁾[p,p]` | likewise |
 //! | global_avg_pool | `K⁽ˡ⁾ = (1/\|Ω\|²) Σ_{p,p'∈Ω} K⁽ˡ⁻¹⁾[p,p']` | likewise |
 //! | activation φ | `K⁽ˡ⁾[p,p'] = T_φ(K⁽ˡ⁻¹⁾[p,p](x,x), K⁽ˡ⁻¹⁾[p,p'](x,x′), K⁽ˡ⁻¹⁾[p',p'](x′,x′))` | `Θ⁽ˡ⁾ = Ṫ_φ(…) Θ⁽ˡ⁻¹⁾` |
+//! | lift (C_n, D_n, C4, D4) | `K⁽ˡ⁾[g,g'] = σ_{w,l}² (1/\|F\|) Σ_{δ∈F} K⁽ˡ⁻¹⁾[A_g δ, A_g' δ] + σ_{b,l}²` | as dense, `A[Θ]` |
+//! | lift (p4, p4m) | `K⁽ˡ⁾[(g,p),(g',p')] = σ_{w,l}² (1/\|F\|) Σ_{δ∈F} K⁽ˡ⁻¹⁾[p+A_g δ, p'+A_g' δ] + σ_{b,l}²` | likewise |
+//! | group_conv | `K⁽ˡ⁾[(g,p),(g',p')] = σ_{w,l}² (1/(\|H\|\|F\|)) Σ_{h∈H} Σ_{δ∈F} K⁽ˡ⁻¹⁾[(gh, p+A_g δ),(g'h, p'+A_g' δ)] + σ_{b,l}²` (no positions: `K⁽ˡ⁻¹⁾[gh, g'h]`) | likewise |
+//! | group_pool | `K⁽ˡ⁾ = (1/(\|G\|²\|Ω\|²)) Σ_{g,g'∈G} Σ_{p,p'∈Ω} K⁽ˡ⁻¹⁾[(g,p),(g',p')]` | likewise |
+//! | SO(2) layers | functions of the relative angle φ: `K⁽¹⁾(x,ρ(φ)x′) = σ_{w,1}² (1/\|Ω\|) Σ_{δ∈Ω} K⁽⁰⁾[δ,δ](x,ρ(φ)x′) + σ_{b,1}²`; group_conv `σ_w² K(x,ρ(φ)x′) + σ_b²`; group_pool the zero mode `(1/\|G\|) Σ_{φ∈G}` (read `(1/2π) ∫ dφ`) | likewise |
+//!
+//! For groups without translations `A_g δ` is `g` acting on the filter site `δ` (the window
+//! around site 0 of a signal or the centre pixel of an image; `F = Ω` for a full filter); for
+//! p4/p4m it is the point group rotating the offset ([`crate::layer::lift`]). Nonlinearities and
+//! dense layers on features on a group read the same indices (`[g,g']`, `[(g,p),(g',p')]`, or the
+//! angle φ with self-covariances at φ = 0). SO(2) derivations are printed, not interpreted.
 //!
 //! Conventions of the index sets (fixed here, used by [`super::interpret`]): `F` is the set of
 //! filter offsets of the layer's convolution, centred on 0 for circular and same padding
@@ -29,11 +40,15 @@
 use super::derivation::Definition;
 use super::expr::Expr;
 use super::index::{Index, IndexSet, IndexVar};
+use super::kernel_sym::Arg;
 use super::kernel_sym::{KernelKind, KernelSym};
 use super::normal::Assumptions;
 use super::param::Param;
 use crate::error::{Error, Result};
-use crate::layer::{Activation, Conv, Dense, Layer, Padding, Parameterization, Shape};
+use crate::group::GroupSpec;
+use crate::layer::{
+    Activation, Conv, Dense, GroupConv, Layer, Lift, LiftFilter, Padding, Parameterization, Shape,
+};
 
 const SUB: [&str; 10] = ["₀", "₁", "₂", "₃", "₄", "₅", "₆", "₇", "₈", "₉"];
 
@@ -100,13 +115,79 @@ fn delta() -> Index {
     Index::Var(IndexVar::delta())
 }
 
+/// How the features entering a layer are indexed, which fixes the indices of its kernels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sites {
+    /// A vector: `K(x,x′)`.
+    Vector,
+    /// A grid: `K[p,p′]`.
+    Grid,
+    /// A finite group without translations: `K[g,g′]`.
+    Group,
+    /// A roto-translation group: `K[(g,p),(g′,p′)]`.
+    GroupGrid,
+    /// SO(2): a function of the relative angle, `K(x, ρ(φ)x′)`.
+    So2,
+}
+
+impl Sites {
+    fn of(s: &Shape) -> Self {
+        match (s.lifted, s.grid.is_empty()) {
+            (None, true) => Sites::Vector,
+            (None, false) => Sites::Grid,
+            (Some(GroupSpec::So2 { .. }), _) => Sites::So2,
+            (Some(_), true) => Sites::Group,
+            (Some(_), false) => Sites::GroupGrid,
+        }
+    }
+}
+
+fn g() -> Index {
+    Index::Var(IndexVar::g())
+}
+
+fn gp() -> Index {
+    Index::Var(IndexVar::g().prime())
+}
+
+fn h() -> Index {
+    Index::Var(IndexVar::h())
+}
+
+/// The relative angle `φ` of SO(2) features.
+pub fn phi() -> IndexVar {
+    IndexVar::new("phi", "φ", r"\varphi")
+}
+
+/// `K⁽ˡ⁾` or `Θ⁽ˡ⁾` at the generic pair of sites of features indexed as `sites`.
+fn site_sym(kind: KernelKind, l: usize, sites: Sites) -> KernelSym {
+    let s = KernelSym::new(kind, l);
+    match sites {
+        Sites::Vector => s,
+        Sites::Grid => s.at(p(), pp()),
+        Sites::Group => s.at(g(), gp()),
+        Sites::GroupGrid => s.at(Index::pair(g(), p()), Index::pair(gp(), pp())),
+        Sites::So2 => s.with_args(Arg::x(), Arg::x_prime().transformed(phi())),
+    }
+}
+
 /// `K⁽ˡ⁾` or `Θ⁽ˡ⁾`, at `[p,p']` when `indexed`.
 fn sym(kind: KernelKind, l: usize, indexed: bool) -> KernelSym {
-    let s = KernelSym::new(kind, l);
-    if indexed {
-        s.at(p(), pp())
-    } else {
-        s
+    site_sym(kind, l, if indexed { Sites::Grid } else { Sites::Vector })
+}
+
+/// The three kernels a nonlinearity reads, `(k₁₁, k₁₂, k₂₂)`, for features indexed as `sites`.
+fn dual_args(l: usize, sites: Sites) -> [KernelSym; 3] {
+    match sites {
+        Sites::Vector => KernelSym::dual_args_unindexed(l),
+        Sites::Grid => KernelSym::dual_args(l, p(), pp()),
+        Sites::Group => KernelSym::dual_args(l, g(), gp()),
+        Sites::GroupGrid => KernelSym::dual_args(l, Index::pair(g(), p()), Index::pair(gp(), pp())),
+        // the self-covariances sit at relative angle 0
+        Sites::So2 => {
+            let [a, _, c] = KernelSym::dual_args_unindexed(l);
+            [a, site_sym(KernelKind::Nngp, l, sites), c]
+        }
     }
 }
 
@@ -142,10 +223,10 @@ fn affine_ntk(
     }
 }
 
-fn dense_defs(d: &Dense, l: usize, indexed: bool) -> Vec<(KernelSym, Expr, String)> {
-    let k_in = Expr::from(sym(KernelKind::Nngp, l - 1, indexed));
-    let t_in = Expr::from(sym(KernelKind::Ntk, l - 1, indexed));
-    let k_new = sym(KernelKind::Nngp, l, indexed);
+fn dense_defs(d: &Dense, l: usize, sites: Sites) -> Vec<(KernelSym, Expr, String)> {
+    let k_in = Expr::from(site_sym(KernelKind::Nngp, l - 1, sites));
+    let t_in = Expr::from(site_sym(KernelKind::Ntk, l - 1, sites));
+    let k_new = site_sym(KernelKind::Nngp, l, sites);
     let k_rhs = sq(sigma_w(l)) * k_in.clone() + sq(sigma_b(l));
     let t_rhs = affine_ntk(
         l,
@@ -158,7 +239,7 @@ fn dense_defs(d: &Dense, l: usize, indexed: bool) -> Vec<(KernelSym, Expr, Strin
     let note = format!("dense, {} parameterisation", d.parameterization.name());
     vec![
         (k_new, k_rhs, note.clone()),
-        (sym(KernelKind::Ntk, l, indexed), t_rhs, note),
+        (site_sym(KernelKind::Ntk, l, sites), t_rhs, note),
     ]
 }
 
@@ -230,12 +311,8 @@ fn readout_defs(l: usize, indexed: bool, pool: bool) -> Vec<(KernelSym, Expr, St
         .collect()
 }
 
-fn activation_defs(a: &Activation, l: usize, indexed: bool) -> Vec<(KernelSym, Expr, String)> {
-    let [k11, k12, k22] = if indexed {
-        KernelSym::dual_args(l - 1, p(), pp())
-    } else {
-        KernelSym::dual_args_unindexed(l - 1)
-    };
+fn activation_defs(a: &Activation, l: usize, sites: Sites) -> Vec<(KernelSym, Expr, String)> {
+    let [k11, k12, k22] = dual_args(l - 1, sites);
     let phi = activation_symbol(a);
     let t = Expr::dual(
         phi,
@@ -246,13 +323,190 @@ fn activation_defs(a: &Activation, l: usize, indexed: bool) -> Vec<(KernelSym, E
     let tdot = Expr::dual_dot(phi, k11.into(), k12.into(), k22.into());
     let note = activation_note(a);
     vec![
-        (sym(KernelKind::Nngp, l, indexed), t, note.clone()),
+        (site_sym(KernelKind::Nngp, l, sites), t, note.clone()),
         (
-            sym(KernelKind::Ntk, l, indexed),
-            tdot * sym(KernelKind::Ntk, l - 1, indexed),
+            site_sym(KernelKind::Ntk, l, sites),
+            tdot * site_sym(KernelKind::Ntk, l - 1, sites),
             note,
         ),
     ]
+}
+
+/// The lifting (MATH.md §5): `σ² (1/|F|) Σ_{δ∈F} M⁽ˡ⁻¹⁾[s(g,δ), s(g′,δ)]` with
+/// `s(g,δ) = A_g δ` (no translations: `g` acting on the filter site δ) or `p + A_g δ`
+/// (roto-translations); for SO(2) the full-support average at the rotated argument.
+fn lift_defs(lift: &Lift, l: usize, input: &Shape, out: Sites) -> Vec<(KernelSym, Expr, String)> {
+    let d = IndexVar::delta;
+    let avg = |kind: KernelKind| -> Expr {
+        let m = KernelSym::new(kind, l - 1);
+        let m = match out {
+            Sites::So2 if input.grid.is_empty() => {
+                return m
+                    .with_args(Arg::x(), Arg::x_prime().transformed(phi()))
+                    .into()
+            }
+            Sites::So2 => m
+                .at(Index::from(d()), Index::from(d()))
+                .with_args(Arg::x(), Arg::x_prime().transformed(phi())),
+            Sites::GroupGrid => m.at(p() + Index::act(g(), d()), pp() + Index::act(gp(), d())),
+            _ => m.at(Index::act(g(), d()), Index::act(gp(), d())),
+        };
+        Expr::mean(d(), IndexSet::Filter, m.into())
+    };
+    let (avg_k, avg_t) = (avg(KernelKind::Nngp), avg(KernelKind::Ntk));
+    let k_new = site_sym(KernelKind::Nngp, l, out);
+    let k_rhs = sq(sigma_w(l)) * avg_k.clone() + sq(sigma_b(l));
+    let t_rhs = affine_ntk(
+        l,
+        lift.parameterization,
+        lift.b_std.is_some(),
+        avg_k,
+        avg_t,
+        k_new.clone().into(),
+    );
+    let filter = match &lift.filter {
+        LiftFilter::Full => "F = Ω (full support)".to_string(),
+        LiftFilter::Window(w) => {
+            let w: Vec<String> = w.iter().map(|q| q.to_string()).collect();
+            format!("F = {} window", w.join("x"))
+        }
+    };
+    let how = match out {
+        Sites::So2 => ", φ = θ − θ′ the relative angle".to_string(),
+        Sites::GroupGrid => format!(", {} padding", lift.padding.name()),
+        _ => ", A_g δ = g·δ".to_string(),
+    };
+    let note = format!("lift to {}, {filter}{how}", lift.group);
+    vec![
+        (k_new, k_rhs, note.clone()),
+        (site_sym(KernelKind::Ntk, l, out), t_rhs, note),
+    ]
+}
+
+/// The group convolution (MATH.md §5): `(1/(|H| |F|)) Σ_{h∈H} Σ_{δ∈F} M[(g h, p + A_g δ),
+/// (g′ h, p′ + A_g′ δ)]`, without the spatial part when there are no positions; on SO(2) the
+/// integral over the whole circle of a function of `θ − θ′` is that function itself.
+fn group_conv_defs(c: &GroupConv, l: usize, sites: Sites) -> Vec<(KernelSym, Expr, String)> {
+    let avg = |kind: KernelKind| -> Expr {
+        let m = KernelSym::new(kind, l - 1);
+        match sites {
+            Sites::GroupGrid => Expr::mean(
+                IndexVar::h(),
+                IndexSet::Support,
+                Expr::mean(
+                    IndexVar::delta(),
+                    IndexSet::Filter,
+                    m.at(
+                        Index::pair(g() * h(), p() + Index::act(g(), delta())),
+                        Index::pair(gp() * h(), pp() + Index::act(gp(), delta())),
+                    )
+                    .into(),
+                ),
+            ),
+            Sites::So2 => site_sym(kind, l - 1, sites).into(),
+            _ => Expr::mean(
+                IndexVar::h(),
+                IndexSet::Support,
+                m.at(g() * h(), gp() * h()).into(),
+            ),
+        }
+    };
+    let (avg_k, avg_t) = (avg(KernelKind::Nngp), avg(KernelKind::Ntk));
+    let k_new = site_sym(KernelKind::Nngp, l, sites);
+    let k_rhs = sq(sigma_w(l)) * avg_k.clone() + sq(sigma_b(l));
+    let t_rhs = affine_ntk(
+        l,
+        c.parameterization,
+        c.b_std.is_some(),
+        avg_k,
+        avg_t,
+        k_new.clone().into(),
+    );
+    let support = match &c.support {
+        None => "H = G".to_string(),
+        Some(s) => {
+            let s: Vec<String> = s.iter().map(|h| h.to_string()).collect();
+            format!("H = {{{}}}", s.join(", "))
+        }
+    };
+    let note = match (sites, &c.filter) {
+        (Sites::So2, _) => "group_conv over the whole circle".to_string(),
+        (_, Some(f)) => {
+            let f: Vec<String> = f.iter().map(|q| q.to_string()).collect();
+            format!(
+                "group_conv, {support}, F = {} window, {} padding",
+                f.join("x"),
+                c.padding.name()
+            )
+        }
+        _ => format!("group_conv, {support}"),
+    };
+    vec![
+        (k_new, k_rhs, note.clone()),
+        (site_sym(KernelKind::Ntk, l, sites), t_rhs, note),
+    ]
+}
+
+/// Group pooling (and `global_avg_pool`, `flatten` of features on a group): the mean over all
+/// pairs of sites `(g, p), (g′, p′)` (the diagonal only for `flatten`); on SO(2) the zero
+/// Fourier mode `(1/2π) ∫ dφ M(x, ρ(φ)x′)`, written as the mean over `φ ∈ G`.
+fn group_readout_defs(
+    l: usize,
+    sites: Sites,
+    diagonal: bool,
+    note: &str,
+) -> Vec<(KernelSym, Expr, String)> {
+    [KernelKind::Nngp, KernelKind::Ntk]
+        .into_iter()
+        .map(|kind| {
+            let m = KernelSym::new(kind, l - 1);
+            let rhs = match (sites, diagonal) {
+                (Sites::So2, _) => {
+                    Expr::mean(phi(), IndexSet::Group, site_sym(kind, l - 1, sites).into())
+                }
+                (Sites::GroupGrid, false) => {
+                    let inner = m.at(Index::pair(g(), p()), Index::pair(gp(), pp()));
+                    Expr::mean(
+                        IndexVar::g(),
+                        IndexSet::Group,
+                        Expr::mean(
+                            IndexVar::g().prime(),
+                            IndexSet::Group,
+                            Expr::mean(
+                                IndexVar::p(),
+                                IndexSet::Sites,
+                                Expr::mean(IndexVar::p().prime(), IndexSet::Sites, inner.into()),
+                            ),
+                        ),
+                    )
+                }
+                (Sites::GroupGrid, true) => Expr::mean(
+                    IndexVar::g(),
+                    IndexSet::Group,
+                    Expr::mean(
+                        IndexVar::p(),
+                        IndexSet::Sites,
+                        m.at(Index::pair(g(), p()), Index::pair(g(), p())).into(),
+                    ),
+                ),
+                (_, false) => Expr::mean(
+                    IndexVar::g(),
+                    IndexSet::Group,
+                    Expr::mean(
+                        IndexVar::g().prime(),
+                        IndexSet::Group,
+                        m.at(g(), gp()).into(),
+                    ),
+                ),
+                (_, true) => Expr::mean(IndexVar::g(), IndexSet::Group, m.at(g(), g()).into()),
+            };
+            let note = match sites {
+                Sites::So2 => format!("{note}: zero mode over the relative angle φ ∈ SO(2)"),
+                _ => note.to_string(),
+            };
+            (KernelSym::new(kind, l), rhs, note)
+        })
+        .collect()
 }
 
 fn activation_note(a: &Activation) -> String {
@@ -288,19 +542,39 @@ pub fn derive_layer(layer: &Layer, l: usize, input: &Shape) -> Result<Vec<Defini
     layer
         .output_shape(input)
         .map_err(|m| Error::Spec(format!("layer {l} ({}): {m}", layer.kind())))?;
-    let indexed = !input.grid.is_empty();
+    let sites = Sites::of(input);
+    let indexed = sites == Sites::Grid;
+    let lifted = matches!(sites, Sites::Group | Sites::GroupGrid | Sites::So2);
     let (raw, assumptions) = match layer {
-        Layer::Dense(d) => (dense_defs(d, l, indexed), affine_assumptions(l, d.b_std)),
+        Layer::Dense(d) => (dense_defs(d, l, sites), affine_assumptions(l, d.b_std)),
         Layer::Conv(c) => (conv_defs(c, l), affine_assumptions(l, c.b_std)),
+        Layer::Flatten(_) if lifted => (
+            group_readout_defs(l, sites, true, "flatten"),
+            Assumptions::new(),
+        ),
+        Layer::GlobalAvgPool(_) if lifted => (
+            group_readout_defs(l, sites, false, "global_avg_pool"),
+            Assumptions::new(),
+        ),
         Layer::Flatten(_) => (readout_defs(l, indexed, false), Assumptions::new()),
         Layer::GlobalAvgPool(_) => (readout_defs(l, indexed, true), Assumptions::new()),
-        Layer::Activation(a) => (activation_defs(a, l, indexed), Assumptions::new()),
-        Layer::Lift(_) | Layer::GroupConv(_) | Layer::GroupPool(_) => {
-            return Err(Error::Invalid(format!(
-                "layer {l} ({}): no symbolic derivation for group layers yet",
-                layer.kind()
-            )))
+        Layer::Activation(a) => (activation_defs(a, l, sites), Assumptions::new()),
+        Layer::Lift(lift) => {
+            let out = match lift.group {
+                GroupSpec::So2 { .. } => Sites::So2,
+                GroupSpec::P4(_) | GroupSpec::P4m(_) => Sites::GroupGrid,
+                _ => Sites::Group,
+            };
+            (
+                lift_defs(lift, l, input, out),
+                affine_assumptions(l, lift.b_std),
+            )
         }
+        Layer::GroupConv(c) => (group_conv_defs(c, l, sites), affine_assumptions(l, c.b_std)),
+        Layer::GroupPool(_) => (
+            group_readout_defs(l, sites, false, "group_pool"),
+            Assumptions::new(),
+        ),
     };
     Ok(raw
         .into_iter()

@@ -61,7 +61,9 @@ pub mod normal;
 pub mod param;
 pub mod print;
 
-pub use collapse::{collapse_derivation, LiftingFacts, NotApplicable};
+pub use collapse::{
+    collapse_derivation, collapse_network, lifting_facts, LiftingFacts, NotApplicable,
+};
 pub use derivation::{Definition, Derivation, KernelTable};
 pub use eval::{erf, ArgValue, CayleyTable, Env, GroupOps, KernelAt, Scope, SimpleEnv};
 pub use expr::{DualFn, Expr, Func};

@@ -26,7 +26,9 @@ use super::normal::Assumptions;
 use super::param::Param;
 use super::print::Format;
 use crate::error::Result;
-use crate::layer::{Activation, Layer, Parameterization};
+use crate::group::GroupSpec;
+use crate::layer::lift::Lifted;
+use crate::layer::{Activation, Layer, LiftFilter, Parameterization};
 use crate::network::Network;
 
 /// The derivation of a network's kernels, layer by layer.
@@ -75,6 +77,29 @@ pub fn derive_network(net: &Network) -> Result<NetworkDerivation> {
                 c.parameterization,
                 input.channels.unwrap_or(0) * c.filter.iter().product::<usize>(),
             ),
+            Layer::Lift(lift) => {
+                let taps = match (&lift.filter, lift.group) {
+                    (_, GroupSpec::So2 { .. }) | (LiftFilter::Full, _) => input.positions(),
+                    (LiftFilter::Window(w), _) => w.iter().product(),
+                };
+                (
+                    Some(lift.w_std),
+                    lift.b_std,
+                    lift.parameterization,
+                    input.channels.unwrap_or(0) * taps,
+                )
+            }
+            Layer::GroupConv(c) => {
+                let order = input.lifted.map_or(1, |g| Lifted::order_of(&g));
+                let h = c.support.as_ref().map_or(order, |s| s.len());
+                let f: usize = c.filter.as_ref().map_or(1, |f| f.iter().product());
+                (
+                    Some(c.w_std),
+                    c.b_std,
+                    c.parameterization,
+                    input.channels.unwrap_or(0) * h * f,
+                )
+            }
             _ => (None, None, Parameterization::Ntk, 0),
         };
         if let Some(w) = w {

@@ -3,12 +3,14 @@
 use faer::{Mat, Side as FaerSide};
 
 use super::claims::{ClaimFile, ClaimKind, KernelSource, Side, Which};
-use super::orbit::{augment, orbit_kernels, transformed};
+use crate::augment::FiniteAugmentation;
 use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::finite::monte_carlo;
 use crate::group::GroupSpec;
+use crate::layer::Lift;
 use crate::network::Network;
+use crate::orbit::orbit_kernel;
 use crate::predict::Predictor;
 use crate::report::{Align, Cell, Column, FloatFormat, Table};
 use crate::symbolic::{derive_network, evaluate_network};
@@ -41,22 +43,49 @@ pub fn source_kernels(
     x2: Option<&Batch>,
 ) -> Result<(Mat<f64>, Mat<f64>)> {
     let net = network(cf, &src.net)?;
-    let eval = |x2: &Batch| -> Result<(Mat<f64>, Mat<f64>)> {
-        if src.derivation {
-            evaluate_network(net, &derive_network(net)?, x1, Some(x2))
-        } else {
-            let k = net.kernel(x1, Some(x2))?;
-            Ok((k.nngp()?, k.ntk()?))
+    match (&src.orbit, src.derivation) {
+        (Some(g), false) => {
+            let o = orbit_kernel(net, x1, x2, g, Lift::DEFAULT_SO2_TOL)?;
+            Ok((o.nngp, o.ntk))
         }
-    };
-    match &src.orbit {
-        Some(g) => orbit_kernels(g, x2.unwrap_or(x1), eval),
-        None if src.derivation => evaluate_network(net, &derive_network(net)?, x1, x2),
-        None => {
+        // the interpreter's numbers averaged over the same finite orbit
+        (Some(g), true) => {
+            let deriv = derive_network(net)?;
+            let images = transformed(g, x2.unwrap_or(x1))?;
+            let n = images.len() as f64;
+            let mut sum = (
+                Mat::zeros(x1.len(), images[0].len()),
+                Mat::zeros(x1.len(), images[0].len()),
+            );
+            for gx in &images {
+                let (k, t) = evaluate_network(net, &deriv, x1, Some(gx))?;
+                sum = (sum.0 + k, sum.1 + t);
+            }
+            Ok((sum.0 * faer::Scale(1.0 / n), sum.1 * faer::Scale(1.0 / n)))
+        }
+        (None, true) => evaluate_network(net, &derive_network(net)?, x1, x2),
+        (None, false) => {
             let k = net.kernel(x1, x2)?;
             Ok((k.nngp()?, k.ntk()?))
         }
     }
+}
+
+/// `[ρ(g) x for g in G]` in the group's element order (element 0 is the identity), for a
+/// finite group permuting the sites (as [`orbit_kernel`] acts).
+fn transformed(g: &GroupSpec, x: &Batch) -> Result<Vec<Batch>> {
+    let aug = FiniteAugmentation::from_spec(g, x.shape(), false)?;
+    (0..aug.order()).map(|e| aug.act_on_batch(e, x)).collect()
+}
+
+/// The fully augmented training set, group-major (row `g·N + i` is `ρ(g) x_i`), with the
+/// targets repeated (invariant targets, `ρ_Y` trivial).
+fn augment(g: &GroupSpec, x: &Batch, y: &Mat<f64>) -> Result<(Batch, Mat<f64>)> {
+    let aug = FiniteAugmentation::from_spec(g, x.shape(), false)?;
+    let xa = aug.augment_batch(x)?;
+    let n = x.len();
+    let ya = Mat::from_fn(xa.len(), y.ncols(), |r, c| y[(r % n, c)]);
+    Ok((xa, ya))
 }
 
 fn network<'a>(cf: &'a ClaimFile, name: &str) -> Result<&'a Network> {

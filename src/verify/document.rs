@@ -5,8 +5,34 @@ use super::claims::{ClaimFile, ClaimKind, InputSource};
 use super::{ClaimResult, Verdict};
 use crate::error::Result;
 use crate::layer::{Activation, Layer, Parameterization};
+use crate::network::Network;
 use crate::report::{Align, Cell, Column, FloatFormat, Table};
-use crate::symbolic::derive_network;
+use crate::symbolic::{collapse_network, derive_network, Format, NetworkDerivation};
+
+/// The Result A collapse (MATH.md §7) of a network with a lifting layer, produced by the
+/// rewrite rules of [`crate::symbolic::collapse`]: the steps, or why they do not apply.
+fn collapse_section(net: &Network, deriv: &NetworkDerivation) -> String {
+    let mut s = String::from(
+        "Result A collapse (MATH.md §7) onto the plain network (tag MLP, layers numbered as \
+         the G-CNN's), by the rewrite rules of `symbolic::collapse`:\n\n",
+    );
+    match collapse_network(net, deriv) {
+        Ok(c) => {
+            s += "$$\n";
+            s += &c.render(Format::Latex);
+            s += "$$\n\n";
+            if let Some(last) = c.definitions().last() {
+                s += &format!(
+                    "so that `{} = {}`.\n\n",
+                    last.name.render(Format::Unicode),
+                    last.rhs.to_unicode()
+                );
+            }
+        }
+        Err(e) => s += &format!("The collapse {e}.\n\n"),
+    }
+    s
+}
 
 fn layer_summary(layer: &Layer) -> String {
     let scales = |w: f64, b: Option<f64>, p: Parameterization| {
@@ -146,7 +172,11 @@ pub(super) fn render(cf: &ClaimFile, results: &[ClaimResult]) -> Result<String> 
                 .collect::<Vec<_>>()
                 .join(" → ")
         );
-        s += &derive_network(net)?.markdown_body();
+        let deriv = derive_network(net)?;
+        s += &deriv.markdown_body();
+        if net.layers().iter().any(|l| matches!(l, Layer::Lift(_))) {
+            s += &collapse_section(net, &deriv);
+        }
     }
 
     s += "## Inputs\n\n";

@@ -14,7 +14,6 @@
 pub mod check;
 pub mod claims;
 mod document;
-mod orbit;
 
 use std::path::{Path, PathBuf};
 
