@@ -179,6 +179,9 @@ impl TwistedAverage {
     #[inline(always)]
     fn add_shifted(&self, a: usize, d: i64, inp: &[f64], out: &mut [f64]) {
         let [h, w] = self.grid;
+        if a == 1 && self.add_shifted_columns(d, inp, out) {
+            return;
+        }
         let (n, q, outer) = if a == 0 { (h, w, 1) } else { (w, 1, h) };
         let stride = n * q;
         for r in 0..outer {
@@ -200,6 +203,71 @@ impl TwistedAverage {
                 }
             }
         }
+    }
+
+    /// [`TwistedAverage::add_shifted`] along the last axis as one contiguous add over the whole
+    /// row, `out[x] += inp[x + s]`, with the `m = |s|` entries per grid row whose source wraps
+    /// (or falls on padding) set aside first and written back with their own source. Every
+    /// entry still receives exactly one addition. False (nothing done) when the set-aside
+    /// entries would not fit the stack buffer.
+    #[inline(always)]
+    fn add_shifted_columns(&self, d: i64, inp: &[f64], out: &mut [f64]) -> bool {
+        const FIX: usize = 64;
+        let [h, w] = self.grid;
+        let n = w as i64;
+        // The shift as the representative in (−n/2, n/2] when indices wrap.
+        let s = if self.circular {
+            let k = d.rem_euclid(n);
+            if 2 * k > n {
+                k - n
+            } else {
+                k
+            }
+        } else {
+            d
+        };
+        if s == 0 {
+            add(out, inp);
+            return true;
+        }
+        let m = s.unsigned_abs() as usize;
+        if m >= w {
+            // Only without wrapping: every source is padding.
+            return true;
+        }
+        if h * m > FIX {
+            return false;
+        }
+        let mut fixed = [0.0; FIX];
+        // Wrapping entries: columns n−m.. (s > 0) or ..m (s < 0) of every grid row.
+        let cols = if s > 0 { w - m..w } else { 0..m };
+        let mut i = 0;
+        for r in 0..h {
+            for c in cols.clone() {
+                let x = r * w + c;
+                fixed[i] = if self.circular {
+                    let src = r * w + (c as i64 + s).rem_euclid(n) as usize;
+                    out[x] + inp[src]
+                } else {
+                    out[x]
+                };
+                i += 1;
+            }
+        }
+        let len = h * w - m;
+        if s > 0 {
+            add(&mut out[..len], &inp[m..]);
+        } else {
+            add(&mut out[m..], &inp[..len]);
+        }
+        let mut i = 0;
+        for r in 0..h {
+            for c in cols.clone() {
+                out[r * w + c] = fixed[i];
+                i += 1;
+            }
+        }
+        true
     }
 
     /// The diagonal of [`TwistedAverage::apply`] for g = e, from the diagonal `m` of the input:
@@ -607,5 +675,40 @@ fn affine_map(
             Parameterization::Standard => channels.map(|c| (c * taps) as f64),
         },
         has_bias: b_std.is_some(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `out[p'] += inp[p' + d·e_a]` entry by entry (the definition).
+    fn shifted_reference(t: &TwistedAverage, a: usize, d: i64, inp: &[f64], out: &mut [f64]) {
+        for (p, o) in out.iter_mut().enumerate() {
+            if let Some(s) = t.move_site(p, a, d) {
+                *o += inp[s];
+            }
+        }
+    }
+
+    #[test]
+    fn shifted_adds_equal_the_definition_bit_for_bit() {
+        for circular in [true, false] {
+            for (h, w) in [(1, 1), (3, 3), (4, 8), (8, 8), (5, 2), (70, 3), (2, 40)] {
+                let t = TwistedAverage::new(PointGroup::C4, [h, w], circular, [vec![0], vec![0]]);
+                let np = h * w;
+                let inp: Vec<f64> = (0..np).map(|i| (i as f64 * 0.37).sin()).collect();
+                let base: Vec<f64> = (0..np).map(|i| (i as f64 * 0.11).cos()).collect();
+                for a in 0..2 {
+                    let n = [h, w][a] as i64;
+                    for d in -n - 1..=n + 1 {
+                        let (mut got, mut want) = (base.clone(), base.clone());
+                        t.add_shifted(a, d, &inp, &mut got);
+                        shifted_reference(&t, a, d, &inp, &mut want);
+                        assert_eq!(got, want, "{h}×{w} circular={circular} axis {a} shift {d}");
+                    }
+                }
+            }
+        }
     }
 }
