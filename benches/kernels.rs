@@ -9,6 +9,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 const MLP_RELU3: &str = include_str!("../examples/bench/mlp_relu3.toml");
 const CNN_RELU2_GAP: &str = include_str!("../examples/bench/cnn_relu2_gap.toml");
+const P4_RELU2_POOL: &str = include_str!("../examples/bench/p4_relu2_pool.toml");
 
 /// `(Dense, Erf) × 5, Dense(1)`, W_std = 1.5, b_std = 0.1.
 fn mlp_erf5() -> String {
@@ -59,6 +60,7 @@ fn small(c: &mut Criterion) {
         Some(16),
     );
     case(c, "small/cnn_relu2_gap_8x8_n16", CNN_RELU2_GAP, 16, Some(8));
+    case(c, "small/p4_relu2_pool_8x8_n4", P4_RELU2_POOL, 4, Some(8));
 }
 
 fn full(c: &mut Criterion) {
@@ -72,6 +74,7 @@ fn full(c: &mut Criterion) {
         Some(16),
     );
     case(c, "full/cnn_relu2_gap_8x8_n64", CNN_RELU2_GAP, 64, Some(8));
+    case(c, "full/p4_relu2_pool_8x8_n16", P4_RELU2_POOL, 16, Some(8));
 }
 
 criterion_group!(small_cases, small);

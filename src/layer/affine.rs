@@ -111,7 +111,7 @@ impl BlockMap for AffineMap {
 
 impl AffineMap {
     /// Given `k = A[K]` and `t = A[Θ]`, write `K'` into `k` and `Θ'` into `t`.
-    fn affine(&self, k: &mut [f64], t: Option<&mut [f64]>) {
+    pub(crate) fn affine(&self, k: &mut [f64], t: Option<&mut [f64]>) {
         let (w, b) = (self.w_var, self.b_var);
         match (t, self.standard_fan_in) {
             (None, _) => k.iter_mut().for_each(|v| *v = w * *v + b),

@@ -14,6 +14,7 @@ pub mod group_conv;
 pub mod lift;
 pub mod pool;
 pub mod quadrature;
+pub mod reduced;
 pub mod separable;
 pub mod shape;
 pub mod simd;
@@ -25,6 +26,7 @@ pub use dense::{Dense, Parameterization};
 pub use group_conv::GroupConv;
 pub use lift::{Lift, LiftFilter};
 pub use pool::{Flatten, GlobalAvgPool, GroupPool};
+pub use reduced::ReducedGroupRun;
 pub use shape::Shape;
 
 use crate::group::GroupSpec;

@@ -81,7 +81,17 @@ fn full_mean(full: bool, m: &[f64]) -> f64 {
         full || m.len() == 1,
         "global pooling needs the full site × site kernel"
     );
-    m.iter().sum::<f64>() / m.len() as f64
+    pairwise_sum(m) / m.len() as f64
+}
+
+/// `Σ_i v[i]` by pairwise summation (rounding error `O(ε log n)` instead of `O(ε n)`): pooling
+/// sums (|G|·P)² entries, and a plain running sum would lose digits the kernels do not have.
+pub(crate) fn pairwise_sum(v: &[f64]) -> f64 {
+    if v.len() <= 64 {
+        return v.iter().sum();
+    }
+    let (a, b) = v.split_at(v.len() / 2);
+    pairwise_sum(a) + pairwise_sum(b)
 }
 
 macro_rules! readout_map {

@@ -9,7 +9,7 @@ use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::group::GroupSpec;
 use crate::kernel::{BlockMap, Kernel};
-use crate::layer::{Layer, Shape, SiteNeed};
+use crate::layer::{Layer, ReducedGroupRun, Shape, SiteNeed};
 
 /// A serial network: an input shape and a list of layers, checked to fit together.
 #[derive(Clone, Debug, PartialEq)]
@@ -178,13 +178,35 @@ impl Network {
             .unwrap_or(to)
     }
 
+    /// The maps of layers `from..to`; with full site pairs, each run from a lift to a group
+    /// pooling that keeps kernels right-invariant becomes one [`ReducedGroupRun`].
     fn block_maps(&self, from: usize, to: usize) -> Vec<Box<dyn BlockMap + '_>> {
-        (from..to)
-            .map(|l| {
+        let mut maps: Vec<Box<dyn BlockMap + '_>> = vec![];
+        let mut l = from;
+        while l < to {
+            if self.full {
+                let found = ReducedGroupRun::find(&self.layers[l..to], &self.shapes[l..]);
+                if let Some((len, run)) = found {
+                    maps.push(Box::new(run));
+                    l += len;
+                    continue;
+                }
+            }
+            maps.push(
                 self.layers[l]
                     .block_map(&self.shapes[l])
-                    .expect("a pairwise layer")
-            })
-            .collect()
+                    .expect("a pairwise layer"),
+            );
+            l += 1;
+        }
+        maps
+    }
+
+    /// Whether [`Network::kernel`] computes layers `from..` (from a lift up to its pooling) on
+    /// right-invariant reduced blocks ([`ReducedGroupRun`]) rather than on full site pairs.
+    pub fn uses_reduced_group_run(&self, from: usize) -> bool {
+        self.full
+            && from <= self.layers.len()
+            && ReducedGroupRun::find(&self.layers[from..], &self.shapes[from..]).is_some()
     }
 }
