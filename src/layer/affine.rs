@@ -33,6 +33,30 @@ pub struct AffineMap {
     pub has_bias: bool,
 }
 
+impl AffineMap {
+    /// The map of a tap-averaging layer (convolution, lift, group convolution) with
+    /// `channels_in` input channels: fan-in `C_in · |T|` in standard parameterisation.
+    pub fn from_taps(
+        taps: Taps,
+        w_std: f64,
+        b_std: Option<f64>,
+        parameterization: super::dense::Parameterization,
+        channels_in: Option<usize>,
+    ) -> Self {
+        let q = taps.n_taps();
+        Self {
+            taps: Some(taps),
+            w_var: w_std * w_std,
+            b_var: b_std.map_or(0.0, |b| b * b),
+            standard_fan_in: match parameterization {
+                super::dense::Parameterization::Ntk => None,
+                super::dense::Parameterization::Standard => channels_in.map(|c| (c * q) as f64),
+            },
+            has_bias: b_std.is_some(),
+        }
+    }
+}
+
 impl BlockMap for AffineMap {
     fn sites_out(&self, sites_in: usize) -> usize {
         self.taps.as_ref().map_or(sites_in, Taps::n_out)

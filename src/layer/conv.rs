@@ -156,16 +156,12 @@ impl Conv {
 
     /// The kernel map for an input of shape `input`.
     pub fn block_map(&self, input: &Shape) -> AffineMap {
-        let q: usize = self.filter.iter().product();
-        AffineMap {
-            taps: Some(self.taps(&input.grid)),
-            w_var: self.w_std * self.w_std,
-            b_var: self.b_std.map_or(0.0, |b| b * b),
-            standard_fan_in: match self.parameterization {
-                Parameterization::Ntk => None,
-                Parameterization::Standard => input.channels.map(|c| (c * q) as f64),
-            },
-            has_bias: self.b_std.is_some(),
-        }
+        AffineMap::from_taps(
+            self.taps(&input.grid),
+            self.w_std,
+            self.b_std,
+            self.parameterization,
+            input.channels,
+        )
     }
 }

@@ -153,17 +153,12 @@ impl GroupConv {
 
     /// The kernel map for an input of shape `input`.
     pub fn block_map(&self, input: &Shape) -> AffineMap {
-        let taps = self.taps(input);
-        let q = taps.n_taps();
-        AffineMap {
-            taps: Some(taps),
-            w_var: self.w_std * self.w_std,
-            b_var: self.b_std.map_or(0.0, |b| b * b),
-            standard_fan_in: match self.parameterization {
-                Parameterization::Ntk => None,
-                Parameterization::Standard => input.channels.map(|c| (c * q) as f64),
-            },
-            has_bias: self.b_std.is_some(),
-        }
+        AffineMap::from_taps(
+            self.taps(input),
+            self.w_std,
+            self.b_std,
+            self.parameterization,
+            input.channels,
+        )
     }
 }
