@@ -15,7 +15,12 @@
 //! (the limit `k → ∞` of the `C_k` block predictor, [`super::BlockPredictor`]). Only the modes of
 //! `ρ_Y` enter the mean: `m = 0` for invariant targets — then μ_t is the plain predictor of the
 //! SO(2) orbit average `Θ̄ = B_0` — `m = ±1` for vector targets, `|m| ≤ L` for signal targets of
-//! `n = 2L + 1` samples. No infinite sum is truncated.
+//! `n = 2L + 1` samples. No infinite sum is truncated in the mean.
+//!
+//! The covariance ([`So2Predictor::covariance`]) is the same block by block with the modes
+//! `C_m`, `κ_m(x)` of the NNGP beside those of the NTK, `Σ_t = K + Σ_{m ∈ ℤ} T_m`; there every
+//! mode contributes, and the sum is cut at a band `|m| ≤ L` that doubles until the outer half of
+//! the modes adds less than `tol` (relative to the prior).
 //!
 //! **Band limit and aliasing.** Sampling `θ ↦ Θ(x_i, R_θ x_j)` at the `k` angles of `C_k` gives
 //! mode `m` as `Σ_j B̂_{m + jk}`: the `C_k`-augmented predictor differs from this limit by the
@@ -58,7 +63,7 @@ struct Mode {
     targets: Mat<C64>,
 }
 
-/// The SO(2)-augmented infinite-ensemble mean (module docs).
+/// The SO(2)-augmented infinite-ensemble mean and covariance (module docs).
 #[derive(Clone, Debug)]
 pub struct So2Predictor {
     net: Network,
@@ -68,6 +73,8 @@ pub struct So2Predictor {
     modes: Vec<Mode>,
     rate: f64,
     cutoff: f64,
+    /// `r = diag_reg · mean_i Θ(x_i, x_i)`, added to every mode block.
+    regulariser: f64,
     tol: f64,
     points: usize,
     error_estimate: f64,
@@ -134,11 +141,22 @@ fn panel_nodes(rule: &Rule, [t_max, t_min]: [f64; 2]) -> Vec<(f64, f64)> {
     out
 }
 
-/// `(1/2π) ∫ e^{imθ} Θ(x, R_θ y_j) dθ` for every test row `x` of `rows`, every `y_j` and every
-/// mode `m`: `[m]` → `R × N` (complex). Each integral runs over `[θ*, θ* + 2π]` from the peak
-/// angle θ* of its pair, by Gauss–Legendre with `order` nodes doubled until two orders agree to
-/// `tol` (relative to the largest value); returns the values, the final order, and the last
-/// relative difference.
+/// Fourier modes of the NTK (and, when asked, the NNGP) along the orbits: `[m]` → `R × N`.
+struct ModeIntegrals {
+    ntk: Vec<Mat<C64>>,
+    /// Empty unless the NNGP was asked for.
+    nngp: Vec<Mat<C64>>,
+    order: usize,
+    rel_diff: f64,
+}
+
+/// `(1/2π) ∫ e^{imθ} Θ(x, R_θ y_j) dθ` (and the same for K when `with_nngp`) for every test row
+/// `x` of `rows`, every `y_j` and every mode `m`: `[m]` → `R × N` (complex). Each integral runs
+/// over `[θ*, θ* + 2π]` from the peak angle θ* of its pair, by Gauss–Legendre with `orders.0`
+/// nodes (per panel) doubled until two orders agree to `tol` (relative to the largest value), an
+/// error beyond `orders.1` nodes; returns the values, the final order, and the last relative
+/// difference.
+#[allow(clippy::too_many_arguments)]
 fn mode_integrals(
     net: &Network,
     kind: RotationKind,
@@ -146,7 +164,9 @@ fn mode_integrals(
     ys: &Batch,
     modes: &[i64],
     tol: f64,
-) -> Result<(Vec<Mat<C64>>, usize, f64)> {
+    with_nngp: bool,
+    (first, cap): (usize, usize),
+) -> Result<ModeIntegrals> {
     let shape = ys.shape().to_vec();
     let (r, n) = (rows.len(), ys.len());
     let mut peaks = vec![[0.0; 2]; r * n];
@@ -155,9 +175,11 @@ fn mode_integrals(
             peaks[a * n + j] = extreme_angles(kind, &shape, rows.example(a), ys.example(j))?;
         }
     }
+    let kernels = if with_nngp { 2 } else { 1 };
+    // `[kernel · modes + mode]`, kernel 0 = NTK, 1 = NNGP.
     let eval = |order: usize| -> Result<Vec<Mat<C64>>> {
         let rule = Rule::gauss_legendre(order);
-        let mut out = vec![Mat::<C64>::zeros(r, n); modes.len()];
+        let mut out = vec![Mat::<C64>::zeros(r, n); kernels * modes.len()];
         for a in 0..r {
             let xa = rows.slice(a, a + 1)?;
             let nodes: Vec<Vec<(f64, f64)>> = (0..n)
@@ -171,22 +193,27 @@ fn mode_integrals(
                 }
             }
             let k = net.kernel(&xa, Some(&Batch::from_examples(shape.clone(), &rot)?))?;
-            let ntk = k.ntk()?;
-            for (j, nj) in nodes.iter().enumerate() {
-                for (q, &(t, w)) in nj.iter().enumerate() {
-                    let v = ntk[(0, j * per + q)] * w;
-                    for (mi, &m) in modes.iter().enumerate() {
-                        out[mi][(a, j)] += C64::from_polar(v, m as f64 * t);
+            let mut values = vec![k.ntk()?];
+            if with_nngp {
+                values.push(k.nngp()?);
+            }
+            for (kk, vals) in values.iter().enumerate() {
+                for (j, nj) in nodes.iter().enumerate() {
+                    for (q, &(t, w)) in nj.iter().enumerate() {
+                        let v = vals[(0, j * per + q)] * w;
+                        for (mi, &m) in modes.iter().enumerate() {
+                            out[kk * modes.len() + mi][(a, j)] += C64::from_polar(v, m as f64 * t);
+                        }
                     }
                 }
             }
         }
         Ok(out)
     };
-    let mut order = So2Predictor::INITIAL_NODES;
+    let mut order = first;
     let mut vals = eval(order)?;
     loop {
-        if 2 * order > So2Predictor::MAX_NODES {
+        if 2 * order > cap {
             return Err(Error::Numeric(format!(
                 "the SO(2) orbit integrals did not converge to tol = {tol:e} with {order} \
                  Gauss–Legendre nodes (is the kernel smooth along the orbit?)"
@@ -198,7 +225,13 @@ fn mode_integrals(
         order *= 2;
         vals = next;
         if diff <= tol * scale {
-            return Ok((vals, order, diff / scale));
+            let nngp = vals.split_off(modes.len());
+            return Ok(ModeIntegrals {
+                ntk: vals,
+                nngp,
+                order,
+                rel_diff: diff / scale,
+            });
         }
     }
 }
@@ -224,8 +257,13 @@ fn max_diff(a: &[Mat<C64>], b: &[Mat<C64>]) -> f64 {
 impl So2Predictor {
     /// First Gauss–Legendre order (per panel) of the orbit integrals.
     pub const INITIAL_NODES: usize = 16;
-    /// Largest Gauss–Legendre order before giving up with an error.
+    /// Largest Gauss–Legendre order before giving up with an error (the covariance at band `L`
+    /// starts at `max(INITIAL_NODES, L)` and allows `max(MAX_NODES, 8·L)`).
     pub const MAX_NODES: usize = 256;
+    /// First band `L` (modes `|m| ≤ L`) of the covariance sum.
+    pub const INITIAL_COV_BAND: i64 = 8;
+    /// Largest band of the covariance sum before giving up with an error.
+    pub const MAX_COV_BAND: i64 = 128;
 
     /// Prepares the SO(2)-augmented mean for network `net` trained on `(x_train, y_train)`
     /// (`N × O`), examples rotated as `kind`, targets transforming as `output`.
@@ -301,7 +339,21 @@ impl So2Predictor {
         }
         let modes: Vec<i64> = coeffs.iter().map(|c| c.0).collect();
 
-        let (b, points, error_estimate) = mode_integrals(net, kind, x_train, x_train, &modes, tol)?;
+        let ModeIntegrals {
+            ntk: b,
+            order: points,
+            rel_diff: error_estimate,
+            ..
+        } = mode_integrals(
+            net,
+            kind,
+            x_train,
+            x_train,
+            &modes,
+            tol,
+            false,
+            (Self::INITIAL_NODES, Self::MAX_NODES),
+        )?;
         let self_kernel = net.kernel(x_train, None)?.ntk()?;
         let mean_diag = (0..n).map(|i| self_kernel[(i, i)]).sum::<f64>() / n as f64;
         let regulariser = diag_reg * mean_diag;
@@ -332,6 +384,7 @@ impl So2Predictor {
             modes: out_modes,
             rate: learning_rate / (n * o) as f64,
             cutoff: PSEUDO_INVERSE_RTOL * n as f64 * lambda_max,
+            regulariser,
             tol,
             points,
             error_estimate,
@@ -359,14 +412,17 @@ impl So2Predictor {
         check_time(t)?;
         self.net.check_batch(x_test, "x_test")?;
         let n = self.x_train.len();
-        let (a, _, _) = mode_integrals(
+        let a = mode_integrals(
             &self.net,
             self.kind,
             x_test,
             &self.x_train,
             &self.modes(),
             self.tol,
-        )?;
+            false,
+            (Self::INITIAL_NODES, Self::MAX_NODES),
+        )?
+        .ntk;
         let m = x_test.len();
         let mut out = Mat::<f64>::zeros(m, self.outputs);
         for (mode, alpha) in self.modes.iter().zip(&a) {
@@ -389,5 +445,137 @@ impl So2Predictor {
             )));
         }
         Ok(out)
+    }
+    /// `Σ_t(x, x')` at the test inputs (`M × M`, the same for every output): MATH.md §8 for the
+    /// training set augmented with all of SO(2), mode by mode,
+    ///
+    /// ```text
+    /// G_m       = f(B_m + r, η t/(N·O))                    (N × N, through its eigenbasis)
+    /// T_m       = α_m G_m C_m G_m α'_mᴴ − α_m G_m κ'_mᴴ − κ_m G_m α'_mᴴ
+    /// Σ_t(x,x') = K(x, x') + Σ_{m ∈ ℤ} T_m = K(x, x') + T_0 + 2 Re Σ_{m ≥ 1} T_m
+    /// ```
+    ///
+    /// with `C_m`, `κ_m(x)` the modes of `θ ↦ K(x_i, R_θ x_j)`, `θ ↦ K(x, R_θ x_j)` built like
+    /// `B_m`, `α_m(x)` (module docs); `T_{−m} = conj T_m` since the kernels are real. Unlike the
+    /// mean, every mode contributes: the sum runs over `|m| ≤ L`, `L` doubling from
+    /// [`Self::INITIAL_COV_BAND`] until the modes `L/2 < |m| ≤ L` add at most `tol · max|K|`.
+    /// That is fast for analytic kernels (erf: geometric decay). For a kernel with a kink at
+    /// correlation 1 (ReLU) `B_m`, `C_m` decay only like `m⁻²`, but off the training orbits
+    /// `α_m`, `κ_m` still decay geometrically and so does `T_m`; a test input on the orbit of a
+    /// training input makes `T_m` algebraic, and a tight `tol` is not reached by
+    /// [`Self::MAX_COV_BAND`]: an error.
+    /// Invariant under rotating both inputs together: `Σ_t(R_α x, R_α x') = Σ_t(x, x')`.
+    /// `t` may be `f64::INFINITY`.
+    pub fn covariance(&self, x_test: &Batch, t: f64) -> Result<Mat<f64>> {
+        check_time(t)?;
+        self.net.check_batch(x_test, "x_test")?;
+        let prior = self.net.kernel(x_test, None)?.nngp()?;
+        let m = x_test.len();
+        let scale = (0..m)
+            .flat_map(|j| (0..m).map(move |i| (i, j)))
+            .fold(0.0_f64, |a, (i, j)| a.max(prior[(i, j)].abs()))
+            .max(1e-300);
+        let mut band = Self::INITIAL_COV_BAND;
+        loop {
+            let (total, shell) = self.covariance_sum(x_test, t, band)?;
+            let tail = max_abs(std::slice::from_ref(&shell));
+            if tail <= self.tol * scale {
+                let cov = Mat::from_fn(m, m, |i, j| {
+                    let s = |i: usize, j: usize| prior[(i, j)] + total[(i, j)].re;
+                    0.5 * (s(i, j) + s(j, i))
+                });
+                if (0..m).any(|j| (0..m).any(|i| !cov[(i, j)].is_finite())) {
+                    return Err(Error::Numeric(format!(
+                        "the predicted covariance at t = {t} overflowed to a non-finite value"
+                    )));
+                }
+                return Ok(cov);
+            }
+            if band >= Self::MAX_COV_BAND {
+                return Err(Error::Numeric(format!(
+                    "the SO(2) covariance did not converge to tol = {:e} with the Fourier modes                      |m| <= {band} (the last modes add {:.1e} relative; is the kernel smooth                      along the orbit? use C<k>)",
+                    self.tol,
+                    tail / scale
+                )));
+            }
+            band *= 2;
+        }
+    }
+
+    /// `Σ_{|m| ≤ band} T_m` and the part from `band/2 < |m| ≤ band` (both `M × M`, complex with
+    /// zero imaginary part up to rounding).
+    fn covariance_sum(&self, x_test: &Batch, t: f64, band: i64) -> Result<(Mat<C64>, Mat<C64>)> {
+        let modes: Vec<i64> = (0..=band).collect();
+        // `e^{imθ}` over a panel of up to 2π needs about `m` nodes: start there, allow 8·band.
+        let b = band as usize;
+        let orders = (Self::INITIAL_NODES.max(b), Self::MAX_NODES.max(8 * b));
+        let train = mode_integrals(
+            &self.net,
+            self.kind,
+            &self.x_train,
+            &self.x_train,
+            &modes,
+            self.tol,
+            true,
+            orders,
+        )?;
+        let test = mode_integrals(
+            &self.net,
+            self.kind,
+            x_test,
+            &self.x_train,
+            &modes,
+            self.tol,
+            true,
+            orders,
+        )?;
+        let n = self.x_train.len();
+        let mut eigen = Vec::with_capacity(modes.len());
+        for b in &train.ntk {
+            let mut b = b.clone();
+            for k in 0..n {
+                b[(k, k)] += C64::new(self.regulariser, 0.0);
+            }
+            eigen.push(hermitian_eigen(&b, "a Fourier mode of the SO(2) kernel")?);
+        }
+        // The cut-off of the pseudo-inverse counts every block of the sum (as for C_k).
+        let lambda_max = eigen
+            .iter()
+            .flat_map(|(l, _)| l.iter())
+            .fold(0.0_f64, |a, &l| a.max(l.abs()));
+        let cutoff = self.cutoff.max(PSEUDO_INVERSE_RTOL * n as f64 * lambda_max);
+        let m = x_test.len();
+        let mut total = Mat::<C64>::zeros(m, m);
+        let mut shell = Mat::<C64>::zeros(m, m);
+        for (mi, &mode) in modes.iter().enumerate() {
+            let (lambda, v) = &eigen[mi];
+            let f: Vec<f64> = lambda
+                .iter()
+                .map(|&l| spectral_factor(l, self.rate * t, cutoff))
+                .collect();
+            // In the eigenbasis: P = α V diag(f), Q = κ V, c = Vᴴ C V.
+            let mut p = &test.ntk[mi] * v;
+            for (j, fj) in f.iter().enumerate() {
+                for r in 0..m {
+                    p[(r, j)] *= *fj;
+                }
+            }
+            let q = &test.nngp[mi] * v;
+            let c = v.adjoint() * &train.nngp[mi] * v;
+            let quad = &p * &c * p.adjoint();
+            let cross = &p * q.adjoint();
+            let weight = if mode == 0 { 1.0 } else { 2.0 };
+            for j in 0..m {
+                for i in 0..m {
+                    let term = (quad[(i, j)] - cross[(i, j)] - cross[(j, i)].conj()) * weight;
+                    let term = C64::new(term.re, 0.0);
+                    total[(i, j)] += term;
+                    if 2 * mode > band {
+                        shell[(i, j)] += term;
+                    }
+                }
+            }
+        }
+        Ok((total, shell))
     }
 }

@@ -60,7 +60,7 @@ pub struct PredictArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Train on the full orbit of the training set under this group: C<k>, D<k>, C4, D4, p4,
-    /// p4m (through the isotypic blocks) or SO2 (exact limit; mean only).
+    /// p4m (through the isotypic blocks) or SO2 (exact limit through Fourier modes).
     #[arg(long)]
     pub augment: Option<String>,
     /// How targets transform under --augment: invariant, input (ρ_Y = ρ_X) or vector (2-D).
@@ -162,11 +162,6 @@ fn augmented(
     let spec = GroupSpec::parse(group)?;
     let output = OutputTransform::parse(&args.targets)?;
     if spec.so2().is_some() {
-        if args.cov {
-            return Err(Error::Invalid(
-                "--cov is not available with --augment SO2 (use C<k> for the covariance)".into(),
-            ));
-        }
         let kind = if args.points {
             RotationKind::Points
         } else {
@@ -186,10 +181,18 @@ fn augmented(
             .iter()
             .map(|&t| p.mean(x_test, t))
             .collect::<Result<Vec<_>>>()?;
+        let cov = if args.cov {
+            times
+                .iter()
+                .map(|&t| p.covariance(x_test, t))
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            vec![]
+        };
         return Ok(Prediction {
             times: times.to_vec(),
             mean,
-            cov: vec![],
+            cov,
         });
     }
     let aug = FiniteAugmentation::from_spec(&spec, x_train.shape(), args.points)?;
