@@ -430,21 +430,59 @@ fn dense_layers_and_readouts_on_group_features() {
     check_gcnn(&toml, &[3, 3, 2], 10);
 }
 
-#[test]
-fn so2_derivations_are_printed_not_interpreted() {
-    let toml = gcnn_toml(
-        &[3, 2],
-        "group = 'SO2'\nfilter = 'full'",
-        "",
-        "relu",
-        "group_pool",
+/// An SO(2) G-CNN: lift to the circle, `depth` × (nonlinearity, group convolution after the
+/// first), group pooling, dense.
+fn so2_toml(shape: &[usize], act: &str, depth: usize) -> String {
+    let w = "w_std = 1.3\nb_std = 0.3\n";
+    let mut t = format!(
+        "[input]\nshape = {shape:?}\n[[layers]]\nkind = 'lift'\ngroup = 'SO2'\nfilter = 'full'\n{w}\
+         [[layers]]\nkind = '{act}'\n"
     );
+    for _ in 1..depth {
+        t += &format!("[[layers]]\nkind = 'group_conv'\n{w}[[layers]]\nkind = '{act}'\n");
+    }
+    t + &format!("[[layers]]\nkind = 'group_pool'\n[[layers]]\nkind = 'dense'\n{w}")
+}
+
+fn check_so2(net: &Network, x1: &Batch, x2: Option<&Batch>, what: &str) {
+    let d = derive_network(net).unwrap();
+    let (k, t) = evaluate_network(net, &d, x1, x2).unwrap();
+    let fast = net.kernel(x1, x2).unwrap();
+    assert_close(&k, &fast.nngp().unwrap(), 1e-10, &format!("{what} nngp"));
+    assert_close(&t, &fast.ntk().unwrap(), 1e-10, &format!("{what} ntk"));
+}
+
+#[test]
+fn so2_gcnns_match_the_fast_kernel() {
+    // the interpreter rotates the inputs on its own angular grid; the fast path sums Fourier
+    // modes of the input kernel on an adaptive grid
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    for shape in [vec![4, 2], vec![5, 1]] {
+        for act in ["relu", "erf"] {
+            for depth in [1, 2] {
+                let toml = so2_toml(&shape, act, depth);
+                let net = Network::from_toml_str(&toml, "so2.toml").unwrap();
+                let x1 = batch(&mut rng, 2, &shape);
+                let x2 = batch(&mut rng, 2, &shape);
+                check_so2(&net, &x1, Some(&x2), &toml);
+                // x2 = x1: the kernel reaches its Cauchy–Schwarz bound at φ = 0
+                check_so2(&net, &x1, None, &toml);
+            }
+        }
+    }
+}
+
+#[test]
+fn so2_pair_with_an_off_grid_kink_is_an_error() {
+    // x′ = x rotated by 1 rad: ReLU kinks at φ = −1, not a node of the grid anchored at 0
+    let toml = so2_toml(&[3, 2], "relu", 1);
     let net = Network::from_toml_str(&toml, "so2.toml").unwrap();
-    let d = derive_network(&net).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(8);
     let x = batch(&mut rng, 1, &[3, 2]);
-    let err = evaluate_network(&net, &d, &x, None)
+    let y = eqntk::orbit::rotate_batch(&x, 1.0).unwrap();
+    let d = derive_network(&net).unwrap();
+    let err = evaluate_network(&net, &d, &x, Some(&y))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("not interpreted"), "{err}");
+    assert!(err.contains("did not settle"), "{err}");
 }

@@ -381,15 +381,67 @@ impl Derivation {
     /// for every pair of sites in `env.sites(name.layer)` (which must be resolved sites, as
     /// [`Env::resolve`] returns them). Kernels not defined in the derivation (the input kernel)
     /// come from `env.kernel`.
+    ///
+    /// A definition of the relative angle, `K(x, ρ(φ)x′) := …` (SO(2) features), is evaluated
+    /// at every angle of `env.set(G)` (the environment's angular grid, elements `Elem(j)`) and
+    /// at `Elem(0)`, the angle 0 by convention; its value at angle 0 is also stored as the
+    /// untransformed `K(x, x′)` — the self-covariances `K(x, x)` that nonlinearities read.
     pub fn evaluate(&self, env: &dyn Env) -> Result<KernelTable> {
         let mut table = KernelTable::default();
         for d in &self.definitions {
             let lhs = &d.name;
-            if lhs.args.1.transform.is_some() {
-                return Err(Error::Invalid(format!(
-                    "{} is a function of a continuous relative angle and is not interpreted",
-                    lhs.render(Format::Plain)
-                )));
+            let angle_var = match &lhs.args.1.transform {
+                None => None,
+                Some(Index::Var(v)) => Some(v.clone()),
+                Some(_) => {
+                    return Err(Error::Invalid(format!(
+                        "{} has a transformed argument that is not a relative angle",
+                        lhs.render(Format::Plain)
+                    )))
+                }
+            };
+            if let Some(v) = angle_var {
+                if lhs.idx.is_some() {
+                    return Err(Error::Invalid(format!(
+                        "{}: a kernel of the relative angle has no sites",
+                        lhs.render(Format::Plain)
+                    )));
+                }
+                let zero = IndexValue::Elem(0);
+                let mut angles = vec![zero.clone()];
+                angles.extend(env.set(IndexSet::Group)?.into_iter().filter(|a| *a != zero));
+                let maps: [fn(Example) -> Example; 3] =
+                    [|e| e, |_| Example::X, |_| Example::XPrime];
+                let mut done: BTreeSet<(Example, Example)> = BTreeSet::new();
+                let mut fresh = KernelTable::default();
+                for m in maps {
+                    let lhs_m = lhs.map_examples(m);
+                    let (a, b) = (lhs_m.args.0.example, lhs_m.args.1.example);
+                    if !done.insert((a, b)) {
+                        continue;
+                    }
+                    let rhs_m = d
+                        .rhs
+                        .substitute_kernels(&|k| Some(Expr::from(k.map_examples(m))));
+                    let with = WithTable {
+                        base: env,
+                        table: &table,
+                    };
+                    for angle in &angles {
+                        let mut scope = Scope::new();
+                        scope.bind(v.clone(), angle.clone());
+                        let value = rhs_m.eval_in(&with, &mut scope)?;
+                        let key = lhs_m.locate_unindexed(env, &scope)?;
+                        if *angle == zero {
+                            let mut plain = key.clone();
+                            plain.args.1.transform = None;
+                            fresh.values.insert(plain, value);
+                        }
+                        fresh.values.insert(key, value);
+                    }
+                }
+                table.values.extend(fresh.values);
+                continue;
             }
             let sites = match &lhs.idx {
                 Some(_) => Some(env.sites(lhs.layer)?),

@@ -17,9 +17,27 @@
 //!   the product `g h` from [`crate::layer::lift::Lifted`] and the action `A_g` from
 //!   [`crate::action::action_for`] (sites of the input permuted, C_n, D_n, C4, D4) or
 //!   [`crate::group::PointGroup::act_offset`] (offsets rotated, p4, p4m); sites of features on
-//!   a group are `g` or `(g, p)`. SO(2) liftings are not interpreted (an error says so).
+//!   a group are `g` or `(g, p)`;
+//! * for SO(2) G-CNNs (an SO(2) lifting first, features on the circle up to the `group_pool`):
+//!   an angular grid `G = {φ_k = 2πk/N, k = 0…N−1}` (elements `Elem(k + 1)`; `Elem(0)` is the
+//!   angle 0 at which the self-covariances are read). The definitions of the relative angle,
+//!   `K(x, ρ(φ)x′) := …`, are evaluated at every grid angle; the input kernel
+//!   `K⁽⁰⁾[δ,δ](x, ρ(φ)x′)` is summed from `x` and `x′` actually rotated by φ
+//!   ([`crate::action::so2`]); the pool `(1/2π) ∫ dφ` is the grid mean. N doubles from
+//!   `max(8, 2L + 2)` (L the band limit of the input kernel) until the pooled `(K, Θ)` and the
+//!   network's `(K⁽ᴸ⁾, Θ⁽ᴸ⁾)` change by at most [`SO2_TOL`] relative to their scale (the larger
+//!   of the values and the Cauchy–Schwarz bound `√(M(x,x) M(x′,x′))`), at most
+//!   [`SO2_MAX_ANGLES`] angles (an error otherwise). Where `|K⁽⁰⁾(x, ρ(φ)x′)|` reaches its
+//!   Cauchy–Schwarz bound, kinked activations (ReLU) make the integrand non-smooth and the grid
+//!   mean converges like `N⁻²`; the grid is anchored at φ = 0, so for `x′ = x` the kinks
+//!   (φ = 0, and φ = π for point sets) are nodes and Romberg extrapolation of the sequence of
+//!   grid means removes the even powers of `1/N` (the same remedy as the fast path's; whichever
+//!   of the plain and the extrapolated sequence settles first is taken). Pairs whose kink lies
+//!   off the grid (`x′` a rotated copy of `x` by an angle that is no node) are not handled and
+//!   end in the error.
 //!
-//! Nothing of the fast path's site layout, fused maps or tap tables is used.
+//! Nothing of the fast path's site layout, fused maps, tap tables or angular grid
+//! ([`crate::network::so2`]) is used.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -35,13 +53,19 @@ use super::index::{IndexSet, IndexValue};
 use super::kernel_sym::{Example, KernelKind};
 use super::network::NetworkDerivation;
 use super::param::Param;
-use crate::action::{action_for, SiteAction};
+use crate::action::{action_for, so2, SiteAction};
 use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::group::{GroupSpec, PointGroup};
 use crate::layer::lift::{window_offsets, Lifted};
 use crate::layer::{Layer, LiftFilter, Padding, Shape};
 use crate::network::Network;
+
+/// Relative change of the pooled SO(2) kernels at which the angular grid stops.
+pub const SO2_TOL: f64 = 1e-13;
+
+/// Largest SO(2) angular grid the interpreter tries.
+pub const SO2_MAX_ANGLES: usize = 1 << 13;
 
 /// All points of a grid in row-major order (`[]` gives no points: a vector has no sites).
 fn grid_points(grid: &[usize]) -> Vec<IndexValue> {
@@ -100,6 +124,8 @@ struct LayerEnv<'a> {
     x: &'a [f64],
     x_prime: &'a [f64],
     channels: usize,
+    /// SO(2): `ρ(φ_k) x` and `ρ(φ_k) x′` for the angles `Elem(k)` (index 0: the angle 0).
+    rotated: Option<&'a Rotated>,
     /// `(T, Ṫ)` by the bits of `(k₁₁, k₁₂, k₂₂)`: `K⁽ˡ⁾` and `Θ⁽ˡ⁾` read the same dual.
     duals: RefCell<HashMap<[u64; 3], (f64, f64)>>,
 }
@@ -123,17 +149,57 @@ fn flat(grid: &[usize], site: Option<&IndexValue>) -> Result<usize> {
     }
 }
 
+/// The examples of one pair rotated by every angle of an SO(2) grid: `x[k]`, `x_prime[k]` for
+/// the angle `Elem(k)` (`k = 0`: the angle 0, then `φ = 2π(k−1)/N`).
+struct Rotated {
+    x: Vec<Vec<f64>>,
+    x_prime: Vec<Vec<f64>>,
+}
+
+impl Rotated {
+    /// `x` and `x′` (examples of `shape`) rotated by 0 and by `2πk/n`, `k = 0…n−1`.
+    fn new(shape: &[usize], x: &[f64], x_prime: &[f64], n: usize) -> Result<Self> {
+        let rotate = |e: &[f64], theta: f64| match shape {
+            [2] => so2::rotate_points(e, &[1, 2], theta),
+            [_, 2] => so2::rotate_points(e, shape, theta),
+            _ => so2::rotate_signal(e, shape, theta),
+        };
+        let angles: Vec<f64> = std::iter::once(0.0)
+            .chain((0..n).map(|k| 2.0 * std::f64::consts::PI * k as f64 / n as f64))
+            .collect();
+        Ok(Self {
+            x: angles
+                .iter()
+                .map(|&t| rotate(x, t))
+                .collect::<Result<_>>()?,
+            x_prime: angles
+                .iter()
+                .map(|&t| rotate(x_prime, t))
+                .collect::<Result<_>>()?,
+        })
+    }
+}
+
 impl LayerEnv<'_> {
     fn example(&self, a: &ArgValue) -> Result<&[f64]> {
-        if a.transform.is_some() {
-            return Err(Error::Invalid(
+        match (&a.transform, self.rotated) {
+            (None, _) => Ok(match a.example {
+                Example::X => self.x,
+                Example::XPrime => self.x_prime,
+            }),
+            (Some(IndexValue::Elem(k)), Some(r)) => {
+                let all = match a.example {
+                    Example::X => &r.x,
+                    Example::XPrime => &r.x_prime,
+                };
+                all.get(*k)
+                    .map(|v| &v[..])
+                    .ok_or_else(|| Error::Invalid(format!("angle {k} is not on the SO(2) grid")))
+            }
+            _ => Err(Error::Invalid(
                 "transformed inputs are not part of a network derivation".into(),
-            ));
+            )),
         }
-        Ok(match a.example {
-            Example::X => self.x,
-            Example::XPrime => self.x_prime,
-        })
     }
 
     /// `K⁽⁰⁾[s,s'](a,b) = (1/C) Σ_c a[s,c] b[s',c]`.
@@ -166,6 +232,10 @@ impl Env for LayerEnv<'_> {
         match s {
             IndexSet::Filter => Ok(self.offsets.to_vec()),
             IndexSet::Sites => Ok(self.in_sites.to_vec()),
+            IndexSet::Group if self.plan.so2 => {
+                let n = self.rotated.map_or(0, |r| r.x.len() - 1);
+                Ok((1..=n).map(IndexValue::Elem).collect())
+            }
             IndexSet::Group if self.plan.group.is_some() => Ok(self.plan.elements.clone()),
             IndexSet::Support if self.plan.group.is_some() => Ok(self.plan.support.clone()),
             other => Err(Error::Invalid(format!(
@@ -365,6 +435,9 @@ struct LayerPlan {
     support: Vec<IndexValue>,
     /// How input sites reached by `p + δ` are brought back onto the grid.
     wrap: Option<Padding>,
+    /// Whether the layer is an SO(2) lifting or reads SO(2) features (its `G` is the angular
+    /// grid).
+    so2: bool,
 }
 
 /// `K⁽ᴸ⁾(x1[i], x2[j])` and `Θ⁽ᴸ⁾(x1[i], x2[j])` (N1 × N2 each) by interpreting `deriv`, the
@@ -382,17 +455,10 @@ pub fn evaluate_network(
         net.check_batch(x2, "x2")?;
     }
     let depth = net.layers().len();
-    if let Some(l) = net.layers().iter().position(|layer| match layer {
-        Layer::Lift(lift) => matches!(lift.group, GroupSpec::So2 { .. }),
-        _ => false,
-    }) {
-        return Err(Error::Invalid(format!(
-            "layer {} lifts to SO2: SO(2) derivations are printed but not interpreted (the \
-             integral over the relative angle φ is evaluated only by the engine's adaptive \
-             angular grid, `kernel`)",
-            l + 1
-        )));
-    }
+    let is_so2 = |l: usize| {
+        let lift = matches!(&net.layers()[l - 1], Layer::Lift(lift) if matches!(lift.group, GroupSpec::So2 { .. }));
+        lift || matches!(net.shape_before(l - 1).lifted, Some(GroupSpec::So2 { .. }))
+    };
     if !net.shape_before(depth).grid.is_empty() {
         return Err(Error::Shape(format!(
             "the network ends with {} sites per example; end it with a readout (flatten or \
@@ -415,7 +481,15 @@ pub fn evaluate_network(
             let layer = &net.layers()[l - 1];
             let input = net.shape_before(l - 1);
             let point = |v: Vec<i64>| IndexValue::Point(v);
+            let so2 = is_so2(l);
             let (offsets, wrap, group) = match layer {
+                _ if so2 => {
+                    let offsets = match layer {
+                        Layer::Lift(_) => grid_points(&input.grid),
+                        _ => vec![],
+                    };
+                    (offsets, None, None)
+                }
                 Layer::Conv(c) => (filter_offsets(&c.filter, c.padding), Some(c.padding), None),
                 Layer::Lift(lift) => {
                     let group = LayerGroup::new(&lift.group, Some(input))?;
@@ -470,14 +544,21 @@ pub fn evaluate_network(
                 derivation,
                 offsets,
                 in_sites: grid_points(&input.grid),
-                out_sites: shape_sites(net.shape_before(l)),
+                out_sites: if so2 {
+                    vec![]
+                } else {
+                    shape_sites(net.shape_before(l))
+                },
                 group,
                 elements: (0..order).map(IndexValue::Elem).collect(),
                 support: support.into_iter().map(IndexValue::Elem).collect(),
                 wrap,
+                so2,
             })
         })
         .collect::<Result<_>>()?;
+    let pool =
+        (1..=depth).find(|&l| is_so2(l) && matches!(net.layers()[l - 1], Layer::GroupPool(_)));
     let x2b = x2.unwrap_or(x1);
     let (n1, n2) = (x1.len(), x2b.len());
     let channels = *net.input_shape().last().expect("non-empty input shape");
@@ -487,52 +568,99 @@ pub fn evaluate_network(
     let pairs: Vec<(usize, usize)> = (0..n1)
         .flat_map(|i| (if symmetric { i } else { 0 }..n2).map(move |j| (i, j)))
         .collect();
-    let values: Vec<(f64, f64)> = pairs
-        .par_iter()
-        .map(|&(i, j)| {
-            let mut prev: Option<KernelTable> = None;
-            for (l, plan) in plans.iter().enumerate() {
-                let env = LayerEnv {
-                    l: l + 1,
-                    layer: &net.layers()[l],
-                    params: deriv.params(),
-                    in_grid: &net.shape_before(l).grid,
-                    offsets: &plan.offsets,
-                    plan,
-                    in_sites: &plan.in_sites,
-                    out_sites: &plan.out_sites,
-                    prev: prev.as_ref(),
-                    x: x1.example(i),
-                    x_prime: x2b.example(j),
-                    channels,
-                    duals: RefCell::new(HashMap::new()),
-                };
-                let table = plan.derivation.evaluate(&env)?;
-                prev = Some(table);
-            }
-            let table = prev.expect("a network has layers");
-            let key = |kind| KernelAt {
-                layer: depth,
+    let pool_needed = plans.iter().any(|p| p.so2);
+    if pool_needed && pool.is_none() {
+        return Err(Error::Shape(
+            "SO2 features must be pooled with group_pool before the network ends".into(),
+        ));
+    }
+    let input_shape = net.input_shape();
+    // The band limit of φ ↦ K⁽⁰⁾(x, ρ(φ)x′): 1 for point sets, (n−1)/2 for signals [n, C].
+    let band = match input_shape {
+        [2] | [_, 2] => 1,
+        [n, _] => (n - 1) / 2,
+        _ => 1,
+    };
+    let n0 = (2 * band + 2).next_power_of_two().max(8);
+    // `(M(x,x′), M(x,x), M(x′,x′))` of K and Θ at layer `l` (untransformed arguments).
+    let read = |table: &KernelTable, l: usize| -> Result<[f64; 6]> {
+        let get = |kind, a, b| {
+            let at = KernelAt {
+                layer: l,
                 kind,
                 tag: None,
                 args: (
                     ArgValue {
-                        example: Example::X,
+                        example: a,
                         transform: None,
                     },
                     ArgValue {
-                        example: Example::XPrime,
+                        example: b,
                         transform: None,
                     },
                 ),
                 sites: None,
             };
-            let get = |kind| {
-                table.get(&key(kind)).ok_or_else(|| {
-                    Error::Invalid(format!("the derivation does not define layer {depth}"))
-                })
+            table
+                .get(&at)
+                .ok_or_else(|| Error::Invalid(format!("the derivation does not define layer {l}")))
+        };
+        let (x, xp) = (Example::X, Example::XPrime);
+        Ok([
+            get(KernelKind::Nngp, x, xp)?,
+            get(KernelKind::Ntk, x, xp)?,
+            get(KernelKind::Nngp, x, x)?,
+            get(KernelKind::Nngp, xp, xp)?,
+            get(KernelKind::Ntk, x, x)?,
+            get(KernelKind::Ntk, xp, xp)?,
+        ])
+    };
+    // All layers for one pair; the values at the pool (if any) and at the end.
+    let run = |x: &[f64], xp: &[f64], rotated: Option<&Rotated>| -> Result<([f64; 6], [f64; 6])> {
+        let mut prev: Option<KernelTable> = None;
+        let mut pooled = None;
+        for (l, plan) in plans.iter().enumerate() {
+            let env = LayerEnv {
+                l: l + 1,
+                layer: &net.layers()[l],
+                params: deriv.params(),
+                in_grid: &net.shape_before(l).grid,
+                offsets: &plan.offsets,
+                plan,
+                in_sites: &plan.in_sites,
+                out_sites: &plan.out_sites,
+                prev: prev.as_ref(),
+                x,
+                x_prime: xp,
+                channels,
+                rotated,
+                duals: RefCell::new(HashMap::new()),
             };
-            Ok((get(KernelKind::Nngp)?, get(KernelKind::Ntk)?))
+            let table = plan.derivation.evaluate(&env)?;
+            if Some(l + 1) == pool {
+                pooled = Some(read(&table, l + 1)?);
+            }
+            prev = Some(table);
+        }
+        let last = read(&prev.expect("a network has layers"), depth)?;
+        Ok((pooled.unwrap_or(last), last))
+    };
+    let values: Vec<(f64, f64)> = pairs
+        .par_iter()
+        .map(|&(i, j)| {
+            let (x, xp) = (x1.example(i), x2b.example(j));
+            if !pool_needed {
+                let (_, last) = run(x, xp, None)?;
+                return Ok((last[0], last[1]));
+            }
+            so2_refine(n0, |n| {
+                let rotated = Rotated::new(input_shape, x, xp, n)?;
+                run(x, xp, Some(&rotated))
+            })
+            .map_err(|e| match e {
+                Error::Numeric(m) => Error::Numeric(format!("examples (x1[{i}], x2[{j}]): {m}")),
+                other => other,
+            })
         })
         .collect::<Result<_>>()?;
     let mut nngp = Mat::zeros(n1, n2);
@@ -546,4 +674,67 @@ pub fn evaluate_network(
         }
     }
     Ok((nngp, ntk))
+}
+
+/// `(K⁽ᴸ⁾, Θ⁽ᴸ⁾)` of one pair of an SO(2) network from `run(N)` — the pooled and the final
+/// `(K, Θ, K(x,x), K(x′,x′), Θ(x,x), Θ(x′,x′))` on the grid of N angles — with N doubling from
+/// `n0` until the plain or the Romberg-extrapolated sequence of `(K̄, Θ̄, K⁽ᴸ⁾, Θ⁽ᴸ⁾)` changes by at
+/// most [`SO2_TOL`] relative to the scales `max(|K|, |Θ|, √(K(x,x) K(x′,x′)), √(Θ(x,x) Θ(x′,x′)))`.
+fn so2_refine(
+    n0: usize,
+    run: impl Fn(usize) -> Result<([f64; 6], [f64; 6])>,
+) -> Result<(f64, f64)> {
+    let scale = |v: &[f64; 6]| {
+        v[0].abs()
+            .max(v[1].abs())
+            .max((v[2] * v[3]).abs().sqrt())
+            .max((v[4] * v[5]).abs().sqrt())
+            .max(f64::MIN_POSITIVE)
+    };
+    let mut n = n0;
+    let mut rows: Option<Vec<Vec<f64>>> = None;
+    let mut prev: Option<[[f64; 4]; 2]> = None;
+    loop {
+        let (p, f) = run(n)?;
+        let plain = [p[0], p[1], f[0], f[1]];
+        let scales = [scale(&p), scale(&p), scale(&f), scale(&f)];
+        let new_rows: Vec<Vec<f64>> = (0..4)
+            .map(|c| romberg_row(rows.as_ref().map(|r| &r[c][..]), plain[c]))
+            .collect();
+        let extrapolated: [f64; 4] = std::array::from_fn(|c| *new_rows[c].last().expect("a row"));
+        rows = Some(new_rows);
+        let now = [plain, extrapolated];
+        let mut best = f64::INFINITY;
+        if let Some(prev) = prev {
+            for (v, w) in now.iter().zip(&prev) {
+                let change = (0..4)
+                    .map(|c| (v[c] - w[c]).abs() / scales[c])
+                    .fold(0.0, f64::max);
+                if change <= SO2_TOL {
+                    return Ok((v[2], v[3]));
+                }
+                best = best.min(change);
+            }
+        }
+        if n >= SO2_MAX_ANGLES {
+            return Err(Error::Numeric(format!(
+                "the SO2 angular grid did not settle to {SO2_TOL:e} with {SO2_MAX_ANGLES} angles \
+                 (last change {best:.1e} relative)"
+            )));
+        }
+        prev = Some(now);
+        n *= 2;
+    }
+}
+
+/// The next row of a Romberg table whose previous row is `old`, from the grid mean `t0` on the
+/// doubled grid: `R[j] = R[j−1] + (R[j−1] − old[j−1])/(4^j − 1)` (errors in even powers of
+/// the spacing).
+fn romberg_row(old: Option<&[f64]>, t0: f64) -> Vec<f64> {
+    let mut row = vec![t0];
+    for (j, &o) in old.unwrap_or(&[]).iter().enumerate() {
+        let r = row[j] + (row[j] - o) / (4f64.powi(j as i32 + 1) - 1.0);
+        row.push(r);
+    }
+    row
 }

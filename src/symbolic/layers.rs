@@ -24,7 +24,9 @@
 //! around site 0 of a signal or the centre pixel of an image; `F = Ω` for a full filter); for
 //! p4/p4m it is the point group rotating the offset ([`crate::layer::lift`]). Nonlinearities and
 //! dense layers on features on a group read the same indices (`[g,g']`, `[(g,p),(g',p')]`, or the
-//! angle φ with self-covariances at φ = 0). SO(2) derivations are printed, not interpreted.
+//! angle φ with self-covariances at φ = 0). SO(2) derivations are interpreted on a grid of N
+//! equally spaced angles `G` (the pool is the grid mean, refined until it settles; see
+//! [`super::interpret`]).
 //!
 //! Conventions of the index sets (fixed here, used by [`super::interpret`]): `F` is the set of
 //! filter offsets of the layer's convolution, centred on 0 for circular and same padding
