@@ -202,6 +202,9 @@ fn pass(ax: &AxisFilter, p: usize, q: usize, full: bool, inp: &[f64], out: &mut 
         }
         return;
     }
+    if ax.padding != Padding::Valid {
+        return pass_full_same_size(ax, p, q, inp, out);
+    }
     let (sin, sout) = (p * n * q, p * m * q);
     for p1 in 0..p {
         for mo in 0..m {
@@ -223,6 +226,91 @@ fn pass(ax: &AxisFilter, p: usize, q: usize, full: bool, inp: &[f64], out: &mut 
                     }
                 }
                 out_row.iter_mut().for_each(|v| *v *= w);
+            }
+        }
+    }
+}
+
+/// The full pass for circular or same padding (`n_out = n_in`). Tap `d` moves both sites' axis
+/// index by `d − h` (`h = f/2`), which in a row of `p` segments `[axis][q]` is a shift of the
+/// whole row by `(d − h)·q`: so each output row is first computed as one long sum of shifted
+/// input rows, and the `h` axis positions at either end of every segment, where that shift
+/// crosses a segment boundary, are then overwritten with their wrapped (or padded) sum. Every
+/// entry is summed in tap order, as in the chunked pass.
+#[inline(always)]
+fn pass_full_same_size(ax: &AxisFilter, p: usize, q: usize, inp: &[f64], out: &mut [f64]) {
+    let (n, f) = (ax.n_in, ax.filter);
+    let h = f / 2;
+    let w = 1.0 / f as f64;
+    let (l, r) = (n * q, p * n * q);
+    // Axis positions near the segment ends and, per tap, their source position (None on padding).
+    let edge: Vec<usize> = (0..h.min(n)).chain(h.max(n.saturating_sub(h))..n).collect();
+    let edge_src: Vec<Option<usize>> = edge
+        .iter()
+        .flat_map(|&j| (0..f).map(move |d| ax.src(j, d)))
+        .collect();
+    let mut taps: Vec<(&[f64], usize)> = Vec::with_capacity(f);
+    for p1 in 0..p {
+        for mo in 0..n {
+            for q1 in 0..q {
+                let orow = (p1 * n + mo) * q + q1;
+                let o = &mut out[orow * r..(orow + 1) * r];
+                taps.clear();
+                for d in 0..f {
+                    if let Some(a) = ax.src(mo, d) {
+                        let irow = (p1 * n + a) * q + q1;
+                        taps.push((&inp[irow * r..(irow + 1) * r], d));
+                    }
+                }
+                // Interior: entry x of tap d reads x + (d − h)·q, so the slice starts at d·q.
+                let lo = h * q;
+                if r > 2 * lo {
+                    let len = r - 2 * lo;
+                    let ob = &mut o[lo..lo + len];
+                    match taps[..] {
+                        [(a, da), (b, db), (c, dc)] => {
+                            let (a, b, c) = (
+                                &a[da * q..da * q + len],
+                                &b[db * q..db * q + len],
+                                &c[dc * q..dc * q + len],
+                            );
+                            for (((o, x), y), z) in ob.iter_mut().zip(a).zip(b).zip(c) {
+                                *o = (x + y + z) * w;
+                            }
+                        }
+                        _ => {
+                            ob.fill(0.0);
+                            for &(a, d) in &taps {
+                                add(ob, &a[d * q..d * q + len]);
+                            }
+                            ob.iter_mut().for_each(|v| *v *= w);
+                        }
+                    }
+                }
+                for p2 in 0..p {
+                    let base = p2 * l;
+                    for (e, &j) in edge.iter().enumerate() {
+                        let srcs = &edge_src[e * f..(e + 1) * f];
+                        let oc = &mut o[base + j * q..base + (j + 1) * q];
+                        if q == 1 {
+                            let mut acc = 0.0;
+                            for &(a, d) in &taps {
+                                if let Some(s) = srcs[d] {
+                                    acc += a[base + s];
+                                }
+                            }
+                            oc[0] = acc * w;
+                        } else {
+                            oc.fill(0.0);
+                            for &(a, d) in &taps {
+                                if let Some(s) = srcs[d] {
+                                    add(oc, &a[base + s * q..base + (s + 1) * q]);
+                                }
+                            }
+                            oc.iter_mut().for_each(|v| *v *= w);
+                        }
+                    }
+                }
             }
         }
     }
