@@ -158,6 +158,22 @@ impl SeparableTaps {
             return;
         }
         let mut scratch = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        if let ([a0, a1], true) = (&self.axes[..], full) {
+            if a0.padding != Padding::Valid && a1.padding != Padding::Valid {
+                // Output rows (i, ·) of the second pass read only rows (i, ·) of the first: make
+                // those W rows and consume them at once, so the intermediate stays in cache.
+                let (h, wd) = (a0.n_in, a1.n_in);
+                let tmp = grow(&mut scratch[0], wd * h * wd);
+                let (mut plan0, mut plan1) = (EdgePlan::new(a0), EdgePlan::new(a1));
+                for i in 0..h {
+                    let rows = i * wd..(i + 1) * wd;
+                    pass_full_same_size(a0, &mut plan0, (1, wd), m, 0, tmp, i * wd, rows.clone());
+                    pass_full_same_size(a1, &mut plan1, (h, 1), tmp, i * wd, out, 0, rows);
+                }
+                SCRATCH.with(|s| *s.borrow_mut() = scratch);
+                return;
+            }
+        }
         for (a, ax) in self.axes.iter().enumerate() {
             let p: usize = sizes[..a].iter().product();
             let q: usize = sizes[a + 1..].iter().product();
@@ -202,6 +218,10 @@ fn pass(ax: &AxisFilter, p: usize, q: usize, full: bool, inp: &[f64], out: &mut 
         }
         return;
     }
+    if ax.padding != Padding::Valid {
+        let rows = 0..p * n * q;
+        return pass_full_same_size(ax, &mut EdgePlan::new(ax), (p, q), inp, 0, out, 0, rows);
+    }
     let (sin, sout) = (p * n * q, p * m * q);
     for p1 in 0..p {
         for mo in 0..m {
@@ -223,6 +243,161 @@ fn pass(ax: &AxisFilter, p: usize, q: usize, full: bool, inp: &[f64], out: &mut 
                     }
                 }
                 out_row.iter_mut().for_each(|v| *v *= w);
+            }
+        }
+    }
+}
+
+/// Where the whole-row shift of [`pass_full_same_size`] crosses a segment boundary: the axis
+/// positions within `h = f/2` of either end and, per tap, their source position (None on
+/// padding); built once per axis, with a reusable list of the taps present in a row.
+struct EdgePlan {
+    edge: Vec<usize>,
+    edge_src: Vec<Option<usize>>,
+    /// `(position, source of tap 0, 1, 2)` when `f = 3` and no edge source is padding.
+    edge3: Vec<(usize, usize, usize, usize)>,
+    /// `(input offset, tap)` of the taps whose source row is not padding.
+    taps: Vec<(usize, usize)>,
+}
+
+impl EdgePlan {
+    fn new(ax: &AxisFilter) -> Self {
+        let (n, f) = (ax.n_in, ax.filter);
+        let h = f / 2;
+        let edge: Vec<usize> = (0..h.min(n)).chain(h.max(n.saturating_sub(h))..n).collect();
+        let edge_src: Vec<Option<usize>> = edge
+            .iter()
+            .flat_map(|&j| (0..f).map(move |d| ax.src(j, d)))
+            .collect();
+        let edge3 = match (f, edge_src.iter().all(Option::is_some)) {
+            (3, true) => edge
+                .iter()
+                .zip(edge_src.chunks_exact(3))
+                .map(|(&j, s)| (j, s[0].unwrap(), s[1].unwrap(), s[2].unwrap()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Self {
+            edge,
+            edge_src,
+            edge3,
+            taps: Vec::with_capacity(f),
+        }
+    }
+}
+
+/// The full pass for circular or same padding (`n_out = n_in`), for output rows `rows`. Tap `d`
+/// moves both sites' axis index by `d − h` (`h = f/2`), which in a row of `p` segments
+/// `[axis][q]` is a shift of the whole row by `(d − h)·q`: so each output row is first computed
+/// as one long sum of shifted input rows, and the `h` axis positions at either end of every
+/// segment, where that shift crosses a segment boundary, are then overwritten with their wrapped
+/// (or padded) sum. Every entry is summed in tap order, as in the chunked pass. `inp` holds the
+/// input rows from `in_row0` on and `out` the output rows from `out_row0` on.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn pass_full_same_size(
+    ax: &AxisFilter,
+    plan: &mut EdgePlan,
+    (p, q): (usize, usize),
+    inp: &[f64],
+    in_row0: usize,
+    out: &mut [f64],
+    out_row0: usize,
+    rows: std::ops::Range<usize>,
+) {
+    let (n, f) = (ax.n_in, ax.filter);
+    let h = f / 2;
+    let w = 1.0 / f as f64;
+    let (l, r) = (n * q, p * n * q);
+    let EdgePlan {
+        edge,
+        edge_src,
+        edge3,
+        taps,
+    } = plan;
+    for orow in rows {
+        let (p1, mo, q1) = (orow / l, orow / q % n, orow % q);
+        let o = &mut out[(orow - out_row0) * r..(orow - out_row0 + 1) * r];
+        taps.clear();
+        for d in 0..f {
+            if let Some(a) = ax.src(mo, d) {
+                let irow = (p1 * n + a) * q + q1;
+                taps.push(((irow - in_row0) * r, d));
+            }
+        }
+        let row = |off: usize| &inp[off..off + r];
+        // Interior: entry x of tap d reads x + (d − h)·q, so the slice starts at d·q.
+        let lo = h * q;
+        if r > 2 * lo {
+            let len = r - 2 * lo;
+            let ob = &mut o[lo..lo + len];
+            match taps[..] {
+                [(a, da), (b, db), (c, dc)] => {
+                    let (a, b, c) = (
+                        &row(a)[da * q..da * q + len],
+                        &row(b)[db * q..db * q + len],
+                        &row(c)[dc * q..dc * q + len],
+                    );
+                    for (((o, x), y), z) in ob.iter_mut().zip(a).zip(b).zip(c) {
+                        *o = (x + y + z) * w;
+                    }
+                }
+                _ => {
+                    ob.fill(0.0);
+                    for &(a, d) in taps.iter() {
+                        add(ob, &row(a)[d * q..d * q + len]);
+                    }
+                    ob.iter_mut().for_each(|v| *v *= w);
+                }
+            }
+        }
+        if let ([(a, _), (b, _), (c, _)], false) = (&taps[..], edge3.is_empty()) {
+            // Three taps at every edge position (the circular 3-tap filter).
+            let (a, b, c) = (row(*a), row(*b), row(*c));
+            if q == 1 {
+                let segs = o.chunks_exact_mut(l).zip(a.chunks_exact(l));
+                for ((os, sa), (sb, sc)) in segs.zip(b.chunks_exact(l).zip(c.chunks_exact(l))) {
+                    for &(j, s0, s1, s2) in edge3.iter() {
+                        os[j] = (sa[s0] + sb[s1] + sc[s2]) * w;
+                    }
+                }
+            } else {
+                for base in (0..p).map(|p2| p2 * l) {
+                    for &(j, s0, s1, s2) in edge3.iter() {
+                        let oc = &mut o[base + j * q..base + (j + 1) * q];
+                        let x = &a[base + s0 * q..base + (s0 + 1) * q];
+                        let y = &b[base + s1 * q..base + (s1 + 1) * q];
+                        let z = &c[base + s2 * q..base + (s2 + 1) * q];
+                        for (((o, x), y), z) in oc.iter_mut().zip(x).zip(y).zip(z) {
+                            *o = (x + y + z) * w;
+                        }
+                    }
+                }
+            }
+            continue;
+        }
+        for p2 in 0..p {
+            let base = p2 * l;
+            for (e, &j) in edge.iter().enumerate() {
+                let srcs = &edge_src[e * f..(e + 1) * f];
+                let oc = &mut o[base + j * q..base + (j + 1) * q];
+                if q == 1 {
+                    let mut acc = 0.0;
+                    for &(a, d) in taps.iter() {
+                        if let Some(s) = srcs[d] {
+                            acc += row(a)[base + s];
+                        }
+                    }
+                    oc[0] = acc * w;
+                } else {
+                    oc.fill(0.0);
+                    for &(a, d) in taps.iter() {
+                        if let Some(s) = srcs[d] {
+                            add(oc, &row(a)[base + s * q..base + (s + 1) * q]);
+                        }
+                    }
+                    oc.iter_mut().for_each(|v| *v *= w);
+                }
             }
         }
     }
@@ -294,6 +469,10 @@ mod tests {
                     if padding != Padding::Valid || f <= n {
                         check(&[n], &[f], padding);
                     }
+                }
+                // Three axes take the pass-by-pass route rather than the fused 2-D one.
+                if padding != Padding::Valid || f <= 3 {
+                    check(&[3, 4, 5], &[f, 3, f.min(3)], padding);
                 }
                 for (h, w) in [(5, 7), (6, 4), (3, 3), (2, 5), (7, 1)] {
                     for (fh, fw) in [(f, f), (f, 1), (1, f), (f, 3)] {
