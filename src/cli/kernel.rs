@@ -110,7 +110,10 @@ fn with_context(e: Error, what: &str) -> Error {
 /// With `--orbit`, the JSON output gains `"orbit": {"group", "samples", "error_estimate"}` and
 /// the table a last line saying the same.
 pub fn run(args: &KernelArgs) -> Result<String> {
-    let (nngp, ntk, info) = compute_with_orbit(args)?;
+    let bar = super::spinner("computing the kernel");
+    let computed = compute_with_orbit(args);
+    bar.finish_and_clear();
+    let (nngp, ntk, info) = computed?;
     match (info, args.format) {
         (Some(info), Format::Json | Format::Table) => {
             let text = match args.format {

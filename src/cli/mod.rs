@@ -40,3 +40,17 @@ pub fn matrix_table(m: &Mat<f64>) -> String {
     }
     s
 }
+
+/// A spinner with the elapsed time on stderr while a long computation runs; drawn only when
+/// stderr is a terminal, so pipes and logs stay clean. Finish it with `finish_and_clear`.
+pub fn spinner(what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .expect("a valid template"),
+    );
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}

@@ -235,7 +235,8 @@ pub fn run(args: &PredictArgs) -> Result<String> {
     let x_train = read_batch(&args.x_train)?;
     let x_test = read_batch(&args.x_test)?;
     let y = targets(&args.y_train, x_train.len())?;
-    let p = match &args.augment {
+    let bar = super::spinner("computing kernels and predictions");
+    let computed = match &args.augment {
         None => predict(
             &net,
             &x_train,
@@ -245,9 +246,11 @@ pub fn run(args: &PredictArgs) -> Result<String> {
             args.learning_rate,
             args.diag_reg,
             args.cov,
-        )?,
-        Some(group) => augmented(args, &net, &x_train, &y, &x_test, &times, group)?,
+        ),
+        Some(group) => augmented(args, &net, &x_train, &y, &x_test, &times, group),
     };
+    bar.finish_and_clear();
+    let p = computed?;
     let text = match args.format {
         PredictFormat::Json => {
             let mut v = json!({
