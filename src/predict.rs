@@ -422,3 +422,36 @@ mod tests {
         assert!((spectral_factor(0.7, 1.3, 0.0) - (1.0 - (-x).exp()) / 0.7).abs() < 1e-15);
     }
 }
+
+/// Mean (and covariance) of an infinite ensemble at several training times.
+#[derive(Clone, Debug)]
+pub struct Prediction {
+    /// The times, as given.
+    pub times: Vec<f64>,
+    /// μ_t at each time, `M × O`.
+    pub mean: Vec<Mat<f64>>,
+    /// Σ_t at each time, `M × M` (empty unless asked for).
+    pub cov: Vec<Mat<f64>>,
+}
+
+impl Prediction {
+    /// Evaluate `mean(t)`, and `cov(t)` when given, at every time of `times`.
+    pub fn at_times(
+        times: &[f64],
+        mean: impl Fn(f64) -> Result<Mat<f64>>,
+        cov: Option<impl Fn(f64) -> Result<Mat<f64>>>,
+    ) -> Result<Self> {
+        let mut out = Self {
+            times: times.to_vec(),
+            mean: Vec::with_capacity(times.len()),
+            cov: Vec::new(),
+        };
+        for &t in times {
+            out.mean.push(mean(t)?);
+            if let Some(cov) = &cov {
+                out.cov.push(cov(t)?);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,7 +1,7 @@
 //! Augmented predictions from a network: explicitly (the `|G|N` transformed examples through
 //! the ordinary predictor) and through the isotypic blocks.
 
-use faer::{Mat, MatRef};
+use faer::MatRef;
 
 use super::augmentation::FiniteAugmentation;
 use super::block::BlockPredictor;
@@ -9,18 +9,10 @@ use super::output::{augment_targets, OutputTransform};
 use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::network::Network;
-use crate::predict::Predictor;
+use crate::predict::{Prediction, Predictor};
 
-/// Means (and covariances) of an augmented infinite ensemble at several times.
-#[derive(Clone, Debug)]
-pub struct AugmentedPrediction {
-    /// The times, as given.
-    pub times: Vec<f64>,
-    /// μ_t at each time, `M × O`.
-    pub mean: Vec<Mat<f64>>,
-    /// Σ_t at each time, `M × M` (empty unless asked for).
-    pub cov: Vec<Mat<f64>>,
-}
+/// The prediction of an augmented infinite ensemble.
+pub type AugmentedPrediction = crate::predict::Prediction;
 
 fn check_inputs(net: &Network, x: &Batch, y: MatRef<f64>, x_test: &Batch) -> Result<()> {
     net.check_batch(x, "x_train")?;
@@ -71,19 +63,10 @@ pub fn augmented_prediction(
     } else {
         None
     };
-    let mut out = AugmentedPrediction {
-        times: times.to_vec(),
-        mean: vec![],
-        cov: vec![],
-    };
-    for &t in times {
-        out.mean.push(p.mean(ntk_tx.as_ref(), t)?);
-        if let Some(k) = &test {
-            out.cov
-                .push(p.covariance(k.as_ref(), nngp_tx.as_ref(), ntk_tx.as_ref(), t)?);
-        }
-    }
-    Ok(out)
+    let cov = test
+        .as_ref()
+        .map(|k| |t| p.covariance(k.as_ref(), nngp_tx.as_ref(), ntk_tx.as_ref(), t));
+    Prediction::at_times(times, |t| p.mean(ntk_tx.as_ref(), t), cov)
 }
 
 /// The same prediction as [`augmented_prediction`] through [`BlockPredictor`]: the kernel is
@@ -126,19 +109,10 @@ pub fn block_prediction(
     } else {
         None
     };
-    let mut out = AugmentedPrediction {
-        times: times.to_vec(),
-        mean: vec![],
-        cov: vec![],
-    };
-    for &t in times {
-        out.mean.push(p.mean(ntk_tx.as_ref(), t)?);
-        if let Some(k) = &test {
-            out.cov
-                .push(p.covariance(k.as_ref(), nngp_tx.as_ref(), ntk_tx.as_ref(), t)?);
-        }
-    }
-    Ok(out)
+    let cov = test
+        .as_ref()
+        .map(|k| |t| p.covariance(k.as_ref(), nngp_tx.as_ref(), ntk_tx.as_ref(), t));
+    Prediction::at_times(times, |t| p.mean(ntk_tx.as_ref(), t), cov)
 }
 
 /// Errors on an empty list or a time that is NaN or negative.

@@ -96,15 +96,7 @@ pub fn targets(path: &std::path::Path, n: usize) -> Result<Mat<f64>> {
     Ok(Mat::from_fn(rows, cols, |i, j| a.values[i * cols + j]))
 }
 
-/// Predictions at every time: (times, means M×O, covariances M×M if asked).
-pub struct Prediction {
-    /// The times, as given.
-    pub times: Vec<f64>,
-    /// μ_t at each time, M×O.
-    pub mean: Vec<Mat<f64>>,
-    /// Σ_t at each time, M×M (empty unless asked for).
-    pub cov: Vec<Mat<f64>>,
-}
+pub use crate::predict::Prediction;
 
 /// Compute the prediction of a network trained on (x_train, y_train) at x_test.
 #[allow(clippy::too_many_arguments)]
@@ -134,19 +126,10 @@ pub fn predict(
     } else {
         None
     };
-    let mut out = Prediction {
-        times: times.to_vec(),
-        mean: vec![],
-        cov: vec![],
-    };
-    for &t in times {
-        out.mean.push(p.mean(ntk_tx.as_ref(), t)?);
-        if let Some(kxx) = &test {
-            out.cov
-                .push(p.covariance(kxx.as_ref(), nngp_tx.as_ref(), ntk_tx.as_ref(), t)?);
-        }
-    }
-    Ok(out)
+    let cov = test
+        .as_ref()
+        .map(|k| |t| p.covariance(k.as_ref(), nngp_tx.as_ref(), ntk_tx.as_ref(), t));
+    Prediction::at_times(times, |t| p.mean(ntk_tx.as_ref(), t), cov)
 }
 
 /// The prediction of `--augment GROUP`.
