@@ -70,24 +70,42 @@ pub trait BlockMap: Sync {
         d1: &[f64],
         d2: &[f64],
         k_out: &mut [f64],
-        mut t_out: Option<&mut [f64]>,
+        t_out: Option<&mut [f64]>,
     ) {
-        let bin = block_len(sites_in, full);
-        let nb = k.len() / bin;
-        let bout = k_out.len() / nb.max(1);
-        for b in 0..nb {
-            self.apply(
-                full,
-                &k[b * bin..(b + 1) * bin],
-                t.map(|t| &t[b * bin..(b + 1) * bin]),
-                d1,
-                &d2[b * sites_in..(b + 1) * sites_in],
-                &mut k_out[b * bout..(b + 1) * bout],
-                t_out
-                    .as_deref_mut()
-                    .map(|t| &mut t[b * bout..(b + 1) * bout]),
-            );
-        }
+        apply_blocks(self, full, sites_in, k, t, d1, d2, k_out, t_out)
+    }
+}
+
+/// The row map block by block: [`BlockMap::apply`] on each example pair of a row run. The
+/// default of [`BlockMap::apply_row`], and the fallback of layers that override it only for
+/// some shapes.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply_blocks<M: BlockMap + ?Sized>(
+    m: &M,
+    full: bool,
+    sites_in: usize,
+    k: &[f64],
+    t: Option<&[f64]>,
+    d1: &[f64],
+    d2: &[f64],
+    k_out: &mut [f64],
+    mut t_out: Option<&mut [f64]>,
+) {
+    let bin = block_len(sites_in, full);
+    let nb = k.len() / bin;
+    let bout = k_out.len() / nb.max(1);
+    for b in 0..nb {
+        m.apply(
+            full,
+            &k[b * bin..(b + 1) * bin],
+            t.map(|t| &t[b * bin..(b + 1) * bin]),
+            d1,
+            &d2[b * sites_in..(b + 1) * sites_in],
+            &mut k_out[b * bout..(b + 1) * bout],
+            t_out
+                .as_deref_mut()
+                .map(|t| &mut t[b * bout..(b + 1) * bout]),
+        );
     }
 }
 

@@ -102,23 +102,7 @@ impl BlockMap for AffineMap {
     ) {
         if self.taps.is_some() {
             // Block by block, as the default does.
-            let bin = crate::kernel::block_len(sites_in, full);
-            let nb = k.len() / bin;
-            let bout = k_out.len() / nb.max(1);
-            let mut t_out = t_out;
-            for b in 0..nb {
-                self.apply(
-                    full,
-                    &k[b * bin..(b + 1) * bin],
-                    t.map(|t| &t[b * bin..(b + 1) * bin]),
-                    d1,
-                    d2,
-                    &mut k_out[b * bout..(b + 1) * bout],
-                    t_out
-                        .as_deref_mut()
-                        .map(|t| &mut t[b * bout..(b + 1) * bout]),
-                );
-            }
+            crate::kernel::apply_blocks(self, full, sites_in, k, t, d1, d2, k_out, t_out);
             return;
         }
         // Dense: the whole row is one elementwise map.

@@ -81,20 +81,6 @@ impl BlockMap for Activation {
             self.dual_slice(d1[0], k, d2, t, k_out, t_out);
             return;
         }
-        let bin = crate::kernel::block_len(sites_in, full);
-        let nb = k.len() / bin;
-        let mut t_out = t_out;
-        for b in 0..nb {
-            let r = b * bin..(b + 1) * bin;
-            self.apply(
-                full,
-                &k[r.clone()],
-                t.map(|t| &t[r.clone()]),
-                d1,
-                &d2[b * sites_in..(b + 1) * sites_in],
-                &mut k_out[r.clone()],
-                t_out.as_deref_mut().map(|t| &mut t[r]),
-            );
-        }
+        crate::kernel::apply_blocks(self, full, sites_in, k, t, d1, d2, k_out, t_out);
     }
 }
