@@ -186,6 +186,10 @@ fn in_file(path: &Path, e: Error) -> Error {
         Error::Numeric(m) => Error::Numeric(format!("{name}: {m}")),
         Error::Invalid(m) => Error::Invalid(format!("{name}: {m}")),
         io @ Error::Io { .. } => io,
+        other => Error::InFile {
+            path: name.to_string(),
+            source: Box::new(other),
+        },
     }
 }
 
