@@ -1,6 +1,8 @@
 //! `derive --eval` (the interpreter of a network's derivation) against the fast kernel code.
 
-use eqntk::layer::{Activation, Conv, Dense, Flatten, GlobalAvgPool, Padding, Parameterization};
+use eqntk::layer::{
+    Activation, Conv, Dense, Flatten, GlobalAvgPool, Padding, Parameterization, Weights,
+};
 use eqntk::symbolic::{derive_network, evaluate_network};
 use eqntk::{Batch, Layer, Network};
 use faer::Mat;
@@ -157,39 +159,45 @@ fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
             if padding == Padding::Valid {
                 side = side.iter().zip(&filter).map(|(n, f)| n - f + 1).collect();
             }
-            layers.push(Layer::Conv(Conv {
+            layers.push(Layer::new(Conv {
                 filter,
                 padding,
-                w_std: rng.random_range(0.5..1.3),
-                b_std: bias(rng),
-                width,
-                parameterization: parameterization(rng),
+                weights: Weights {
+                    w_std: rng.random_range(0.5..1.3),
+                    b_std: bias(rng),
+                    width,
+                    parameterization: parameterization(rng),
+                },
             }));
         } else {
-            layers.push(Layer::Dense(Dense {
-                w_std: rng.random_range(0.5..1.3),
-                b_std: bias(rng),
-                width,
-                parameterization: parameterization(rng),
+            layers.push(Layer::new(Dense {
+                weights: Weights {
+                    w_std: rng.random_range(0.5..1.3),
+                    b_std: bias(rng),
+                    width,
+                    parameterization: parameterization(rng),
+                },
             }));
         }
-        layers.push(Layer::Activation(activation(rng, seed + d)));
+        layers.push(Layer::new(activation(rng, seed + d)));
     }
     if grid > 0 {
         layers.push(if rng.random_bool(0.5) {
-            Layer::Flatten(Flatten)
+            Layer::new(Flatten)
         } else {
-            Layer::GlobalAvgPool(GlobalAvgPool)
+            Layer::new(GlobalAvgPool)
         });
     }
-    layers.push(Layer::Dense(Dense {
-        w_std: 1.3,
-        b_std: bias(rng),
-        width: Some(3),
-        parameterization: parameterization(rng),
+    layers.push(Layer::new(Dense {
+        weights: Weights {
+            w_std: 1.3,
+            b_std: bias(rng),
+            width: Some(3),
+            parameterization: parameterization(rng),
+        },
     }));
-    layers.push(Layer::Activation(activation(rng, seed * 7 + 3)));
-    layers.push(Layer::Dense(Dense::new(0.9, bias(rng))));
+    layers.push(Layer::new(activation(rng, seed * 7 + 3)));
+    layers.push(Layer::new(Dense::new(0.9, bias(rng))));
     Network::new(input, layers).unwrap()
 }
 
@@ -200,9 +208,9 @@ fn random_networks_of_every_layer_kind() {
         let mut rng = ChaCha8Rng::seed_from_u64(100 + seed as u64);
         let net = random_network(&mut rng, seed);
         for l in net.layers() {
-            let extra = match l {
-                Layer::Conv(c) => format!("/{}/{:?}", c.padding.name(), c.parameterization),
-                Layer::Dense(d) => format!("/{:?}", d.parameterization),
+            let extra = match (l.downcast_ref::<Conv>(), l.weights()) {
+                (Some(c), Some(w)) => format!("/{}/{:?}", c.padding.name(), w.parameterization),
+                (None, Some(w)) => format!("/{:?}", w.parameterization),
                 _ => String::new(),
             };
             kinds.insert(format!("{}{extra}", l.kind()));

@@ -3,7 +3,8 @@
 //! deterministic printing.
 
 use eqntk::layer::{
-    Activation, Conv, Dense, Flatten, GlobalAvgPool, Padding, Parameterization, Shape,
+    Activation, Conv, Dense, Flatten, GlobalAvgPool, Lift, Padding, Parameterization, Shape,
+    Weights,
 };
 use eqntk::symbolic::{
     derive_layer, derive_network, dual_closed_form, evaluate_network, Definition, Derivation, Expr,
@@ -20,22 +21,26 @@ fn grid(g: &[usize], c: usize) -> Shape {
 }
 
 fn dense(b: Option<f64>, p: Parameterization) -> Layer {
-    Layer::Dense(Dense {
-        w_std: 1.5,
-        b_std: b,
-        width: Some(8),
-        parameterization: p,
+    Layer::new(Dense {
+        weights: Weights {
+            w_std: 1.5,
+            b_std: b,
+            width: Some(8),
+            parameterization: p,
+        },
     })
 }
 
 fn conv(filter: &[usize], padding: Padding, b: Option<f64>, p: Parameterization) -> Layer {
-    Layer::Conv(Conv {
+    Layer::new(Conv {
         filter: filter.to_vec(),
         padding,
-        w_std: 1.5,
-        b_std: b,
-        width: Some(8),
-        parameterization: p,
+        weights: Weights {
+            w_std: 1.5,
+            b_std: b,
+            width: Some(8),
+            parameterization: p,
+        },
     })
 }
 
@@ -86,10 +91,7 @@ fn snapshot_layer(name: &str, layer: &Layer, input: &Shape) {
     let mut text = String::new();
     for l in [2, 1] {
         let defs = derive_layer(layer, l, input).unwrap();
-        let shown = match layer {
-            Layer::Activation(a) => eqntk::symbolic::closed_forms(&defs, a),
-            _ => defs,
-        };
+        let shown = layer.closed_form(&defs);
         text += &format!("layer {l}, plain:\n{}", render(&shown, Format::Plain));
         text += &format!("layer {l}, LaTeX:\n{}", render(&shown, Format::Latex));
     }
@@ -133,11 +135,11 @@ fn affine_layer_formulas() {
 
 #[test]
 fn readout_layer_formulas() {
-    snapshot_layer("flatten", &Layer::Flatten(Flatten), &grid(&[4, 4], 1));
-    snapshot_layer("flatten_vector", &Layer::Flatten(Flatten), &vector(3));
+    snapshot_layer("flatten", &Layer::new(Flatten), &grid(&[4, 4], 1));
+    snapshot_layer("flatten_vector", &Layer::new(Flatten), &vector(3));
     snapshot_layer(
         "global_avg_pool",
-        &Layer::GlobalAvgPool(GlobalAvgPool),
+        &Layer::new(GlobalAvgPool),
         &grid(&[6], 2),
     );
 }
@@ -150,12 +152,12 @@ fn activation_formulas() {
             Activation::Erf { a: 2.0, .. } | Activation::Sin { a: 1.5, .. } => name + "_params",
             _ => name,
         };
-        snapshot_layer(&name, &Layer::Activation(a.clone()), &vector(3));
+        snapshot_layer(&name, &Layer::new(a.clone()), &vector(3));
     }
     // on sites the dual reads the site diagonals
     snapshot_layer(
         "activation_relu_on_sites",
-        &Layer::Activation(Activation::Relu),
+        &Layer::new(Activation::Relu),
         &grid(&[4], 1),
     );
 }
@@ -172,13 +174,13 @@ fn simplifications_remove_what_vanishes() {
     // the identity disappears
     let id = Activation::Identity;
     let defs = eqntk::symbolic::closed_forms(
-        &derive_layer(&Layer::Activation(id.clone()), 4, &grid(&[3], 1)).unwrap(),
+        &derive_layer(&Layer::new(id.clone()), 4, &grid(&[3], 1)).unwrap(),
         &id,
     );
     assert_eq!(defs[0].rhs.to_plain(), "K3[p,p'](x,x')");
     assert_eq!(defs[1].rhs.to_plain(), "Theta3[p,p'](x,x')");
     // layer 0 is the input: an error, not a panic
-    assert!(derive_layer(&Layer::Flatten(Flatten), 0, &vector(2)).is_err());
+    assert!(derive_layer(&Layer::new(Flatten), 0, &vector(2)).is_err());
     // a layer that does not fit its input: an error naming it
     let e = derive_layer(
         &conv(&[3], Padding::Same, None, Parameterization::Ntk),
@@ -338,7 +340,7 @@ fn snapshot_group_layers(name: &str, toml: &str) {
     let mut text = String::new();
     for (i, layer) in net.layers().iter().enumerate() {
         let input = net.shape_before(i);
-        if input.lifted.is_none() && !matches!(layer, Layer::Lift(_)) {
+        if input.lifted.is_none() && !layer.is::<Lift>() {
             continue;
         }
         let defs = derive_layer(layer, i + 1, input).unwrap();

@@ -2,7 +2,7 @@
 //! matrix, mirrored completion, separable convolutions, vectorised ReLU dual) against a
 //! brute-force per-pair recursion written out here from MATH.md §1–4.
 
-use eqntk::layer::{Conv, Padding, Parameterization};
+use eqntk::layer::{Conv, Padding, Weights};
 use eqntk::{Batch, BlockMap, Kernel, Network};
 use std::f64::consts::PI;
 
@@ -197,10 +197,7 @@ fn conv(filter: Vec<usize>, padding: Padding) -> Conv {
     Conv {
         filter,
         padding,
-        w_std: 1.0,
-        b_std: None,
-        width: None,
-        parameterization: Parameterization::Ntk,
+        weights: Weights::default(),
     }
 }
 

@@ -1,15 +1,12 @@
 //! The forward pass: `f(x)` for a batch, keeping what the backward pass needs.
 //!
 //! Features of one example are a `sites × channels` array (row-major, channels last, as in a
-//! [`Batch`]). An affine layer gathers, for each output site o, the inputs at the sources of its
-//! taps (the convolution's [`Taps`](crate::layer::taps::Taps) table; zero where a tap falls on
-//! padding) into a row of the patch matrix `P` (`S_out × q·C_in`), then computes
-//! `H' = w_mult · P W + b_mult · 1 bᵀ` with one matrix product.
+//! [`Batch`]); each layer's [`FinitePass`](super::FinitePass) maps them to the next layer's.
 
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
-use super::{Affine, FiniteNetwork, Op, OpKind};
+use super::FiniteNetwork;
 use crate::data::Batch;
 use crate::error::{Error, Result};
 
@@ -24,16 +21,16 @@ pub(super) struct Trace {
 }
 
 /// `dst (m × n) = alpha · a (m × k) · b (k × n)` (or `+=` with `accumulate`), all row-major.
-pub(super) fn matmul(dst: MatMut<f64>, a: MatRef<f64>, b: MatRef<f64>, alpha: f64, acc: bool) {
+pub(crate) fn matmul(dst: MatMut<f64>, a: MatRef<f64>, b: MatRef<f64>, alpha: f64, acc: bool) {
     let accum = if acc { Accum::Add } else { Accum::Replace };
     faer::linalg::matmul::matmul(dst, accum, a, b, alpha, Par::Seq);
 }
 
-pub(super) fn rm(s: &[f64], rows: usize, cols: usize) -> MatRef<'_, f64> {
+pub(crate) fn rm(s: &[f64], rows: usize, cols: usize) -> MatRef<'_, f64> {
     MatRef::from_row_major_slice(s, rows, cols)
 }
 
-pub(super) fn rm_mut(s: &mut [f64], rows: usize, cols: usize) -> MatMut<'_, f64> {
+pub(crate) fn rm_mut(s: &mut [f64], rows: usize, cols: usize) -> MatMut<'_, f64> {
     MatMut::from_row_major_slice_mut(s, rows, cols)
 }
 
@@ -67,7 +64,7 @@ impl FiniteNetwork {
         let mut patches = Vec::with_capacity(self.ops.len());
         let mut h = example.to_vec();
         for op in &self.ops {
-            let (out, patch) = self.apply(op, &h);
+            let (out, patch) = op.pass.forward(&self.params, &op.dims, &h);
             inputs.push(h);
             patches.push(patch);
             h = out;
@@ -78,65 +75,6 @@ impl FiniteNetwork {
             output: h,
         }
     }
-
-    fn apply(&self, op: &Op, h: &[f64]) -> (Vec<f64>, Option<Vec<f64>>) {
-        match &op.kind {
-            OpKind::Affine(a) => {
-                let patch = a.taps.as_ref().map(|_| gather(a, op, h));
-                let pm = patch.as_deref().unwrap_or(h);
-                let mut out = vec![0.0; op.sites_out * op.ch_out];
-                let k = a.q * op.ch_in;
-                let w = &self.params[a.w_offset..a.w_offset + k * op.ch_out];
-                matmul(
-                    rm_mut(&mut out, op.sites_out, op.ch_out),
-                    rm(pm, op.sites_out, k),
-                    rm(w, k, op.ch_out),
-                    a.w_mult,
-                    false,
-                );
-                if let Some(bo) = a.b_offset {
-                    let b = &self.params[bo..bo + op.ch_out];
-                    for row in out.chunks_mut(op.ch_out) {
-                        for (v, bc) in row.iter_mut().zip(b) {
-                            *v += a.b_mult * bc;
-                        }
-                    }
-                }
-                (out, patch)
-            }
-            OpKind::Flatten => (h.to_vec(), None),
-            OpKind::GlobalAvgPool => {
-                let mut out = vec![0.0; op.ch_in];
-                for row in h.chunks(op.ch_in) {
-                    for (o, v) in out.iter_mut().zip(row) {
-                        *o += v;
-                    }
-                }
-                let inv = 1.0 / op.sites_in as f64;
-                out.iter_mut().for_each(|o| *o *= inv);
-                (out, None)
-            }
-            OpKind::Activation(act) => (h.iter().map(|&v| act.phi(v)).collect(), None),
-        }
-    }
-}
-
-/// The patch matrix `P[o, t·C_in + c] = h[src(o,t), c]` (0 on padding) of a convolution.
-fn gather(a: &Affine, op: &Op, h: &[f64]) -> Vec<f64> {
-    let taps = a
-        .taps
-        .as_ref()
-        .expect("gather is only called for convolutions");
-    let c = op.ch_in;
-    let mut p = vec![0.0; op.sites_out * a.q * c];
-    for (o, row) in p.chunks_mut(a.q * c).enumerate() {
-        for (t, dst) in row.chunks_mut(c).enumerate() {
-            if let Some(s) = taps.src(o, t) {
-                dst.copy_from_slice(&h[s * c..(s + 1) * c]);
-            }
-        }
-    }
-    p
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@
 
 use rayon::prelude::*;
 
-use super::forward::{matmul, rm, rm_mut, Trace};
-use super::{FiniteNetwork, OpKind};
+use super::forward::Trace;
+use super::FiniteNetwork;
 use crate::data::Batch;
 use crate::error::{Error, Result};
 use faer::Mat;
@@ -86,73 +86,20 @@ impl FiniteNetwork {
         let mut g = cotangent;
         for (l, op) in self.ops.iter().enumerate().rev() {
             let h = &trace.inputs[l];
-            let need_input_grad = l > 0;
-            g = match &op.kind {
-                OpKind::Affine(a) => {
-                    let k = a.q * op.ch_in;
-                    let pm = trace.patches[l].as_deref().unwrap_or(h);
-                    let (so, co) = (op.sites_out, op.ch_out);
-                    // ∂f/∂W = w_mult · Pᵀ g   (k × co)
-                    matmul(
-                        rm_mut(&mut jac[a.w_offset..a.w_offset + k * co], k, co),
-                        rm(pm, so, k).transpose(),
-                        rm(&g, so, co),
-                        a.w_mult,
-                        accumulate,
-                    );
-                    if let Some(bo) = a.b_offset {
-                        let jb = &mut jac[bo..bo + co];
-                        if !accumulate {
-                            jb.fill(0.0);
-                        }
-                        for row in g.chunks(co) {
-                            for (j, v) in jb.iter_mut().zip(row) {
-                                *j += a.b_mult * v;
-                            }
-                        }
-                    }
-                    if !need_input_grad {
-                        break;
-                    }
-                    // ∂f/∂P = w_mult · g Wᵀ   (so × k)
-                    let w = &self.params[a.w_offset..a.w_offset + k * co];
-                    let mut gp = vec![0.0; so * k];
-                    matmul(
-                        rm_mut(&mut gp, so, k),
-                        rm(&g, so, co),
-                        rm(w, k, co).transpose(),
-                        a.w_mult,
-                        false,
-                    );
-                    match &a.taps {
-                        None => gp,
-                        Some(taps) => {
-                            let c = op.ch_in;
-                            let mut gh = vec![0.0; op.sites_in * c];
-                            for (o, row) in gp.chunks(k).enumerate() {
-                                for (t, src) in row.chunks(c).enumerate() {
-                                    if let Some(s) = taps.src(o, t) {
-                                        for (d, v) in gh[s * c..(s + 1) * c].iter_mut().zip(src) {
-                                            *d += v;
-                                        }
-                                    }
-                                }
-                            }
-                            gh
-                        }
-                    }
-                }
-                OpKind::Flatten => g,
-                OpKind::GlobalAvgPool => {
-                    let inv = 1.0 / op.sites_in as f64;
-                    (0..op.sites_in * op.ch_in)
-                        .map(|m| g[m % op.ch_in] * inv)
-                        .collect()
-                }
-                OpKind::Activation(act) => {
-                    g.iter().zip(h).map(|(gv, &hv)| gv * act.dphi(hv)).collect()
-                }
-            };
+            let need_input = l > 0;
+            g = op.pass.backward(
+                &self.params,
+                &op.dims,
+                h,
+                trace.patches[l].as_deref(),
+                g,
+                jac,
+                accumulate,
+                need_input,
+            );
+            if !need_input {
+                break;
+            }
         }
     }
 }

@@ -27,10 +27,13 @@ pub use ensemble::{train_ensemble, EnsembleConfig, EnsembleRun};
 pub use monte_carlo::{monte_carlo, monte_carlo_outputs, MonteCarlo};
 pub use train::{TrainOptions, TrainReport};
 
-use crate::layer::taps::Taps;
-use crate::layer::Activation;
+use std::sync::Arc;
 
-/// A sampled finite-width network: layer operations and one flat parameter vector.
+use rand_chacha::ChaCha8Rng;
+
+pub(crate) use forward::{matmul, rm, rm_mut};
+
+/// A sampled finite-width network: layer passes and one flat parameter vector.
 ///
 /// Parameters are stored layer by layer; an affine layer stores its weight matrix
 /// `W` (`q·C_in × C_out`, row `t·C_in + c` for tap `t` and input channel `c`, row-major) then its
@@ -43,43 +46,56 @@ pub struct FiniteNetwork {
     out_dim: usize,
 }
 
-/// One layer of a finite network, acting on features `sites × channels` (row-major).
+/// One layer of a finite network: its pass and the sizes of its features.
 #[derive(Clone, Debug)]
 struct Op {
-    kind: OpKind,
-    sites_in: usize,
-    ch_in: usize,
-    sites_out: usize,
-    ch_out: usize,
+    pass: Arc<dyn FinitePass>,
+    dims: OpDims,
 }
 
-#[derive(Clone, Debug)]
-enum OpKind {
-    /// `h'[o, :] = w_mult · Σ_t h[src(o,t), :] W_t + b_mult · b` (a dense layer is one tap with
-    /// `src(o, 0) = o`).
-    Affine(Affine),
-    /// Relabels `sites × channels` as one site with `sites·channels` channels (no data change).
-    Flatten,
-    /// `h'[c] = (1/P) Σ_p h[p, c]`.
-    GlobalAvgPool,
-    /// `h' = φ(h)` entrywise.
-    Activation(Activation),
+/// The sizes of one layer's features: `sites × channels`, row-major, channels last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpDims {
+    pub sites_in: usize,
+    pub ch_in: usize,
+    pub sites_out: usize,
+    pub ch_out: usize,
 }
 
-#[derive(Clone, Debug)]
-struct Affine {
-    /// The convolution's source table; `None` for a dense layer.
-    taps: Option<Taps>,
-    /// Number of taps q (1 for dense).
-    q: usize,
-    /// Offset of `W` in the parameter vector; `W` has `q·ch_in × ch_out` entries.
-    w_offset: usize,
-    /// Offset of `b` (`ch_out` entries), when the layer has a bias.
-    b_offset: Option<usize>,
-    /// Multiplier of the stored weights: `σ_w/√fan_in` (NTK) or 1 (standard).
-    w_mult: f64,
-    /// Multiplier of the stored bias: `σ_b` (NTK) or 1 (standard).
-    b_mult: f64,
+/// The finite-width face of a layer kind ([`crate::layer::LayerKind::finite_pass`]): its
+/// forward pass on one example's features and its reverse-mode pass.
+pub trait FinitePass: std::fmt::Debug + Send + Sync {
+    /// `h' = f(h)` for features `h` (`sites_in × ch_in`), and what the backward pass needs
+    /// besides `h` (a convolution's patch matrix), if anything.
+    fn forward(&self, params: &[f64], dims: &OpDims, h: &[f64]) -> (Vec<f64>, Option<Vec<f64>>);
+
+    /// Reverse mode: given the cotangent `g` of the output, write the cotangent of the
+    /// layer's parameters into their slots of `grad` (or add it, with `accumulate`) and return
+    /// the cotangent of the input `h` (may be empty when `need_input` is false).
+    #[allow(clippy::too_many_arguments)]
+    fn backward(
+        &self,
+        params: &[f64],
+        dims: &OpDims,
+        h: &[f64],
+        cache: Option<&[f64]>,
+        g: Vec<f64>,
+        grad: &mut [f64],
+        accumulate: bool,
+        need_input: bool,
+    ) -> Vec<f64>;
+}
+
+/// What a layer kind draws its finite parameters from while a network is sampled.
+pub struct FiniteBuilder<'a> {
+    /// The seeded generator (draws are `N(0, 1)`, layer by layer, weights before biases).
+    pub rng: &'a mut ChaCha8Rng,
+    /// The flat parameter vector, appended to.
+    pub params: &'a mut Vec<f64>,
+    /// Channels of the layer's input.
+    pub ch_in: usize,
+    /// Output channels an affine layer gets (`width`, or `out_dim` for the last one).
+    pub ch_out_affine: usize,
 }
 
 impl FiniteNetwork {

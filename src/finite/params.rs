@@ -6,13 +6,11 @@
 //! and `C_in·q` for a convolution with q taps. Both are stored as "multiplier × stored value";
 //! the stored values are the parameters θ the Jacobian differentiates by.
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
 
-use super::{Affine, FiniteNetwork, Op, OpKind};
+use super::{FiniteBuilder, FiniteNetwork, Op, OpDims};
 use crate::error::{Error, Result};
-use crate::layer::{Layer, Parameterization};
 use crate::network::Network;
 
 impl FiniteNetwork {
@@ -54,12 +52,7 @@ impl FiniteNetwork {
         }
         let last_affine = layers
             .iter()
-            .rposition(|l| {
-                matches!(
-                    l,
-                    Layer::Dense(_) | Layer::Conv(_) | Layer::Lift(_) | Layer::GroupConv(_)
-                )
-            })
+            .rposition(|l| l.weights().is_some())
             .ok_or_else(|| {
                 Error::Invalid("a finite network needs at least one dense or conv layer".into())
             })?;
@@ -79,58 +72,21 @@ impl FiniteNetwork {
             .last()
             .expect("input shapes are non-empty");
         for (l, layer) in layers.iter().enumerate() {
-            let sites_in = net.shape_before(l).sites();
-            let sites_out = net.shape_before(l + 1).sites();
-            let ch_out_affine = if l == last_affine { out_dim } else { width };
-            let (kind, ch_out) = match layer {
-                Layer::Dense(d) => {
-                    let a = affine(
-                        &mut params,
-                        &mut rng,
-                        None,
-                        1,
-                        ch,
-                        ch_out_affine,
-                        (d.w_std, d.b_std, d.parameterization),
-                    );
-                    (OpKind::Affine(a), ch_out_affine)
-                }
-                // Convolutions, lifts and group convolutions share one weight per tap and
-                // channel pair across all output sites: the tap table defines the layer.
-                Layer::Conv(_) | Layer::Lift(_) | Layer::GroupConv(_) => {
-                    let shape = net.shape_before(l);
-                    let (taps, scales) = match layer {
-                        Layer::Conv(c) => {
-                            (c.taps(&shape.grid), (c.w_std, c.b_std, c.parameterization))
-                        }
-                        Layer::Lift(c) => (c.taps(shape), (c.w_std, c.b_std, c.parameterization)),
-                        Layer::GroupConv(c) => {
-                            (c.taps(shape), (c.w_std, c.b_std, c.parameterization))
-                        }
-                        _ => unreachable!(),
-                    };
-                    let q = taps.n_taps();
-                    let a = affine(
-                        &mut params,
-                        &mut rng,
-                        Some(taps),
-                        q,
-                        ch,
-                        ch_out_affine,
-                        scales,
-                    );
-                    (OpKind::Affine(a), ch_out_affine)
-                }
-                Layer::Flatten(_) => (OpKind::Flatten, ch * sites_in),
-                Layer::GlobalAvgPool(_) | Layer::GroupPool(_) => (OpKind::GlobalAvgPool, ch),
-                Layer::Activation(a) => (OpKind::Activation(a.clone()), ch),
-            };
-            ops.push(Op {
-                kind,
-                sites_in,
+            let mut builder = FiniteBuilder {
+                rng: &mut rng,
+                params: &mut params,
                 ch_in: ch,
-                sites_out,
-                ch_out,
+                ch_out_affine: if l == last_affine { out_dim } else { width },
+            };
+            let (pass, ch_out) = layer.finite_pass(net.shape_before(l), &mut builder)?;
+            ops.push(Op {
+                pass: pass.into(),
+                dims: OpDims {
+                    sites_in: net.shape_before(l).sites(),
+                    ch_in: ch,
+                    sites_out: net.shape_before(l + 1).sites(),
+                    ch_out,
+                },
             });
             ch = ch_out;
         }
@@ -140,40 +96,5 @@ impl FiniteNetwork {
             params,
             out_dim,
         })
-    }
-}
-
-/// Append one affine layer's parameters (weights, then bias) and return its description.
-fn affine(
-    params: &mut Vec<f64>,
-    rng: &mut ChaCha8Rng,
-    taps: Option<crate::layer::taps::Taps>,
-    q: usize,
-    ch_in: usize,
-    ch_out: usize,
-    (w_std, b_std, param): (f64, Option<f64>, Parameterization),
-) -> Affine {
-    let fan_in = (q * ch_in) as f64;
-    let w_scale = w_std / fan_in.sqrt();
-    let b_scale = b_std.unwrap_or(0.0);
-    // (multiplier in the forward pass, scale of the stored N(0,1) draw)
-    let ((w_mult, w_store), (b_mult, b_store)) = match param {
-        Parameterization::Ntk => ((w_scale, 1.0), (b_scale, 1.0)),
-        Parameterization::Standard => ((1.0, w_scale), (1.0, b_scale)),
-    };
-    let w_offset = params.len();
-    params.extend((0..q * ch_in * ch_out).map(|_| w_store * rng.sample::<f64, _>(StandardNormal)));
-    let b_offset = b_std.map(|_| {
-        let off = params.len();
-        params.extend((0..ch_out).map(|_| b_store * rng.sample::<f64, _>(StandardNormal)));
-        off
-    });
-    Affine {
-        taps,
-        q,
-        w_offset,
-        b_offset,
-        w_mult,
-        b_mult,
     }
 }

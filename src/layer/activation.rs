@@ -27,6 +27,15 @@ use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
 use super::dual;
 use super::quadrature::{self, BivariateNormal, Panels};
+use super::shape::Shape;
+use super::{Layer, LayerKind, Registration};
+use crate::error::Result;
+use crate::finite::{FiniteBuilder, FinitePass, OpDims};
+use crate::kernel::BlockMap;
+use crate::symbolic::layers::{dual_args, site_sym, Sites};
+use crate::symbolic::{
+    Assumptions, Definition, Expr, KernelKind, KernelSym, LayerDefinitions, Param,
+};
 
 /// A pointwise nonlinearity, with neural-tangents' parameter names and defaults.
 #[derive(Clone, Debug, PartialEq)]
@@ -414,4 +423,273 @@ fn normal_pdf(x: f64) -> f64 {
 fn logistic_derivative(x: f64) -> f64 {
     let e = (-x.abs()).exp();
     e / ((1.0 + e) * (1.0 + e))
+}
+
+pub(super) const REGISTRATION: Registration = Registration {
+    kinds: &[
+        "relu",
+        "leaky_relu",
+        "abrelu",
+        "abs",
+        "erf",
+        "identity",
+        "tanh",
+        "gelu",
+        "sigmoid",
+        "softplus",
+        "sin",
+    ],
+    parse: |kind, mut k| {
+        let (act, accepted): (Activation, &[&str]) = match kind {
+            "relu" => (Activation::Relu, &[]),
+            "identity" => (Activation::Identity, &[]),
+            "abs" => (Activation::Abs, &[]),
+            "tanh" => (Activation::Tanh, &[]),
+            "gelu" => (Activation::Gelu, &[]),
+            "sigmoid" => (Activation::Sigmoid, &[]),
+            "softplus" => (Activation::Softplus, &[]),
+            "leaky_relu" => (
+                Activation::LeakyRelu {
+                    alpha: k.f64_required("alpha")?,
+                },
+                &["alpha"],
+            ),
+            "abrelu" => (
+                Activation::AbRelu {
+                    a: k.f64_required("a")?,
+                    b: k.f64_required("b")?,
+                },
+                &["a", "b"],
+            ),
+            "erf" => (
+                Activation::Erf {
+                    a: k.f64_or("a", 1.0)?,
+                    b: k.f64_or("b", 1.0)?,
+                    c: k.f64_or("c", 0.0)?,
+                },
+                &["a", "b", "c"],
+            ),
+            _ => (
+                Activation::Sin {
+                    a: k.f64_or("a", 1.0)?,
+                    b: k.f64_or("b", 1.0)?,
+                    c: k.f64_or("c", 0.0)?,
+                },
+                &["a", "b", "c"],
+            ),
+        };
+        k.finish(accepted)?;
+        Ok(Layer::new(act))
+    },
+};
+
+impl LayerKind for Activation {
+    fn kind(&self) -> &'static str {
+        self.name()
+    }
+
+    /// The input's shape: φ acts entrywise.
+    fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
+        Ok(input.clone())
+    }
+
+    fn block_map<'a>(&'a self, _input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
+        Some(Box::new(self))
+    }
+
+    fn derive(&self, l: usize, input: &Shape) -> LayerDefinitions {
+        LayerDefinitions::new(activation_defs(self, l, Sites::of(input)))
+    }
+
+    fn closed_form(&self, defs: &[Definition]) -> Vec<Definition> {
+        closed_forms(defs, self)
+    }
+
+    fn is_linear(&self) -> bool {
+        *self == Activation::Identity
+    }
+
+    fn finite_pass(
+        &self,
+        _input: &Shape,
+        builder: &mut FiniteBuilder,
+    ) -> Result<(Box<dyn FinitePass>, usize)> {
+        Ok((Box::new(self.clone()), builder.ch_in))
+    }
+
+    fn summary(&self) -> String {
+        match *self {
+            Activation::LeakyRelu { alpha } => format!("leaky_relu (α = {alpha})"),
+            Activation::AbRelu { a, b } => format!("abrelu (a = {a}, b = {b})"),
+            Activation::Erf { a, b, c } | Activation::Sin { a, b, c }
+                if (a, b, c) != (1.0, 1.0, 0.0) =>
+            {
+                format!("{} (a = {a}, b = {b}, c = {c})", self.name())
+            }
+            _ => self.name().to_string(),
+        }
+    }
+}
+
+/// The finite-width nonlinearity: `h' = φ(h)` entrywise; the cotangent is `g ⊙ φ'(h)`.
+impl FinitePass for Activation {
+    fn forward(&self, _params: &[f64], _dims: &OpDims, h: &[f64]) -> (Vec<f64>, Option<Vec<f64>>) {
+        (h.iter().map(|&v| self.phi(v)).collect(), None)
+    }
+
+    fn backward(
+        &self,
+        _params: &[f64],
+        _dims: &OpDims,
+        h: &[f64],
+        _cache: Option<&[f64]>,
+        g: Vec<f64>,
+        _grad: &mut [f64],
+        _accumulate: bool,
+        _need_input: bool,
+    ) -> Vec<f64> {
+        g.iter()
+            .zip(h)
+            .map(|(gv, &hv)| gv * self.dphi(hv))
+            .collect()
+    }
+}
+
+/// The name of `φ` as printed in `T_φ`, `Ṫ_φ`.
+pub fn activation_symbol(a: &Activation) -> &'static str {
+    match a {
+        Activation::Relu => "ReLU",
+        Activation::LeakyRelu { .. } => "LeakyReLU",
+        Activation::AbRelu { .. } => "ABReLU",
+        Activation::Abs => "Abs",
+        Activation::Identity => "Id",
+        Activation::Erf { .. } => "Erf",
+        Activation::Tanh => "Tanh",
+        Activation::Gelu => "GELU",
+        Activation::Sigmoid => "Sigmoid",
+        Activation::Softplus => "Softplus",
+        Activation::Sin { .. } => "Sin",
+    }
+}
+
+/// `K⁽ˡ⁾ = T_φ(k₁₁, k₁₂, k₂₂)`, `Θ⁽ˡ⁾ = Ṫ_φ(k₁₁, k₁₂, k₂₂) Θ⁽ˡ⁻¹⁾` at the sites of `sites`.
+fn activation_defs(a: &Activation, l: usize, sites: Sites) -> Vec<(KernelSym, Expr, String)> {
+    let [k11, k12, k22] = dual_args(l - 1, sites);
+    let phi = activation_symbol(a);
+    let t = Expr::dual(
+        phi,
+        k11.clone().into(),
+        k12.clone().into(),
+        k22.clone().into(),
+    );
+    let tdot = Expr::dual_dot(phi, k11.into(), k12.into(), k22.into());
+    let note = activation_note(a);
+    vec![
+        (site_sym(KernelKind::Nngp, l, sites), t, note.clone()),
+        (
+            site_sym(KernelKind::Ntk, l, sites),
+            tdot * site_sym(KernelKind::Ntk, l - 1, sites),
+            note,
+        ),
+    ]
+}
+
+fn activation_note(a: &Activation) -> String {
+    let how = if a.has_closed_form() {
+        "closed form"
+    } else {
+        "quadrature"
+    };
+    let params = match *a {
+        Activation::LeakyRelu { alpha } => format!(" alpha = {alpha}"),
+        Activation::AbRelu { a, b } => format!(" a = {a}, b = {b}"),
+        Activation::Erf { a, b, c } | Activation::Sin { a, b, c } => {
+            format!(" a = {a}, b = {b}, c = {c}")
+        }
+        _ => String::new(),
+    };
+    format!("{}{params} ({how})", a.name())
+}
+
+/// The closed form of the dual activation of `a` as `(T, Ṫ)` in the placeholders
+/// `k₁₁, k₁₂, k₂₂` ([`Param::k`]), or `None` when it is computed by quadrature. With
+/// `θ = arccos(k₁₂/√(k₁₁ k₂₂))` (MATH.md §3):
+///
+/// * ABReLU `a·min(x,0) + b·max(x,0)` (ReLU `a=0, b=1`; LeakyReLU `a=α, b=1`; |x| `a=−1, b=1`;
+///   identity `a=b=1`): `Ṫ = (a²+b²)/2 − (a−b)² θ/(2π)`,
+///   `T = (a−b)² √(k₁₁k₂₂ − k₁₂²)/(2π) + Ṫ k₁₂`;
+/// * Erf `a·erf(bx) + c`: `T = a² (2/π) arcsin(2b² k₁₂/√((1+2b²k₁₁)(1+2b²k₂₂))) + c²`,
+///   `Ṫ = a² (4b²/π) ((1+2b²k₁₁)(1+2b²k₂₂) − 4b⁴k₁₂²)^{−1/2}`;
+/// * Sin `a·sin(bx + c)`: `T = (a²/2)(e₋ − cos(2c) e₊)`, `Ṫ = (a²b²/2)(e₋ + cos(2c) e₊)` with
+///   `e∓ = exp(−b²(k₁₁ + k₂₂ ∓ 2k₁₂)/2)`.
+///
+/// The activation's parameters enter as numbers; the result is in normal form.
+pub fn dual_closed_form(a: &Activation) -> Option<(Expr, Expr)> {
+    let k11 = || Expr::from(Param::k(1, 1));
+    let k12 = || Expr::from(Param::k(1, 2));
+    let k22 = || Expr::from(Param::k(2, 2));
+    let ab = |a: f64, b: f64| {
+        let theta = (k12() / (k11() * k22()).sqrt()).arccos();
+        let d2 = (a - b) * (a - b);
+        let tdot = Expr::num(0.5 * (a * a + b * b)) - Expr::num(d2) * theta / (2.0 * Expr::pi());
+        let t = Expr::num(d2) * (k11() * k22() - k12().squared()).sqrt() / (2.0 * Expr::pi())
+            + tdot.clone() * k12();
+        (t, tdot)
+    };
+    let (t, tdot) = match *a {
+        Activation::Relu => ab(0.0, 1.0),
+        Activation::LeakyRelu { alpha } => ab(alpha, 1.0),
+        Activation::AbRelu { a, b } => ab(a, b),
+        Activation::Abs => ab(-1.0, 1.0),
+        Activation::Identity => (k12(), Expr::num(1.0)),
+        Activation::Erf { a, b, c } => {
+            let b2 = 2.0 * b * b;
+            let p1 = 1.0 + Expr::num(b2) * k11();
+            let p2 = 1.0 + Expr::num(b2) * k22();
+            let t = Expr::num(a * a * 2.0) / Expr::pi()
+                * (Expr::num(b2) * k12() / (p1.clone() * p2.clone()).sqrt()).arcsin()
+                + c * c;
+            let radicand = p1 * p2 - Expr::num(b2 * b2) * k12().squared();
+            let tdot = Expr::num(a * a * 2.0 * b2) / Expr::pi() * radicand.sqrt().powi(-1);
+            (t, tdot)
+        }
+        Activation::Sin { a, b, c } => {
+            let e = |sign: f64| {
+                (Expr::num(-0.5 * b * b) * (k11() + k22() + Expr::num(2.0 * sign) * k12())).exp()
+            };
+            let cos2c = Expr::num(2.0 * c).cos();
+            let t = Expr::num(0.5 * a * a) * (e(-1.0) - cos2c.clone() * e(1.0));
+            let tdot = Expr::num(0.5 * a * a * b * b) * (e(-1.0) + cos2c * e(1.0));
+            (t, tdot)
+        }
+        Activation::Tanh | Activation::Gelu | Activation::Sigmoid | Activation::Softplus => {
+            return None
+        }
+    };
+    let none = Assumptions::new();
+    Some((t.normalize(&none), tdot.normalize(&none)))
+}
+
+/// `defs` with `T_φ`, `Ṫ_φ` of activation `a` replaced by their closed forms (if any), in normal
+/// form. For the identity this gives `K⁽ˡ⁾ = K⁽ˡ⁻¹⁾`, `Θ⁽ˡ⁾ = Θ⁽ˡ⁻¹⁾`.
+pub fn closed_forms(defs: &[Definition], a: &Activation) -> Vec<Definition> {
+    let Some((t, tdot)) = dual_closed_form(a) else {
+        return defs.to_vec();
+    };
+    let none = Assumptions::new();
+    defs.iter()
+        .map(|d| Definition {
+            rhs: d
+                .rhs
+                .substitute_duals(&|f| {
+                    Some(if f.derivative {
+                        tdot.clone()
+                    } else {
+                        t.clone()
+                    })
+                })
+                .normalize(&none),
+            ..d.clone()
+        })
+        .collect()
 }

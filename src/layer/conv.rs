@@ -1,10 +1,16 @@
 //! Convolution over a 1-D or 2-D grid, stride 1, odd filters (MATH.md §4).
 
-use super::affine::AffineMap;
-use super::dense::{standard_needs_fan_in, Parameterization};
+use super::affine::{AffineMap, Parameterization, Weights};
+use super::keys::Keys;
 use super::separable::{AxisFilter, SeparableTaps};
 use super::shape::Shape;
 use super::taps::Taps;
+use super::{Layer, LayerKind, Registration};
+use crate::error::Result;
+use crate::finite::{FiniteBuilder, FinitePass};
+use crate::kernel::BlockMap;
+use crate::symbolic::layers::{affine_defs, Sites};
+use crate::symbolic::{Expr, IndexSet, IndexVar, KernelKind, KernelSym, LayerDefinitions};
 
 /// What a filter sees beyond the edge of the grid.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -19,6 +25,19 @@ pub enum Padding {
 }
 
 impl Padding {
+    /// Read `padding` (`circular`, the default, `same` or `valid`).
+    pub fn parse(keys: &mut Keys) -> Result<Self> {
+        match keys.str_opt("padding")?.as_deref() {
+            None | Some("circular") => Ok(Padding::Circular),
+            Some("same") => Ok(Padding::Same),
+            Some("valid") => Ok(Padding::Valid),
+            Some(o) => Err(keys.key_err(
+                "padding",
+                format!("`padding` must be \"circular\", \"same\" or \"valid\", got \"{o}\""),
+            )),
+        }
+    }
+
     /// The name used in network files.
     pub fn name(self) -> &'static str {
         match self {
@@ -37,19 +56,41 @@ pub struct Conv {
     pub filter: Vec<usize>,
     /// Boundary handling.
     pub padding: Padding,
-    /// σ_w.
-    pub w_std: f64,
-    /// σ_b, `None` for no bias.
-    pub b_std: Option<f64>,
-    /// Output channels.
-    pub width: Option<usize>,
-    /// Weight scaling.
-    pub parameterization: Parameterization,
+    /// σ_w, σ_b, width and parameterisation.
+    pub weights: Weights,
 }
 
-impl Conv {
+pub(super) const REGISTRATION: Registration = Registration {
+    kinds: &["conv"],
+    parse: |_, mut keys| {
+        let filter = keys
+            .usize_list("filter")?
+            .ok_or_else(|| keys.key_err("filter", "missing key `filter` (e.g. filter = [3, 3])"))?;
+        let padding = Padding::parse(&mut keys)?;
+        let weights = Weights::parse(&mut keys)?;
+        keys.finish(&[
+            "filter",
+            "padding",
+            "w_std",
+            "b_std",
+            "width",
+            "parameterization",
+        ])?;
+        Ok(Layer::new(Conv {
+            filter,
+            padding,
+            weights,
+        }))
+    },
+};
+
+impl LayerKind for Conv {
+    fn kind(&self) -> &'static str {
+        "conv"
+    }
+
     /// The output shape, or why the input does not fit the filter.
-    pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
         if let Some(g) = input.lifted {
             return Err(format!(
                 "features are indexed by {g} after a lift; use group_conv instead of conv"
@@ -71,9 +112,7 @@ impl Conv {
         if let Some(f) = self.filter.iter().find(|&&f| f == 0 || f % 2 == 0) {
             return Err(format!("`filter` sizes must be odd, got {f}"));
         }
-        if self.parameterization == Parameterization::Standard && input.channels.is_none() {
-            return Err(standard_needs_fan_in());
-        }
+        self.weights.check_fan_in(input)?;
         let grid = match self.padding {
             Padding::Circular | Padding::Same => input.grid.clone(),
             Padding::Valid => {
@@ -92,11 +131,80 @@ impl Conv {
         };
         Ok(Shape {
             grid,
-            channels: self.width,
+            channels: self.weights.width,
             lifted: None,
         })
     }
 
+    fn block_map<'a>(&'a self, input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
+        Some(Box::new(self.map(input)))
+    }
+
+    fn weights(&self) -> Option<&Weights> {
+        Some(&self.weights)
+    }
+
+    fn fan_in(&self, input: &Shape) -> Option<usize> {
+        Some(input.channels.unwrap_or(0) * self.filter.iter().product::<usize>())
+    }
+
+    /// `K⁽ˡ⁾[p,p′] = σ_{w,l}² (1/|F|) Σ_{δ∈F} K⁽ˡ⁻¹⁾[p+δ, p′+δ] + σ_{b,l}²`.
+    fn derive(&self, l: usize, _input: &Shape) -> LayerDefinitions {
+        let filter: Vec<String> = self.filter.iter().map(|f| f.to_string()).collect();
+        let window = match self.padding {
+            Padding::Valid => "F = {0..f-1} per axis".to_string(),
+            _ => "F centred on 0".to_string(),
+        };
+        let note = format!(
+            "conv {}, {} padding, {window}{}",
+            filter.join("x"),
+            self.padding.name(),
+            match self.weights.parameterization {
+                Parameterization::Ntk => "",
+                Parameterization::Standard => ", standard parameterisation",
+            }
+        );
+        affine_defs(
+            l,
+            &self.weights,
+            Sites::Grid,
+            |kind| tap_average(kind, l),
+            note,
+        )
+    }
+
+    fn finite_pass(
+        &self,
+        input: &Shape,
+        builder: &mut FiniteBuilder,
+    ) -> Result<(Box<dyn FinitePass>, usize)> {
+        let taps = self.taps(&input.grid);
+        let q = taps.n_taps();
+        Ok(self.weights.finite_pass(Some(taps), q, builder))
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "conv {} {} ({})",
+            self.filter
+                .iter()
+                .map(|f| f.to_string())
+                .collect::<Vec<_>>()
+                .join("×"),
+            self.padding.name(),
+            self.weights.summary()
+        )
+    }
+}
+
+/// `(1/|F|) Σ_{δ∈F} M⁽ˡ⁻¹⁾[p+δ, p′+δ]`.
+fn tap_average(kind: KernelKind, l: usize) -> Expr {
+    use crate::symbolic::layers::{delta, p, pp};
+    let m = KernelSym::new(kind, l - 1).at(p() + delta(), pp() + delta());
+    Expr::mean(IndexVar::delta(), IndexSet::Filter, m.into())
+}
+
+impl Conv {
     /// The tap table of this convolution on the grid `grid` (taps in row-major filter order),
     /// with its axis-by-axis factorisation attached (the fast path of [`Taps::average`]).
     pub fn taps(&self, grid: &[usize]) -> Taps {
@@ -155,13 +263,9 @@ impl Conv {
     }
 
     /// The kernel map for an input of shape `input`.
-    pub fn block_map(&self, input: &Shape) -> AffineMap {
-        AffineMap::from_taps(
-            self.taps(&input.grid),
-            self.w_std,
-            self.b_std,
-            self.parameterization,
-            input.channels,
-        )
+    pub fn map(&self, input: &Shape) -> AffineMap {
+        let taps = self.taps(&input.grid);
+        let q = taps.n_taps();
+        self.weights.map(Some(taps), q, input.channels)
     }
 }

@@ -1,78 +1,105 @@
 //! The dense (fully connected) layer, acting on the channels at every site.
+//!
+//! NTK parameterisation: `K' = σ_w² K + σ_b²`, `Θ' = σ_w² Θ + K'`; standard
+//! parameterisation: `Θ' = n·K + σ_w² Θ + [bias]` with fan-in `n = C_in` (MATH.md §2).
+//!
+//! ```toml
+//! [[layers]]
+//! kind = "dense"
+//! w_std = 1.5              # default 1
+//! b_std = 0.1              # omit for no bias
+//! width = 512              # output channels
+//! parameterization = "ntk" # ntk (default) | standard
+//! ```
 
-use super::affine::AffineMap;
+pub use super::affine::Parameterization;
+use super::affine::{AffineMap, Weights};
 use super::shape::Shape;
+use super::{Layer, LayerKind, Registration};
+use crate::error::Result;
+use crate::finite::{FiniteBuilder, FinitePass};
+use crate::kernel::BlockMap;
+use crate::symbolic::layers::{affine_defs, site_sym, Sites};
+use crate::symbolic::LayerDefinitions;
 
-/// How weights are scaled (MATH.md §2).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Parameterization {
-    /// `σ_w/√fan_in · W h + σ_b b` with `W, b ~ N(0, 1)` (neural-tangents' default).
-    #[default]
-    Ntk,
-    /// `W h + b` with `W ~ N(0, σ_w²/fan_in)`, `b ~ N(0, σ_b²)`.
-    Standard,
-}
-
-impl Parameterization {
-    /// The name used in network files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Ntk => "ntk",
-            Self::Standard => "standard",
-        }
-    }
-}
-
-/// Dense layer: `K' = σ_w² K + σ_b²`, `Θ' = σ_w² Θ + K'` (NTK parameterisation), or
-/// `Θ' = n·K + σ_w² Θ + [bias]` with fan-in `n` (standard parameterisation).
+/// Dense layer (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dense {
-    /// σ_w.
-    pub w_std: f64,
-    /// σ_b, `None` for no bias.
-    pub b_std: Option<f64>,
-    /// Output channels (only the fan-in of the next layer and the default finite width).
-    pub width: Option<usize>,
-    /// Weight scaling.
-    pub parameterization: Parameterization,
+    /// σ_w, σ_b, width and parameterisation.
+    pub weights: Weights,
 }
+
+pub(super) const REGISTRATION: Registration = Registration {
+    kinds: &["dense"],
+    parse: |_, mut keys| {
+        let weights = Weights::parse(&mut keys)?;
+        keys.finish(&Weights::KEYS)?;
+        Ok(Layer::new(Dense { weights }))
+    },
+};
 
 impl Dense {
     /// A dense layer in NTK parameterisation.
     pub fn new(w_std: f64, b_std: Option<f64>) -> Self {
         Self {
-            w_std,
-            b_std,
-            width: None,
-            parameterization: Parameterization::Ntk,
+            weights: Weights::new(w_std, b_std),
         }
-    }
-
-    /// The output shape: the same sites, `width` channels.
-    pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
-        if self.parameterization == Parameterization::Standard && input.channels.is_none() {
-            return Err(standard_needs_fan_in());
-        }
-        Ok(input.with_channels(self.width))
     }
 
     /// The kernel map for an input of shape `input`.
-    pub fn block_map(&self, input: &Shape) -> AffineMap {
-        AffineMap {
-            taps: None,
-            w_var: self.w_std * self.w_std,
-            b_var: self.b_std.map_or(0.0, |b| b * b),
-            standard_fan_in: match self.parameterization {
-                Parameterization::Ntk => None,
-                Parameterization::Standard => input.channels.map(|c| c as f64),
-            },
-            has_bias: self.b_std.is_some(),
-        }
+    pub fn map(&self, input: &Shape) -> AffineMap {
+        self.weights.map(None, 1, input.channels)
     }
 }
 
-pub(crate) fn standard_needs_fan_in() -> String {
-    "parameterization = \"standard\" needs the fan-in: set `width` on the previous \
-     dense/conv layer"
-        .to_string()
+impl LayerKind for Dense {
+    fn kind(&self) -> &'static str {
+        "dense"
+    }
+
+    /// The same sites, `width` channels.
+    fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
+        self.weights.check_fan_in(input)?;
+        Ok(input.with_channels(self.weights.width))
+    }
+
+    fn block_map<'a>(&'a self, input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
+        Some(Box::new(self.map(input)))
+    }
+
+    fn weights(&self) -> Option<&Weights> {
+        Some(&self.weights)
+    }
+
+    fn fan_in(&self, input: &Shape) -> Option<usize> {
+        Some(input.channels.unwrap_or(0))
+    }
+
+    /// `K⁽ˡ⁾ = σ_{w,l}² K⁽ˡ⁻¹⁾ + σ_{b,l}²` at the sites of the input.
+    fn derive(&self, l: usize, input: &Shape) -> LayerDefinitions {
+        let sites = Sites::of(input);
+        let note = format!(
+            "dense, {} parameterisation",
+            self.weights.parameterization.name()
+        );
+        affine_defs(
+            l,
+            &self.weights,
+            sites,
+            |kind| site_sym(kind, l - 1, sites).into(),
+            note,
+        )
+    }
+
+    fn finite_pass(
+        &self,
+        _input: &Shape,
+        builder: &mut FiniteBuilder,
+    ) -> Result<(Box<dyn FinitePass>, usize)> {
+        Ok(self.weights.finite_pass(None, 1, builder))
+    }
+
+    fn summary(&self) -> String {
+        format!("dense ({})", self.weights.summary())
+    }
 }

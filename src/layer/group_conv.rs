@@ -15,13 +15,18 @@
 //! `Θ'(φ) = σ_w² Θ(φ) + K'(φ)`; it is evaluated on the angular grid of
 //! [`crate::network::So2Report`] (no `support`, NTK parameterisation only).
 
-use super::affine::AffineMap;
+use super::affine::{AffineMap, Parameterization, Weights};
 use super::conv::Padding;
-use super::dense::{standard_needs_fan_in, Parameterization};
 use super::lift::{shift, window_offsets, Lifted};
 use super::shape::Shape;
 use super::taps::Taps;
+use super::{Layer, LayerKind, Registration};
+use crate::error::Result;
+use crate::finite::{FiniteBuilder, FinitePass};
 use crate::group::GroupSpec;
+use crate::kernel::BlockMap;
+use crate::symbolic::layers::{affine_defs, delta, g, gp, h, p, pp, site_sym, Sites};
+use crate::symbolic::{Expr, Index, IndexSet, IndexVar, KernelKind, KernelSym, LayerDefinitions};
 
 /// Group convolution (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
@@ -32,14 +37,8 @@ pub struct GroupConv {
     pub support: Option<Vec<usize>>,
     /// Boundary handling for p4/p4m (`circular` or `same`).
     pub padding: Padding,
-    /// σ_w.
-    pub w_std: f64,
-    /// σ_b, `None` for no bias.
-    pub b_std: Option<f64>,
-    /// Output channels.
-    pub width: Option<usize>,
-    /// Weight scaling.
-    pub parameterization: Parameterization,
+    /// σ_w, σ_b, width and parameterisation.
+    pub weights: Weights,
 }
 
 impl GroupConv {
@@ -57,7 +56,7 @@ impl GroupConv {
                         .into(),
                 );
             }
-            if self.parameterization == Parameterization::Standard {
+            if self.weights.parameterization == Parameterization::Standard {
                 return Err(
                     "a group_conv on SO2 features has an infinite fan-in (the whole \
                             circle); use parameterization = \"ntk\""
@@ -108,10 +107,8 @@ impl GroupConv {
             }
             _ => {}
         }
-        if self.parameterization == Parameterization::Standard && input.channels.is_none() {
-            return Err(standard_needs_fan_in());
-        }
-        Ok(input.with_channels(self.width))
+        self.weights.check_fan_in(input)?;
+        Ok(input.with_channels(self.weights.width))
     }
 
     /// The tap table: output `(g, p)`, tap `(h, δ)`, source `(g h, p + A_g δ)`.
@@ -142,23 +139,144 @@ impl GroupConv {
     /// The map on SO(2) features at every relative angle φ:
     /// `K'(φ) = σ_w² K(φ) + σ_b²`, `Θ'(φ) = σ_w² Θ(φ) + K'(φ)`.
     pub fn so2_map(&self) -> AffineMap {
-        AffineMap {
-            taps: None,
-            w_var: self.w_std * self.w_std,
-            b_var: self.b_std.map_or(0.0, |b| b * b),
-            standard_fan_in: None,
-            has_bias: self.b_std.is_some(),
-        }
+        // NTK parameterisation only (checked by output_shape): no fan-in enters.
+        self.weights.map(None, 1, None)
     }
 
     /// The kernel map for an input of shape `input`.
-    pub fn block_map(&self, input: &Shape) -> AffineMap {
-        AffineMap::from_taps(
-            self.taps(input),
-            self.w_std,
-            self.b_std,
-            self.parameterization,
-            input.channels,
-        )
+    pub fn map(&self, input: &Shape) -> AffineMap {
+        let taps = self.taps(input);
+        let q = taps.n_taps();
+        self.weights.map(Some(taps), q, input.channels)
+    }
+}
+
+pub(super) const REGISTRATION: Registration = Registration {
+    kinds: &["group_conv"],
+    parse: |_, mut k| {
+        let support = match k.take("support") {
+            None => None,
+            Some(toml::Value::Array(a)) if !a.is_empty() => Some(
+                a.iter()
+                    .map(|v| match v {
+                        toml::Value::Integer(i) if *i >= 0 => Ok(*i as usize),
+                        _ => Err(k.key_err(
+                            "support",
+                            "`support` must be a list of point-group element indices (0 = identity)",
+                        )),
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            Some(_) => {
+                return Err(k.key_err(
+                    "support",
+                    "`support` must be a non-empty list of point-group element indices",
+                ))
+            }
+        };
+        let filter = k.usize_list("filter")?;
+        let padding = Padding::parse(&mut k)?;
+        let weights = Weights::parse(&mut k)?;
+        k.finish(&[
+            "filter",
+            "support",
+            "padding",
+            "w_std",
+            "b_std",
+            "width",
+            "parameterization",
+        ])?;
+        Ok(Layer::new(GroupConv {
+            filter,
+            support,
+            padding,
+            weights,
+        }))
+    },
+};
+
+impl LayerKind for GroupConv {
+    fn kind(&self) -> &'static str {
+        "group_conv"
+    }
+
+    fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
+        GroupConv::output_shape(self, input)
+    }
+
+    fn block_map<'a>(&'a self, input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
+        Some(Box::new(self.map(input)))
+    }
+
+    fn weights(&self) -> Option<&Weights> {
+        Some(&self.weights)
+    }
+
+    fn fan_in(&self, input: &Shape) -> Option<usize> {
+        let order = input.lifted.map_or(1, |g| Lifted::order_of(&g));
+        let h = self.support.as_ref().map_or(order, |s| s.len());
+        let f: usize = self.filter.as_ref().map_or(1, |f| f.iter().product());
+        Some(input.channels.unwrap_or(0) * h * f)
+    }
+
+    /// The group convolution (MATH.md §5): `(1/(|H| |F|)) Σ_{h∈H} Σ_{δ∈F} M[(g h, p + A_g δ),
+    /// (g′ h, p′ + A_g′ δ)]`, without the spatial part when there are no positions; on SO(2)
+    /// the integral over the whole circle of a function of `θ − θ′` is that function itself.
+    fn derive(&self, l: usize, input: &Shape) -> LayerDefinitions {
+        let sites = Sites::of(input);
+        let avg = |kind: KernelKind| -> Expr {
+            let m = KernelSym::new(kind, l - 1);
+            match sites {
+                Sites::GroupGrid => Expr::mean(
+                    IndexVar::h(),
+                    IndexSet::Support,
+                    Expr::mean(
+                        IndexVar::delta(),
+                        IndexSet::Filter,
+                        m.at(
+                            Index::pair(g() * h(), p() + Index::act(g(), delta())),
+                            Index::pair(gp() * h(), pp() + Index::act(gp(), delta())),
+                        )
+                        .into(),
+                    ),
+                ),
+                Sites::So2 => site_sym(kind, l - 1, sites).into(),
+                _ => Expr::mean(
+                    IndexVar::h(),
+                    IndexSet::Support,
+                    m.at(g() * h(), gp() * h()).into(),
+                ),
+            }
+        };
+        let support = match &self.support {
+            None => "H = G".to_string(),
+            Some(s) => {
+                let s: Vec<String> = s.iter().map(|h| h.to_string()).collect();
+                format!("H = {{{}}}", s.join(", "))
+            }
+        };
+        let note = match (sites, &self.filter) {
+            (Sites::So2, _) => "group_conv over the whole circle".to_string(),
+            (_, Some(f)) => {
+                let f: Vec<String> = f.iter().map(|q| q.to_string()).collect();
+                format!(
+                    "group_conv, {support}, F = {} window, {} padding",
+                    f.join("x"),
+                    self.padding.name()
+                )
+            }
+            _ => format!("group_conv, {support}"),
+        };
+        affine_defs(l, &self.weights, sites, avg, note)
+    }
+
+    fn finite_pass(
+        &self,
+        input: &Shape,
+        builder: &mut FiniteBuilder,
+    ) -> Result<(Box<dyn FinitePass>, usize)> {
+        let taps = self.taps(input);
+        let q = taps.n_taps();
+        Ok(self.weights.finite_pass(Some(taps), q, builder))
     }
 }

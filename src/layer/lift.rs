@@ -26,13 +26,20 @@
 //! The layer is a tap average (see [`Taps`]): output `(g, p)`, tap δ, source `p + A_g δ`. Its
 //! finite-width form shares one weight per tap and channel pair across all `(g, p)`.
 
-use super::affine::AffineMap;
+use super::affine::{standard_needs_fan_in, AffineMap, Parameterization, Weights};
 use super::conv::Padding;
-use super::dense::{standard_needs_fan_in, Parameterization};
 use super::shape::Shape;
 use super::taps::Taps;
+use super::{Layer, LayerKind, Registration};
 use crate::action::{ImageAction, SignalAction, SiteAction};
+use crate::error::Result;
+use crate::finite::{FiniteBuilder, FinitePass};
 use crate::group::{Cyclic, Dihedral, FiniteGroup, GroupSpec, PointGroup};
+use crate::kernel::BlockMap;
+use crate::symbolic::layers::{affine_defs, g, gp, p, phi, pp, Sites};
+use crate::symbolic::{
+    Arg, Expr, Index, IndexSet, IndexVar, KernelKind, KernelSym, LayerDefinitions,
+};
 
 /// The spatial support of a lifting filter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,14 +60,8 @@ pub struct Lift {
     pub filter: LiftFilter,
     /// Boundary handling for p4/p4m (`circular` or `same`).
     pub padding: Padding,
-    /// σ_w.
-    pub w_std: f64,
-    /// σ_b, `None` for no bias.
-    pub b_std: Option<f64>,
-    /// Output channels.
-    pub width: Option<usize>,
-    /// Weight scaling.
-    pub parameterization: Parameterization,
+    /// σ_w, σ_b, width and parameterisation.
+    pub weights: Weights,
     /// SO(2) only: the relative accuracy asked of the angular grid (the aliasing estimate of
     /// the pooled kernel must fall below it); `None` for [`Lift::DEFAULT_SO2_TOL`].
     pub tol: Option<f64>,
@@ -182,7 +183,7 @@ impl Lift {
         if let Some(g) = input.lifted {
             return Err(format!("the features are already lifted to {g}"));
         }
-        if self.parameterization == Parameterization::Standard && input.channels.is_none() {
+        if self.weights.parameterization == Parameterization::Standard && input.channels.is_none() {
             return Err(standard_needs_fan_in());
         }
         let grid = &input.grid;
@@ -253,7 +254,7 @@ impl Lift {
         }
         Ok(Shape {
             grid: out_grid,
-            channels: self.width,
+            channels: self.weights.width,
             lifted: Some(lifted),
         })
     }
@@ -294,7 +295,7 @@ impl Lift {
         if self.padding != Padding::Circular {
             return Err("an SO2 lifting takes padding = \"circular\" (the default)".into());
         }
-        if self.parameterization == Parameterization::Standard && channels.is_none() {
+        if self.weights.parameterization == Parameterization::Standard && channels.is_none() {
             return Err(standard_needs_fan_in());
         }
         match (grid, channels) {
@@ -331,18 +332,7 @@ impl Lift {
     ///
     /// with `n = P·C` the fan-in of the full filter (every site and channel).
     pub fn so2_map(&self, input: &Shape) -> AffineMap {
-        AffineMap {
-            taps: None,
-            w_var: self.w_std * self.w_std,
-            b_var: self.b_std.map_or(0.0, |b| b * b),
-            standard_fan_in: match self.parameterization {
-                Parameterization::Ntk => None,
-                Parameterization::Standard => {
-                    input.channels.map(|c| (c * input.positions()) as f64)
-                }
-            },
-            has_bias: self.b_std.is_some(),
-        }
+        self.weights.map(None, input.positions(), input.channels)
     }
 
     /// The action of a group without translations on the input sites.
@@ -419,13 +409,136 @@ impl Lift {
     }
 
     /// The kernel map for an input of shape `input`.
-    pub fn block_map(&self, input: &Shape) -> AffineMap {
-        AffineMap::from_taps(
-            self.taps(input),
-            self.w_std,
-            self.b_std,
-            self.parameterization,
-            input.channels,
-        )
+    pub fn map(&self, input: &Shape) -> AffineMap {
+        let taps = self.taps(input);
+        let q = taps.n_taps();
+        self.weights.map(Some(taps), q, input.channels)
+    }
+
+    /// How the lifted features are indexed.
+    fn out_sites(&self) -> Sites {
+        match self.group {
+            GroupSpec::So2 { .. } => Sites::So2,
+            GroupSpec::P4(_) | GroupSpec::P4m(_) => Sites::GroupGrid,
+            _ => Sites::Group,
+        }
+    }
+}
+
+pub(super) const REGISTRATION: Registration = Registration {
+    kinds: &["lift"],
+    parse: |_, mut k| {
+        let group = match k.str_opt("group")? {
+            Some(g) => GroupSpec::parse(&g).map_err(|e| k.key_err("group", e))?,
+            None => return Err(k.key_err("group", "missing key `group` (e.g. group = \"p4\")")),
+        };
+        let filter = match k.take("filter") {
+            None => {
+                return Err(k.key_err("filter", "missing key `filter` (\"full\" or e.g. [3, 3])"))
+            }
+            Some(toml::Value::String(s)) if s == "full" => LiftFilter::Full,
+            Some(v) => {
+                k.put_back("filter", v);
+                LiftFilter::Window(k.usize_list("filter")?.unwrap_or_default())
+            }
+        };
+        let padding = Padding::parse(&mut k)?;
+        let weights = Weights::parse(&mut k)?;
+        let tol = k.f64_opt("tol")?;
+        k.finish(&[
+            "group",
+            "filter",
+            "padding",
+            "w_std",
+            "b_std",
+            "width",
+            "parameterization",
+            "tol",
+        ])?;
+        Ok(Layer::new(Lift {
+            group,
+            filter,
+            padding,
+            weights,
+            tol,
+        }))
+    },
+};
+
+impl LayerKind for Lift {
+    fn kind(&self) -> &'static str {
+        "lift"
+    }
+
+    fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
+        Lift::output_shape(self, input)
+    }
+
+    fn block_map<'a>(&'a self, input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
+        Some(Box::new(self.map(input)))
+    }
+
+    fn weights(&self) -> Option<&Weights> {
+        Some(&self.weights)
+    }
+
+    fn fan_in(&self, input: &Shape) -> Option<usize> {
+        let taps = match (&self.filter, self.group) {
+            (_, GroupSpec::So2 { .. }) | (LiftFilter::Full, _) => input.positions(),
+            (LiftFilter::Window(w), _) => w.iter().product(),
+        };
+        Some(input.channels.unwrap_or(0) * taps)
+    }
+
+    fn lifts_to(&self) -> Option<GroupSpec> {
+        Some(self.group)
+    }
+
+    /// The lifting (MATH.md §5): `σ² (1/|F|) Σ_{δ∈F} M⁽ˡ⁻¹⁾[s(g,δ), s(g′,δ)]` with
+    /// `s(g,δ) = A_g δ` (no translations: `g` acting on the filter site δ) or `p + A_g δ`
+    /// (roto-translations); for SO(2) the full-support average at the rotated argument.
+    fn derive(&self, l: usize, input: &Shape) -> LayerDefinitions {
+        let out = self.out_sites();
+        let d = IndexVar::delta;
+        let avg = |kind: KernelKind| -> Expr {
+            let m = KernelSym::new(kind, l - 1);
+            let m = match out {
+                Sites::So2 if input.grid.is_empty() => {
+                    return m
+                        .with_args(Arg::x(), Arg::x_prime().transformed(phi()))
+                        .into()
+                }
+                Sites::So2 => m
+                    .at(Index::from(d()), Index::from(d()))
+                    .with_args(Arg::x(), Arg::x_prime().transformed(phi())),
+                Sites::GroupGrid => m.at(p() + Index::act(g(), d()), pp() + Index::act(gp(), d())),
+                _ => m.at(Index::act(g(), d()), Index::act(gp(), d())),
+            };
+            Expr::mean(d(), IndexSet::Filter, m.into())
+        };
+        let filter = match &self.filter {
+            LiftFilter::Full => "F = Ω (full support)".to_string(),
+            LiftFilter::Window(w) => {
+                let w: Vec<String> = w.iter().map(|q| q.to_string()).collect();
+                format!("F = {} window", w.join("x"))
+            }
+        };
+        let how = match out {
+            Sites::So2 => ", φ = θ − θ′ the relative angle".to_string(),
+            Sites::GroupGrid => format!(", {} padding", self.padding.name()),
+            _ => ", A_g δ = g·δ".to_string(),
+        };
+        let note = format!("lift to {}, {filter}{how}", self.group);
+        affine_defs(l, &self.weights, out, avg, note)
+    }
+
+    fn finite_pass(
+        &self,
+        input: &Shape,
+        builder: &mut FiniteBuilder,
+    ) -> Result<(Box<dyn FinitePass>, usize)> {
+        let taps = self.taps(input);
+        let q = taps.n_taps();
+        Ok(self.weights.finite_pass(Some(taps), q, builder))
     }
 }

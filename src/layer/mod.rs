@@ -1,8 +1,18 @@
-//! Layers: values that map the kernel of their input to the kernel of their output.
+//! Layers: values that know their kernel map, their derivation and their finite-width pass.
 //!
 //! As in neural-tangents, a layer is a value and a network is a fold over layers. Each layer
-//! kind lives in its own file and states its recursion (MATH.md §2–5); [`Layer`] is the closed
-//! set of kinds a network file can name.
+//! kind lives in one file that holds every face of it, behind the [`LayerKind`] trait:
+//!
+//! * its network-file keys (`parse`, registered in [`REGISTRY`]),
+//! * the shape of its output and what it needs of the incoming kernel,
+//! * its kernel map `(K, Θ) → (K', Θ')` on one example pair's block (MATH.md §2–5),
+//! * its recursion as symbolic definitions ([`LayerKind::derive`]), which the derivation
+//!   printer and the interpreter use,
+//! * its finite-width forward and backward pass ([`LayerKind::finite_pass`]), for Monte Carlo.
+//!
+//! A new kind is one new file with one `impl LayerKind` and one line in [`REGISTRY`]; nothing
+//! else in the crate matches on layer kinds. Affine kinds (dense, conv, lift, group_conv)
+//! share their σ_w, σ_b, width and parameterisation through one [`Weights`] value.
 
 pub mod activation;
 pub mod affine;
@@ -10,7 +20,11 @@ pub mod conv;
 pub mod dense;
 pub mod dual;
 pub mod elementwise;
+pub mod flatten;
+pub mod global_avg_pool;
 pub mod group_conv;
+pub mod group_pool;
+pub mod keys;
 pub mod lift;
 pub mod pool;
 pub mod quadrature;
@@ -20,38 +34,28 @@ pub mod shape;
 pub mod simd;
 pub mod taps;
 
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
 pub use activation::Activation;
+pub use affine::{Parameterization, Weights};
 pub use conv::{Conv, Padding};
-pub use dense::{Dense, Parameterization};
+pub use dense::Dense;
+pub use flatten::Flatten;
+pub use global_avg_pool::GlobalAvgPool;
 pub use group_conv::GroupConv;
+pub use group_pool::GroupPool;
+pub use keys::Keys;
 pub use lift::{Lift, LiftFilter};
-pub use pool::{Flatten, GlobalAvgPool, GroupPool};
 pub use reduced::ReducedGroupRun;
 pub use shape::Shape;
 
+use crate::error::{Error, Result};
+use crate::finite::{FiniteBuilder, FinitePass};
 use crate::group::GroupSpec;
 use crate::kernel::{BlockMap, Kernel};
-
-/// One layer of a network.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Layer {
-    /// Fully connected layer acting on the channels at every site (MATH.md §2).
-    Dense(Dense),
-    /// Convolution over a 1-D or 2-D grid (MATH.md §4).
-    Conv(Conv),
-    /// Flatten the sites into the channels (the kernel keeps the mean of its site diagonal).
-    Flatten(Flatten),
-    /// Average over all sites.
-    GlobalAvgPool(GlobalAvgPool),
-    /// A pointwise nonlinearity φ (MATH.md §3).
-    Activation(Activation),
-    /// Lift to functions on a group (MATH.md §5).
-    Lift(Lift),
-    /// Group convolution (MATH.md §5).
-    GroupConv(GroupConv),
-    /// Average over all group elements and positions.
-    GroupPool(GroupPool),
-}
+use crate::symbolic::{Definition, LayerDefinitions};
 
 /// How a layer constrains the site structure of the kernel entering it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,91 +68,226 @@ pub enum SiteNeed {
     Diagonal,
 }
 
-impl Layer {
-    /// The `kind` of the layer as written in network files.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Layer::Dense(_) => "dense",
-            Layer::Conv(_) => "conv",
-            Layer::Flatten(_) => "flatten",
-            Layer::GlobalAvgPool(_) => "global_avg_pool",
-            Layer::Activation(a) => a.name(),
-            Layer::Lift(_) => "lift",
-            Layer::GroupConv(_) => "group_conv",
-            Layer::GroupPool(_) => "group_pool",
-        }
-    }
+/// Every face of one layer kind. Implemented once per kind, in the kind's own file.
+pub trait LayerKind: fmt::Debug + Send + Sync + DynEq {
+    /// The `kind` as written in network files.
+    fn kind(&self) -> &'static str;
 
-    /// The shape of the layer's output, or why the input shape does not fit.
-    pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
-        match self {
-            Layer::Dense(l) => l.output_shape(input),
-            Layer::Conv(l) => l.output_shape(input),
-            Layer::Flatten(l) => l.output_shape(input),
-            Layer::GlobalAvgPool(l) => l.output_shape(input),
-            Layer::Activation(_) => Ok(input.clone()),
-            Layer::Lift(l) => l.output_shape(input),
-            Layer::GroupConv(l) => l.output_shape(input),
-            Layer::GroupPool(l) => l.output_shape(input),
-        }
-    }
+    /// The shape of the layer's output, or why the input shape does not fit (the reason only;
+    /// the network prefixes `layers[i] (kind)`).
+    fn output_shape(&self, input: &Shape) -> Result<Shape, String>;
 
     /// What the layer needs of the kernel entering it.
-    pub fn site_need(&self) -> SiteNeed {
-        match self {
-            Layer::GlobalAvgPool(_) | Layer::GroupPool(_) => SiteNeed::Full,
-            Layer::Flatten(_) => SiteNeed::Diagonal,
-            _ => SiteNeed::Any,
-        }
+    fn site_need(&self) -> SiteNeed {
+        SiteNeed::Any
+    }
+
+    /// The layer's kernel map on one example pair's block, for an input of shape `input` (a
+    /// shape [`LayerKind::output_shape`] accepted). `None` for a layer whose map is not
+    /// pairwise in the network's site layout (the layers of an SO(2) G-CNN's angular section,
+    /// evaluated by [`crate::Network::kernel`] on an angular grid).
+    fn block_map<'a>(&'a self, input: &Shape) -> Option<Box<dyn BlockMap + 'a>>;
+
+    /// The shared affine parameters, for dense, conv, lift and group_conv.
+    fn weights(&self) -> Option<&Weights> {
+        None
+    }
+
+    /// The fan-in per output channel (`C_in` × the taps one output reads), for affine kinds.
+    fn fan_in(&self, _input: &Shape) -> Option<usize> {
+        None
+    }
+
+    /// The group this layer lifts its input to (a lifting layer only).
+    fn lifts_to(&self) -> Option<GroupSpec> {
+        None
+    }
+
+    /// The recursion of layer `l` (1-based) as raw definitions `K⁽ˡ⁾ = …`, `Θ⁽ˡ⁾ = …` with
+    /// the assumptions that simplify them (see [`crate::symbolic::derive_layer`], which
+    /// normalises them and substitutes `Θ⁽⁰⁾ = 0`).
+    fn derive(&self, l: usize, input: &Shape) -> LayerDefinitions;
+
+    /// The definitions as a paper prints them (an activation's dual replaced by its closed
+    /// form where it has one); by default, unchanged.
+    fn closed_form(&self, defs: &[Definition]) -> Vec<Definition> {
+        defs.to_vec()
+    }
+
+    /// Whether the layer is linear in its input features (every kind but a nonlinear
+    /// activation).
+    fn is_linear(&self) -> bool {
+        true
+    }
+
+    /// The finite-width pass of this layer on features of shape `input`, its parameters drawn
+    /// through `builder`; returns the pass and its output channels.
+    fn finite_pass(
+        &self,
+        input: &Shape,
+        builder: &mut FiniteBuilder,
+    ) -> Result<(Box<dyn FinitePass>, usize)>;
+
+    /// A one-line description with the parameters (for documents and reports).
+    fn summary(&self) -> String {
+        self.kind().to_string()
+    }
+}
+
+/// Equality of layer values behind `dyn` (implemented for every `PartialEq` kind).
+pub trait DynEq: Any {
+    fn as_any(&self) -> &dyn Any;
+    fn dyn_eq(&self, other: &dyn Any) -> bool;
+}
+
+impl<T: PartialEq + Any> DynEq for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn dyn_eq(&self, other: &dyn Any) -> bool {
+        other.downcast_ref::<T>().is_some_and(|o| self == o)
+    }
+}
+
+/// One layer of a network: a value of some [`LayerKind`].
+#[derive(Clone)]
+pub struct Layer(Arc<dyn LayerKind>);
+
+impl Layer {
+    /// A layer of the given kind.
+    pub fn new(kind: impl LayerKind + 'static) -> Self {
+        Self(Arc::new(kind))
+    }
+
+    /// The kind's value, if the layer is of kind `T`.
+    pub fn downcast_ref<T: LayerKind + 'static>(&self) -> Option<&T> {
+        (*self.0).as_any().downcast_ref::<T>()
+    }
+
+    /// Whether the layer is of kind `T`.
+    pub fn is<T: LayerKind + 'static>(&self) -> bool {
+        self.downcast_ref::<T>().is_some()
     }
 
     /// Whether the layer is part of an SO(2) G-CNN's angular section: an SO(2) lifting, or any
     /// layer whose input features are functions on SO(2) (up to and including the
     /// `group_pool`). These layers act on kernels of the relative angle, which
-    /// [`crate::Network::kernel`] evaluates on an angular grid; they have no per-layer
-    /// [`BlockMap`].
+    /// [`crate::Network::kernel`] evaluates on an angular grid.
     pub fn is_so2_section(&self, input: &Shape) -> bool {
-        let lift_so2 = matches!(self, Layer::Lift(l) if matches!(l.group, GroupSpec::So2 { .. }));
-        lift_so2 || matches!(input.lifted, Some(GroupSpec::So2 { .. }))
+        matches!(self.lifts_to(), Some(GroupSpec::So2 { .. }))
+            || matches!(input.lifted, Some(GroupSpec::So2 { .. }))
     }
 
-    /// The layer's kernel map `(K, Θ) → (K', Θ')` for an input of shape `input`.
-    ///
-    /// `input` must be a shape accepted by [`Layer::output_shape`]; networks check this when
-    /// they are built.
-    ///
-    /// # Panics
-    /// For the layers of an SO(2) G-CNN's angular section ([`Layer::is_so2_section`]): their
-    /// kernel is a function of the relative angle that only [`crate::Network::kernel`]
-    /// evaluates (a misuse of this low-level call, not an input error).
-    pub fn kernel(&self, k: Kernel, input: &Shape) -> Kernel {
-        match self.block_map(input) {
-            Some(m) => k.map(&*m),
-            None => panic!(
-                "{} on SO2 features acts on kernels of the relative angle; evaluate the network \
-                 with Network::kernel",
-                self.kind()
-            ),
-        }
-    }
-
-    /// The layer's kernel map as a [`BlockMap`] (one example pair at a time), so that runs of
-    /// layers can be fused with [`Kernel::map_chain`]; `None` for a layer whose map is not
-    /// pairwise, i.e. for the layers of an SO(2) G-CNN's angular section
-    /// ([`Layer::is_so2_section`]).
+    /// The layer's kernel map on one example pair's block ([`LayerKind::block_map`]), or
+    /// `None` for the layers of an SO(2) G-CNN's angular section ([`Layer::is_so2_section`]),
+    /// whose map is not pairwise in the network's site layout.
     pub fn block_map(&self, input: &Shape) -> Option<Box<dyn BlockMap + '_>> {
         if self.is_so2_section(input) {
             return None;
         }
-        Some(match self {
-            Layer::Dense(l) => Box::new(l.block_map(input)),
-            Layer::Conv(l) => Box::new(l.block_map(input)),
-            Layer::Flatten(l) => Box::new(l),
-            Layer::GlobalAvgPool(l) => Box::new(l),
-            Layer::Activation(a) => Box::new(a),
-            Layer::Lift(l) => Box::new(l.block_map(input)),
-            Layer::GroupConv(l) => Box::new(l.block_map(input)),
-            Layer::GroupPool(l) => Box::new(l),
-        })
+        self.0.block_map(input)
+    }
+
+    /// The layer's kernel map applied to `k`, for an input of shape `input` (accepted by
+    /// [`LayerKind::output_shape`]).
+    ///
+    /// Errors for the layers of an SO(2) G-CNN's angular section, whose kernel is a function
+    /// of the relative angle that only [`crate::Network::kernel`] evaluates.
+    pub fn kernel(&self, k: Kernel, input: &Shape) -> Result<Kernel> {
+        match self.block_map(input) {
+            Some(m) => Ok(k.map(&*m)),
+            None => Err(Error::Invalid(format!(
+                "{} on SO2 features acts on kernels of the relative angle; evaluate the network \
+                 with Network::kernel",
+                self.kind()
+            ))),
+        }
+    }
+}
+
+impl std::ops::Deref for Layer {
+    type Target = dyn LayerKind;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl PartialEq for Layer {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.dyn_eq((*other.0).as_any())
+    }
+}
+
+impl<T: LayerKind + 'static> From<T> for Layer {
+    fn from(kind: T) -> Self {
+        Self::new(kind)
+    }
+}
+
+/// One registered layer kind: the `kind` names it answers to and its parser. `parse` receives
+/// the `kind` as written and the remaining keys of the table.
+pub struct Registration {
+    /// The `kind` values this entry parses.
+    pub kinds: &'static [&'static str],
+    /// Parse the table's keys into a layer (consuming them; [`Keys::finish`] reports the rest).
+    pub parse: fn(kind: &str, keys: Keys) -> Result<Layer>,
+}
+
+/// Every layer kind a network file can name.
+pub const REGISTRY: &[Registration] = &[
+    dense::REGISTRATION,
+    conv::REGISTRATION,
+    flatten::REGISTRATION,
+    global_avg_pool::REGISTRATION,
+    lift::REGISTRATION,
+    group_conv::REGISTRATION,
+    group_pool::REGISTRATION,
+    activation::REGISTRATION,
+];
+
+/// Parse one `[[layers]]` table (`layers[i]` of `file`) through the registry.
+pub fn parse_layer(file: &str, i: usize, value: toml::Value) -> Result<Layer> {
+    let toml::Value::Table(mut table) = value else {
+        return Err(Error::Spec(format!("{file}: layers[{i}]: must be a table")));
+    };
+    let kind = match table.remove("kind") {
+        Some(toml::Value::String(s)) => s,
+        Some(v) => {
+            return Err(Error::Key {
+                file: file.into(),
+                place: format!("layers[{i}]"),
+                key: "kind".into(),
+                reason: format!("`kind` must be a string, got {v}"),
+            })
+        }
+        None => {
+            return Err(Error::Key {
+                file: file.into(),
+                place: format!("layers[{i}]"),
+                key: "kind".into(),
+                reason: "missing key `kind`".into(),
+            })
+        }
+    };
+    let keys = Keys::new(file, format!("layers[{i}] ({kind})"), table);
+    match REGISTRY.iter().find(|r| r.kinds.contains(&kind.as_str())) {
+        Some(r) => (r.parse)(&kind, keys),
+        None => Err(keys.key_err(
+            "kind",
+            format!(
+                "unknown layer kind \"{kind}\" (known: {})",
+                REGISTRY
+                    .iter()
+                    .flat_map(|r| r.kinds.iter().copied())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
     }
 }

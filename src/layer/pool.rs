@@ -1,73 +1,14 @@
-//! Readouts over sites: flatten and global average pooling (MATH.md §4).
+//! What the readouts over sites share (flatten, global average pooling, group pooling;
+//! MATH.md §4–5): the site means of their kernel maps and their finite-width pass.
 
 use super::shape::Shape;
+use crate::finite::{FinitePass, OpDims};
 use crate::group::GroupSpec;
 use crate::kernel::BlockMap;
 
-/// Flatten the sites into channels: `K_out = (1/P) Σ_p K[p,p]` (likewise Θ).
-///
-/// (The `1/P` is the fan-in normalisation of the dense layer that follows.)
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Flatten;
-
-/// Global average pooling: `K_out = (1/P²) Σ_{p,p'} K[p,p']` (likewise Θ).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct GlobalAvgPool;
-
-/// Group pooling: the mean over all group elements and positions,
-/// `K_out = mean_{(g,p),(g',p')} K[(g,p),(g',p')]` (likewise Θ) — invariant features. On SO(2)
-/// features it is the zero Fourier mode `(1/2π) ∫ K(φ) dφ` of the kernel as a function of the
-/// relative angle (evaluated by [`crate::Network::kernel`] on its angular grid).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct GroupPool;
-
-impl GroupPool {
-    /// A vector of `C` channels; the input must be lifted.
-    pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
-        if input.lifted.is_none() {
-            return Err("group_pool needs features on a group: put a lift layer before it".into());
-        }
-        Ok(Shape {
-            grid: vec![],
-            channels: input.channels,
-            lifted: None,
-        })
-    }
-}
-
-impl Flatten {
-    /// A vector of `P·C` channels.
-    pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
-        reject_so2(input)?;
-        Ok(Shape {
-            grid: vec![],
-            channels: input.channels.map(|c| c * input.sites()),
-            lifted: None,
-        })
-    }
-}
-
-impl GlobalAvgPool {
-    /// A vector of `C` channels.
-    pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
-        reject_so2(input)?;
-        Ok(Shape {
-            grid: vec![],
-            channels: input.channels,
-            lifted: None,
-        })
-    }
-}
-
-/// Features on SO(2) are read out by group pooling only (their zero Fourier mode).
-fn reject_so2(input: &Shape) -> Result<(), String> {
-    match input.lifted {
-        Some(GroupSpec::So2 { .. }) => Err("SO2 features must be pooled with group_pool".into()),
-        _ => Ok(()),
-    }
-}
-
-fn diagonal_mean(full: bool, m: &[f64]) -> f64 {
+/// The mean of the site diagonal, `(1/P) Σ_p M[p,p]` (of a full `P × P` block, or of the
+/// `P` diagonal entries).
+pub(crate) fn diagonal_mean(full: bool, m: &[f64]) -> f64 {
     if full {
         let s = (m.len() as f64).sqrt().round() as usize;
         (0..s).map(|i| m[i * s + i]).sum::<f64>() / s as f64
@@ -76,7 +17,8 @@ fn diagonal_mean(full: bool, m: &[f64]) -> f64 {
     }
 }
 
-fn full_mean(full: bool, m: &[f64]) -> f64 {
+/// The mean over all site pairs, `(1/P²) Σ_{p,p′} M[p,p′]` (pairwise summation).
+pub(crate) fn full_mean(full: bool, m: &[f64]) -> f64 {
     assert!(
         full || m.len() == 1,
         "global pooling needs the full site × site kernel"
@@ -94,30 +36,87 @@ pub(crate) fn pairwise_sum(v: &[f64]) -> f64 {
     pairwise_sum(a) + pairwise_sum(b)
 }
 
-macro_rules! readout_map {
-    ($ty:ty, $f:ident) => {
-        impl BlockMap for $ty {
-            fn sites_out(&self, _sites_in: usize) -> usize {
-                1
-            }
-            fn apply(
-                &self,
-                full: bool,
-                k: &[f64],
-                t: Option<&[f64]>,
-                _d1: &[f64],
-                _d2: &[f64],
-                k_out: &mut [f64],
-                t_out: Option<&mut [f64]>,
-            ) {
-                k_out[0] = $f(full, k);
-                if let (Some(t), Some(t_out)) = (t, t_out) {
-                    t_out[0] = $f(full, t);
+/// The finite-width readouts: flatten (a relabelling of `sites × channels` as one site) and
+/// the mean over all sites (global average and group pooling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadoutPass {
+    /// `h' = h` as one site with `sites·channels` channels.
+    Flatten,
+    /// `h'[c] = (1/P) Σ_p h[p, c]`.
+    Mean,
+}
+
+impl FinitePass for ReadoutPass {
+    fn forward(&self, _params: &[f64], d: &OpDims, h: &[f64]) -> (Vec<f64>, Option<Vec<f64>>) {
+        match self {
+            ReadoutPass::Flatten => (h.to_vec(), None),
+            ReadoutPass::Mean => {
+                let mut out = vec![0.0; d.ch_in];
+                for row in h.chunks(d.ch_in) {
+                    for (o, v) in out.iter_mut().zip(row) {
+                        *o += v;
+                    }
                 }
+                let inv = 1.0 / d.sites_in as f64;
+                out.iter_mut().for_each(|o| *o *= inv);
+                (out, None)
             }
         }
-    };
+    }
+
+    fn backward(
+        &self,
+        _params: &[f64],
+        d: &OpDims,
+        _h: &[f64],
+        _cache: Option<&[f64]>,
+        g: Vec<f64>,
+        _grad: &mut [f64],
+        _accumulate: bool,
+        _need_input: bool,
+    ) -> Vec<f64> {
+        match self {
+            ReadoutPass::Flatten => g,
+            ReadoutPass::Mean => {
+                let inv = 1.0 / d.sites_in as f64;
+                (0..d.sites_in * d.ch_in)
+                    .map(|m| g[m % d.ch_in] * inv)
+                    .collect()
+            }
+        }
+    }
 }
-readout_map!(Flatten, diagonal_mean);
-readout_map!(GlobalAvgPool, full_mean);
-readout_map!(GroupPool, full_mean);
+
+/// The kernel map of a readout: one output site, `K' = read(K)`, `Θ' = read(Θ)`.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadoutMap(pub fn(bool, &[f64]) -> f64);
+
+impl BlockMap for ReadoutMap {
+    fn sites_out(&self, _sites_in: usize) -> usize {
+        1
+    }
+    fn apply(
+        &self,
+        full: bool,
+        k: &[f64],
+        t: Option<&[f64]>,
+        _d1: &[f64],
+        _d2: &[f64],
+        k_out: &mut [f64],
+        t_out: Option<&mut [f64]>,
+    ) {
+        k_out[0] = (self.0)(full, k);
+        if let (Some(t), Some(t_out)) = (t, t_out) {
+            t_out[0] = (self.0)(full, t);
+        }
+    }
+}
+
+/// SO(2) features have one site per example pair (the angle lives on the network's grid); only
+/// `group_pool` reads them.
+pub(crate) fn reject_so2(input: &Shape) -> Result<(), String> {
+    match input.lifted {
+        Some(GroupSpec::So2 { .. }) => Err("SO2 features must be pooled with group_pool".into()),
+        _ => Ok(()),
+    }
+}

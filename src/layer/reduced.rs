@@ -45,7 +45,10 @@ use std::cell::RefCell;
 use super::activation::Activation;
 use super::affine::AffineMap;
 use super::conv::Padding;
-use super::dense::Parameterization;
+use super::dense::Dense;
+use super::global_avg_pool::GlobalAvgPool;
+use super::group_conv::GroupConv;
+use super::group_pool::GroupPool;
 use super::lift::{window_offsets, Lift, LiftFilter, Lifted};
 use super::pool::pairwise_sum;
 use super::shape::Shape;
@@ -307,9 +310,7 @@ impl<'a> ReducedGroupRun<'a> {
     /// `None` when the run does not start with a lift, ends without pooling, contains another
     /// layer kind, or when the lift's filter is not mapped to itself by the point group.
     pub fn find(layers: &'a [Layer], shapes: &[Shape]) -> Option<(usize, Self)> {
-        let Some(Layer::Lift(lift)) = layers.first() else {
-            return None;
-        };
+        let lift = layers.first()?.downcast_ref::<Lift>()?;
         let (input, lifted) = (shapes.first()?, shapes.get(1)?);
         let spec = lifted.lifted?;
         let (lift_avg, taps) = lift_average(lift, input, &spec)?;
@@ -318,23 +319,21 @@ impl<'a> ReducedGroupRun<'a> {
             order: Lifted::order_of(&spec),
             positions: lifted.positions(),
             lift: lift_avg,
-            lift_affine: affine_map(
-                lift.w_std,
-                lift.b_std,
-                lift.parameterization,
-                input.channels,
-                taps,
-            ),
+            lift_affine: lift.weights.map(None, taps, input.channels),
             stages: vec![],
         };
         for (l, layer) in layers.iter().enumerate().skip(1) {
             let shape = shapes.get(l)?;
-            match layer {
-                Layer::Activation(a) => run.stages.push(Stage::Activation(a)),
-                Layer::Dense(d) => run.stages.push(Stage::Affine(d.block_map(shape))),
-                Layer::GroupConv(gc) => run.stages.push(group_conv_stage(gc, shape, &spec)?),
-                Layer::GroupPool(_) | Layer::GlobalAvgPool(_) => return Some((l + 1, run)),
-                _ => return None,
+            if let Some(a) = layer.downcast_ref::<Activation>() {
+                run.stages.push(Stage::Activation(a));
+            } else if let Some(d) = layer.downcast_ref::<Dense>() {
+                run.stages.push(Stage::Affine(d.map(shape)));
+            } else if let Some(gc) = layer.downcast_ref::<GroupConv>() {
+                run.stages.push(group_conv_stage(gc, shape, &spec)?);
+            } else if layer.is::<GroupPool>() || layer.is::<GlobalAvgPool>() {
+                return Some((l + 1, run));
+            } else {
+                return None;
             }
         }
         None
@@ -635,49 +634,18 @@ fn group_conv_stage<'a>(
             let taps = support * f[0] * f[1];
             let circular = gc.padding == Padding::Circular;
             let avg = TwistedAverage::new(point, [h, w], circular, offsets);
-            let m = affine_map(
-                gc.w_std,
-                gc.b_std,
-                gc.parameterization,
-                shape.channels,
-                taps,
-            );
+            let m = gc.weights.map(None, taps, shape.channels);
             Some(Stage::GroupConv(avg, m))
         }
         (None, None) => {
             let taps = support;
-            Some(Stage::Affine(affine_map(
-                gc.w_std,
-                gc.b_std,
-                gc.parameterization,
-                shape.channels,
-                taps,
-            )))
+            Some(Stage::Affine(gc.weights.map(None, taps, shape.channels)))
         }
         _ => None,
     }
 }
 
 /// The affine part of a tap-averaging layer with `taps` taps per input channel.
-fn affine_map(
-    w_std: f64,
-    b_std: Option<f64>,
-    parameterization: Parameterization,
-    channels: Option<usize>,
-    taps: usize,
-) -> AffineMap {
-    AffineMap {
-        taps: None,
-        w_var: w_std * w_std,
-        b_var: b_std.map_or(0.0, |b| b * b),
-        standard_fan_in: match parameterization {
-            Parameterization::Ntk => None,
-            Parameterization::Standard => channels.map(|c| (c * taps) as f64),
-        },
-        has_bias: b_std.is_some(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -407,16 +407,13 @@ fn pass_full_same_size(
 mod tests {
     use super::*;
     use crate::layer::Conv;
-    use crate::layer::Parameterization;
+    use crate::layer::Weights;
 
     fn conv(filter: Vec<usize>, padding: Padding) -> Conv {
         Conv {
             filter,
             padding,
-            w_std: 1.0,
-            b_std: None,
-            width: None,
-            parameterization: Parameterization::Ntk,
+            weights: Weights::default(),
         }
     }
 

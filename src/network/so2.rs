@@ -60,7 +60,7 @@ use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::group::GroupSpec;
 use crate::kernel::{BlockMap, Kernel};
-use crate::layer::Layer;
+use crate::layer::{Activation, Dense, GroupConv, GroupPool, Lift};
 
 /// How the angular section of an SO(2) G-CNN was evaluated (see the module docs of
 /// `network::so2` in the source: derivation, grid, aliasing estimate).
@@ -384,11 +384,8 @@ impl Network {
     /// The index of the `group_pool` closing the SO(2) angular section, if the network starts
     /// with an SO(2) lifting.
     pub(super) fn so2_pool(&self) -> Option<usize> {
-        match self.layers.first() {
-            Some(Layer::Lift(l)) if matches!(l.group, GroupSpec::So2 { .. }) => self
-                .layers
-                .iter()
-                .position(|l| matches!(l, Layer::GroupPool(_))),
+        match self.layers.first()?.lifts_to() {
+            Some(GroupSpec::So2 { .. }) => self.layers.iter().position(|l| l.is::<GroupPool>()),
             _ => None,
         }
     }
@@ -401,21 +398,23 @@ impl Network {
         x2: Option<&Batch>,
         pool: usize,
     ) -> Result<(Kernel, So2Report)> {
-        let Some(Layer::Lift(lift)) = self.layers.first() else {
-            unreachable!("so2_pool found an SO2 lift first");
-        };
+        let lift = self.layers[0]
+            .downcast_ref::<Lift>()
+            .ok_or_else(|| Error::Spec("an SO2 G-CNN starts with an SO2 lift".into()))?;
         let mut maps: Vec<Box<dyn BlockMap + '_>> = vec![Box::new(lift.so2_map(&self.shapes[0]))];
         for l in 1..pool {
-            maps.push(match &self.layers[l] {
-                Layer::Activation(a) => Box::new(a),
-                Layer::GroupConv(g) => Box::new(g.so2_map()),
-                Layer::Dense(d) => Box::new(d.block_map(&self.shapes[l])),
-                other => {
-                    return Err(Error::Spec(format!(
-                        "layers[{l}] ({}): not available on SO2 features",
-                        other.kind()
-                    )))
-                }
+            let layer = &self.layers[l];
+            maps.push(if let Some(a) = layer.downcast_ref::<Activation>() {
+                Box::new(a)
+            } else if let Some(g) = layer.downcast_ref::<GroupConv>() {
+                Box::new(g.so2_map())
+            } else if let Some(d) = layer.downcast_ref::<Dense>() {
+                Box::new(d.map(&self.shapes[l]))
+            } else {
+                return Err(Error::Spec(format!(
+                    "layers[{l}] ({}): not available on SO2 features",
+                    layer.kind()
+                )));
             });
         }
         let section = Section {

@@ -58,7 +58,9 @@ use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::group::{GroupSpec, PointGroup};
 use crate::layer::lift::{window_offsets, Lifted};
-use crate::layer::{Layer, LiftFilter, Padding, Shape};
+use crate::layer::{
+    Activation, Conv, GroupConv, GroupPool, Layer, Lift, LiftFilter, Padding, Shape,
+};
 use crate::network::Network;
 
 /// Relative change of the pooled SO(2) kernels at which the angular grid stops.
@@ -261,8 +263,8 @@ impl Env for LayerEnv<'_> {
         }
     }
     fn dual(&self, f: &DualFn, k11: f64, k12: f64, k22: f64) -> Result<f64> {
-        match self.layer {
-            Layer::Activation(a) => {
+        match self.layer.downcast_ref::<Activation>() {
+            Some(a) => {
                 let key = [k11.to_bits(), k12.to_bits(), k22.to_bits()];
                 let (t, tdot) = *self
                     .duals
@@ -271,10 +273,10 @@ impl Env for LayerEnv<'_> {
                     .or_insert_with(|| a.dual(k11, k12, k22));
                 Ok(if f.derivative { tdot } else { t })
             }
-            other => Err(Error::Invalid(format!(
+            None => Err(Error::Invalid(format!(
                 "layer {} ({}) has no dual activation",
                 self.l,
-                other.kind()
+                self.layer.kind()
             ))),
         }
     }
@@ -455,10 +457,7 @@ pub fn evaluate_network(
         net.check_batch(x2, "x2")?;
     }
     let depth = net.layers().len();
-    let is_so2 = |l: usize| {
-        let lift = matches!(&net.layers()[l - 1], Layer::Lift(lift) if matches!(lift.group, GroupSpec::So2 { .. }));
-        lift || matches!(net.shape_before(l - 1).lifted, Some(GroupSpec::So2 { .. }))
-    };
+    let is_so2 = |l: usize| net.layers()[l - 1].is_so2_section(net.shape_before(l - 1));
     if !net.shape_before(depth).grid.is_empty() {
         return Err(Error::Shape(format!(
             "the network ends with {} sites per example; end it with a readout (flatten or \
@@ -482,16 +481,21 @@ pub fn evaluate_network(
             let input = net.shape_before(l - 1);
             let point = |v: Vec<i64>| IndexValue::Point(v);
             let so2 = is_so2(l);
-            let (offsets, wrap, group) = match layer {
+            let (conv, lift, group_conv) = (
+                layer.downcast_ref::<Conv>(),
+                layer.downcast_ref::<Lift>(),
+                layer.downcast_ref::<GroupConv>(),
+            );
+            let (offsets, wrap, group) = match (conv, lift, group_conv) {
                 _ if so2 => {
-                    let offsets = match layer {
-                        Layer::Lift(_) => grid_points(&input.grid),
-                        _ => vec![],
+                    let offsets = match lift {
+                        Some(_) => grid_points(&input.grid),
+                        None => vec![],
                     };
                     (offsets, None, None)
                 }
-                Layer::Conv(c) => (filter_offsets(&c.filter, c.padding), Some(c.padding), None),
-                Layer::Lift(lift) => {
+                (Some(c), _, _) => (filter_offsets(&c.filter, c.padding), Some(c.padding), None),
+                (_, Some(lift), _) => {
                     let group = LayerGroup::new(&lift.group, Some(input))?;
                     let offsets = match (&group.action, &lift.filter) {
                         (_, LiftFilter::Full) => grid_points(&input.grid),
@@ -519,7 +523,7 @@ pub fn evaluate_network(
                     };
                     (offsets, Some(lift.padding), Some(group))
                 }
-                Layer::GroupConv(c) => {
+                (_, _, Some(c)) => {
                     let spec = input.lifted.expect("checked by the shape");
                     let offsets = c.filter.as_ref().map_or(vec![], |f| {
                         window_offsets(f).into_iter().map(point).collect()
@@ -536,9 +540,9 @@ pub fn evaluate_network(
                 },
             };
             let order = group.as_ref().map_or(0, |g| g.table.len());
-            let support = match layer {
-                Layer::GroupConv(c) => c.support.clone().unwrap_or_else(|| (0..order).collect()),
-                _ => (0..order).collect(),
+            let support = match group_conv.and_then(|c| c.support.clone()) {
+                Some(s) => s,
+                None => (0..order).collect(),
             };
             Ok(LayerPlan {
                 derivation,
@@ -557,8 +561,7 @@ pub fn evaluate_network(
             })
         })
         .collect::<Result<_>>()?;
-    let pool =
-        (1..=depth).find(|&l| is_so2(l) && matches!(net.layers()[l - 1], Layer::GroupPool(_)));
+    let pool = (1..=depth).find(|&l| is_so2(l) && net.layers()[l - 1].is::<GroupPool>());
     let x2b = x2.unwrap_or(x1);
     let (n1, n2) = (x1.len(), x2b.len());
     let channels = *net.input_shape().last().expect("non-empty input shape");

@@ -1,5 +1,7 @@
 //! Per-layer derivations: every layer kind of the engine states its `(K, Θ)` recursion as
-//! definitions (MATH.md §2–4).
+//! definitions (MATH.md §2–4), in its own file ([`crate::layer::LayerKind::derive`]), with the
+//! vocabulary of this module: the parameters `σ_{w,l}`, `σ_{b,l}`, `n_l`, the index conventions
+//! of each kind of site ([`Sites`]) and the affine recursion shared by every affine kind.
 //!
 //! Layer `l` (1-based) reads the kernels `K⁽ˡ⁻¹⁾, Θ⁽ˡ⁻¹⁾` of its input and defines `K⁽ˡ⁾, Θ⁽ˡ⁾`.
 //! Kernels carry site indices `[p,p']` while the features live on a grid, and none after a
@@ -48,9 +50,7 @@ use super::normal::Assumptions;
 use super::param::Param;
 use crate::error::{Error, Result};
 use crate::group::GroupSpec;
-use crate::layer::{
-    Activation, Conv, Dense, GroupConv, Layer, Lift, LiftFilter, Padding, Parameterization, Shape,
-};
+use crate::layer::{Layer, Parameterization, Shape, Weights};
 
 const SUB: [&str; 10] = ["₀", "₁", "₂", "₃", "₄", "₅", "₆", "₇", "₈", "₉"];
 
@@ -88,38 +88,21 @@ pub fn fan_in(l: usize) -> Param {
     )
 }
 
-/// The name of `φ` as printed in `T_φ`, `Ṫ_φ`.
-pub fn activation_symbol(a: &Activation) -> &'static str {
-    match a {
-        Activation::Relu => "ReLU",
-        Activation::LeakyRelu { .. } => "LeakyReLU",
-        Activation::AbRelu { .. } => "ABReLU",
-        Activation::Abs => "Abs",
-        Activation::Identity => "Id",
-        Activation::Erf { .. } => "Erf",
-        Activation::Tanh => "Tanh",
-        Activation::Gelu => "GELU",
-        Activation::Sigmoid => "Sigmoid",
-        Activation::Softplus => "Softplus",
-        Activation::Sin { .. } => "Sin",
-    }
-}
-
-fn p() -> Index {
+pub(crate) fn p() -> Index {
     Index::Var(IndexVar::p())
 }
 
-fn pp() -> Index {
+pub(crate) fn pp() -> Index {
     Index::Var(IndexVar::p().prime())
 }
 
-fn delta() -> Index {
+pub(crate) fn delta() -> Index {
     Index::Var(IndexVar::delta())
 }
 
 /// How the features entering a layer are indexed, which fixes the indices of its kernels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Sites {
+pub(crate) enum Sites {
     /// A vector: `K(x,x′)`.
     Vector,
     /// A grid: `K[p,p′]`.
@@ -133,7 +116,7 @@ enum Sites {
 }
 
 impl Sites {
-    fn of(s: &Shape) -> Self {
+    pub(crate) fn of(s: &Shape) -> Self {
         match (s.lifted, s.grid.is_empty()) {
             (None, true) => Sites::Vector,
             (None, false) => Sites::Grid,
@@ -144,15 +127,15 @@ impl Sites {
     }
 }
 
-fn g() -> Index {
+pub(crate) fn g() -> Index {
     Index::Var(IndexVar::g())
 }
 
-fn gp() -> Index {
+pub(crate) fn gp() -> Index {
     Index::Var(IndexVar::g().prime())
 }
 
-fn h() -> Index {
+pub(crate) fn h() -> Index {
     Index::Var(IndexVar::h())
 }
 
@@ -162,7 +145,7 @@ pub fn phi() -> IndexVar {
 }
 
 /// `K⁽ˡ⁾` or `Θ⁽ˡ⁾` at the generic pair of sites of features indexed as `sites`.
-fn site_sym(kind: KernelKind, l: usize, sites: Sites) -> KernelSym {
+pub(crate) fn site_sym(kind: KernelKind, l: usize, sites: Sites) -> KernelSym {
     let s = KernelSym::new(kind, l);
     match sites {
         Sites::Vector => s,
@@ -174,12 +157,12 @@ fn site_sym(kind: KernelKind, l: usize, sites: Sites) -> KernelSym {
 }
 
 /// `K⁽ˡ⁾` or `Θ⁽ˡ⁾`, at `[p,p']` when `indexed`.
-fn sym(kind: KernelKind, l: usize, indexed: bool) -> KernelSym {
+pub(crate) fn sym(kind: KernelKind, l: usize, indexed: bool) -> KernelSym {
     site_sym(kind, l, if indexed { Sites::Grid } else { Sites::Vector })
 }
 
 /// The three kernels a nonlinearity reads, `(k₁₁, k₁₂, k₂₂)`, for features indexed as `sites`.
-fn dual_args(l: usize, sites: Sites) -> [KernelSym; 3] {
+pub(crate) fn dual_args(l: usize, sites: Sites) -> [KernelSym; 3] {
     match sites {
         Sites::Vector => KernelSym::dual_args_unindexed(l),
         Sites::Grid => KernelSym::dual_args(l, p(), pp()),
@@ -193,13 +176,13 @@ fn dual_args(l: usize, sites: Sites) -> [KernelSym; 3] {
     }
 }
 
-fn sq(p: Param) -> Expr {
+pub(crate) fn sq(p: Param) -> Expr {
     Expr::from(p).squared()
 }
 
 /// `σ²_w` and `σ²_b` of an affine layer, with what is known about them: the bias vanishes when
 /// it is absent or zero.
-fn affine_assumptions(l: usize, b_std: Option<f64>) -> Assumptions {
+pub(crate) fn affine_assumptions(l: usize, b_std: Option<f64>) -> Assumptions {
     match b_std {
         Some(b) if b != 0.0 => Assumptions::new(),
         _ => Assumptions::new().with_zero(sigma_b(l)),
@@ -208,7 +191,7 @@ fn affine_assumptions(l: usize, b_std: Option<f64>) -> Assumptions {
 
 /// The NTK term of an affine layer: `σ_w² A[Θ] + K'` (NTK parameterisation) or
 /// `n A[K] + σ_w² A[Θ] + [bias]` (standard).
-fn affine_ntk(
+pub(crate) fn affine_ntk(
     l: usize,
     parameterization: Parameterization,
     has_bias: bool,
@@ -225,66 +208,7 @@ fn affine_ntk(
     }
 }
 
-fn dense_defs(d: &Dense, l: usize, sites: Sites) -> Vec<(KernelSym, Expr, String)> {
-    let k_in = Expr::from(site_sym(KernelKind::Nngp, l - 1, sites));
-    let t_in = Expr::from(site_sym(KernelKind::Ntk, l - 1, sites));
-    let k_new = site_sym(KernelKind::Nngp, l, sites);
-    let k_rhs = sq(sigma_w(l)) * k_in.clone() + sq(sigma_b(l));
-    let t_rhs = affine_ntk(
-        l,
-        d.parameterization,
-        d.b_std.is_some(),
-        k_in,
-        t_in,
-        k_new.clone().into(),
-    );
-    let note = format!("dense, {} parameterisation", d.parameterization.name());
-    vec![
-        (k_new, k_rhs, note.clone()),
-        (site_sym(KernelKind::Ntk, l, sites), t_rhs, note),
-    ]
-}
-
-/// `(1/|F|) Σ_{δ∈F} M⁽ˡ⁻¹⁾[p+δ, p'+δ]`.
-fn tap_average(kind: KernelKind, l: usize) -> Expr {
-    let m = KernelSym::new(kind, l - 1).at(p() + delta(), pp() + delta());
-    Expr::mean(IndexVar::delta(), IndexSet::Filter, m.into())
-}
-
-fn conv_defs(c: &Conv, l: usize) -> Vec<(KernelSym, Expr, String)> {
-    let avg_k = tap_average(KernelKind::Nngp, l);
-    let avg_t = tap_average(KernelKind::Ntk, l);
-    let k_new = sym(KernelKind::Nngp, l, true);
-    let k_rhs = sq(sigma_w(l)) * avg_k.clone() + sq(sigma_b(l));
-    let t_rhs = affine_ntk(
-        l,
-        c.parameterization,
-        c.b_std.is_some(),
-        avg_k,
-        avg_t,
-        k_new.clone().into(),
-    );
-    let filter: Vec<String> = c.filter.iter().map(|f| f.to_string()).collect();
-    let window = match c.padding {
-        Padding::Valid => "F = {0..f-1} per axis".to_string(),
-        _ => "F centred on 0".to_string(),
-    };
-    let note = format!(
-        "conv {}, {} padding, {window}{}",
-        filter.join("x"),
-        c.padding.name(),
-        match c.parameterization {
-            Parameterization::Ntk => "",
-            Parameterization::Standard => ", standard parameterisation",
-        }
-    );
-    vec![
-        (k_new, k_rhs, note.clone()),
-        (sym(KernelKind::Ntk, l, true), t_rhs, note),
-    ]
-}
-
-fn readout_defs(l: usize, indexed: bool, pool: bool) -> Vec<(KernelSym, Expr, String)> {
+pub(crate) fn readout_defs(l: usize, indexed: bool, pool: bool) -> Vec<(KernelSym, Expr, String)> {
     let note = if pool { "global_avg_pool" } else { "flatten" };
     [KernelKind::Nngp, KernelKind::Ntk]
         .into_iter()
@@ -313,146 +237,10 @@ fn readout_defs(l: usize, indexed: bool, pool: bool) -> Vec<(KernelSym, Expr, St
         .collect()
 }
 
-fn activation_defs(a: &Activation, l: usize, sites: Sites) -> Vec<(KernelSym, Expr, String)> {
-    let [k11, k12, k22] = dual_args(l - 1, sites);
-    let phi = activation_symbol(a);
-    let t = Expr::dual(
-        phi,
-        k11.clone().into(),
-        k12.clone().into(),
-        k22.clone().into(),
-    );
-    let tdot = Expr::dual_dot(phi, k11.into(), k12.into(), k22.into());
-    let note = activation_note(a);
-    vec![
-        (site_sym(KernelKind::Nngp, l, sites), t, note.clone()),
-        (
-            site_sym(KernelKind::Ntk, l, sites),
-            tdot * site_sym(KernelKind::Ntk, l - 1, sites),
-            note,
-        ),
-    ]
-}
-
-/// The lifting (MATH.md §5): `σ² (1/|F|) Σ_{δ∈F} M⁽ˡ⁻¹⁾[s(g,δ), s(g′,δ)]` with
-/// `s(g,δ) = A_g δ` (no translations: `g` acting on the filter site δ) or `p + A_g δ`
-/// (roto-translations); for SO(2) the full-support average at the rotated argument.
-fn lift_defs(lift: &Lift, l: usize, input: &Shape, out: Sites) -> Vec<(KernelSym, Expr, String)> {
-    let d = IndexVar::delta;
-    let avg = |kind: KernelKind| -> Expr {
-        let m = KernelSym::new(kind, l - 1);
-        let m = match out {
-            Sites::So2 if input.grid.is_empty() => {
-                return m
-                    .with_args(Arg::x(), Arg::x_prime().transformed(phi()))
-                    .into()
-            }
-            Sites::So2 => m
-                .at(Index::from(d()), Index::from(d()))
-                .with_args(Arg::x(), Arg::x_prime().transformed(phi())),
-            Sites::GroupGrid => m.at(p() + Index::act(g(), d()), pp() + Index::act(gp(), d())),
-            _ => m.at(Index::act(g(), d()), Index::act(gp(), d())),
-        };
-        Expr::mean(d(), IndexSet::Filter, m.into())
-    };
-    let (avg_k, avg_t) = (avg(KernelKind::Nngp), avg(KernelKind::Ntk));
-    let k_new = site_sym(KernelKind::Nngp, l, out);
-    let k_rhs = sq(sigma_w(l)) * avg_k.clone() + sq(sigma_b(l));
-    let t_rhs = affine_ntk(
-        l,
-        lift.parameterization,
-        lift.b_std.is_some(),
-        avg_k,
-        avg_t,
-        k_new.clone().into(),
-    );
-    let filter = match &lift.filter {
-        LiftFilter::Full => "F = Ω (full support)".to_string(),
-        LiftFilter::Window(w) => {
-            let w: Vec<String> = w.iter().map(|q| q.to_string()).collect();
-            format!("F = {} window", w.join("x"))
-        }
-    };
-    let how = match out {
-        Sites::So2 => ", φ = θ − θ′ the relative angle".to_string(),
-        Sites::GroupGrid => format!(", {} padding", lift.padding.name()),
-        _ => ", A_g δ = g·δ".to_string(),
-    };
-    let note = format!("lift to {}, {filter}{how}", lift.group);
-    vec![
-        (k_new, k_rhs, note.clone()),
-        (site_sym(KernelKind::Ntk, l, out), t_rhs, note),
-    ]
-}
-
-/// The group convolution (MATH.md §5): `(1/(|H| |F|)) Σ_{h∈H} Σ_{δ∈F} M[(g h, p + A_g δ),
-/// (g′ h, p′ + A_g′ δ)]`, without the spatial part when there are no positions; on SO(2) the
-/// integral over the whole circle of a function of `θ − θ′` is that function itself.
-fn group_conv_defs(c: &GroupConv, l: usize, sites: Sites) -> Vec<(KernelSym, Expr, String)> {
-    let avg = |kind: KernelKind| -> Expr {
-        let m = KernelSym::new(kind, l - 1);
-        match sites {
-            Sites::GroupGrid => Expr::mean(
-                IndexVar::h(),
-                IndexSet::Support,
-                Expr::mean(
-                    IndexVar::delta(),
-                    IndexSet::Filter,
-                    m.at(
-                        Index::pair(g() * h(), p() + Index::act(g(), delta())),
-                        Index::pair(gp() * h(), pp() + Index::act(gp(), delta())),
-                    )
-                    .into(),
-                ),
-            ),
-            Sites::So2 => site_sym(kind, l - 1, sites).into(),
-            _ => Expr::mean(
-                IndexVar::h(),
-                IndexSet::Support,
-                m.at(g() * h(), gp() * h()).into(),
-            ),
-        }
-    };
-    let (avg_k, avg_t) = (avg(KernelKind::Nngp), avg(KernelKind::Ntk));
-    let k_new = site_sym(KernelKind::Nngp, l, sites);
-    let k_rhs = sq(sigma_w(l)) * avg_k.clone() + sq(sigma_b(l));
-    let t_rhs = affine_ntk(
-        l,
-        c.parameterization,
-        c.b_std.is_some(),
-        avg_k,
-        avg_t,
-        k_new.clone().into(),
-    );
-    let support = match &c.support {
-        None => "H = G".to_string(),
-        Some(s) => {
-            let s: Vec<String> = s.iter().map(|h| h.to_string()).collect();
-            format!("H = {{{}}}", s.join(", "))
-        }
-    };
-    let note = match (sites, &c.filter) {
-        (Sites::So2, _) => "group_conv over the whole circle".to_string(),
-        (_, Some(f)) => {
-            let f: Vec<String> = f.iter().map(|q| q.to_string()).collect();
-            format!(
-                "group_conv, {support}, F = {} window, {} padding",
-                f.join("x"),
-                c.padding.name()
-            )
-        }
-        _ => format!("group_conv, {support}"),
-    };
-    vec![
-        (k_new, k_rhs, note.clone()),
-        (site_sym(KernelKind::Ntk, l, sites), t_rhs, note),
-    ]
-}
-
 /// Group pooling (and `global_avg_pool`, `flatten` of features on a group): the mean over all
 /// pairs of sites `(g, p), (g′, p′)` (the diagonal only for `flatten`); on SO(2) the zero
 /// Fourier mode `(1/2π) ∫ dφ M(x, ρ(φ)x′)`, written as the mean over `φ ∈ G`.
-fn group_readout_defs(
+pub(crate) fn group_readout_defs(
     l: usize,
     sites: Sites,
     diagonal: bool,
@@ -511,21 +299,53 @@ fn group_readout_defs(
         .collect()
 }
 
-fn activation_note(a: &Activation) -> String {
-    let how = if a.has_closed_form() {
-        "closed form"
-    } else {
-        "quadrature"
-    };
-    let params = match *a {
-        Activation::LeakyRelu { alpha } => format!(" alpha = {alpha}"),
-        Activation::AbRelu { a, b } => format!(" a = {a}, b = {b}"),
-        Activation::Erf { a, b, c } | Activation::Sin { a, b, c } => {
-            format!(" a = {a}, b = {b}, c = {c}")
+/// The raw recursion of one layer: definitions `(name, rhs, note)` in layer order (`K⁽ˡ⁾`
+/// then `Θ⁽ˡ⁾`), and what is known of the layer's parameters (e.g. `σ_{b,l} = 0`).
+pub struct LayerDefinitions {
+    /// `(K⁽ˡ⁾ or Θ⁽ˡ⁾ at its indices, right-hand side, note)`.
+    pub defs: Vec<(KernelSym, Expr, String)>,
+    /// Facts used to simplify the right-hand sides.
+    pub assumptions: Assumptions,
+}
+
+impl LayerDefinitions {
+    /// Definitions with no assumptions.
+    pub fn new(defs: Vec<(KernelSym, Expr, String)>) -> Self {
+        Self {
+            defs,
+            assumptions: Assumptions::new(),
         }
-        _ => String::new(),
-    };
-    format!("{}{params} ({how})", a.name())
+    }
+}
+
+/// The recursion of an affine layer `l` whose tap average of the incoming kernels is
+/// `avg(kind)`: `K⁽ˡ⁾ = σ_{w,l}² avg(K) + σ_{b,l}²` and the NTK term of [`affine_ntk`], both
+/// defined at the output indices of `out` and annotated with `note`.
+pub(crate) fn affine_defs(
+    l: usize,
+    weights: &Weights,
+    out: Sites,
+    avg: impl Fn(KernelKind) -> Expr,
+    note: String,
+) -> LayerDefinitions {
+    let (avg_k, avg_t) = (avg(KernelKind::Nngp), avg(KernelKind::Ntk));
+    let k_new = site_sym(KernelKind::Nngp, l, out);
+    let k_rhs = sq(sigma_w(l)) * avg_k.clone() + sq(sigma_b(l));
+    let t_rhs = affine_ntk(
+        l,
+        weights.parameterization,
+        weights.b_std.is_some(),
+        avg_k,
+        avg_t,
+        k_new.clone().into(),
+    );
+    LayerDefinitions {
+        defs: vec![
+            (k_new, k_rhs, note.clone()),
+            (site_sym(KernelKind::Ntk, l, out), t_rhs, note),
+        ],
+        assumptions: affine_assumptions(l, weights.b_std),
+    }
 }
 
 /// The definitions layer `l` (1-based) contributes, for features of shape `input` entering
@@ -533,8 +353,8 @@ fn activation_note(a: &Activation) -> String {
 /// formulas). Absent or zero biases are simplified away, and for `l = 1` the input NTK
 /// `Θ⁽⁰⁾ = 0` is substituted.
 ///
-/// Errors if the layer does not fit `input` or `l = 0`. Every layer kind of [`Layer`] has a
-/// derivation; a new kind must add its arm here.
+/// Errors if the layer does not fit `input` or `l = 0`. Each kind states its recursion in
+/// [`crate::layer::LayerKind::derive`].
 pub fn derive_layer(layer: &Layer, l: usize, input: &Shape) -> Result<Vec<Definition>> {
     if l == 0 {
         return Err(Error::Invalid(
@@ -544,41 +364,8 @@ pub fn derive_layer(layer: &Layer, l: usize, input: &Shape) -> Result<Vec<Defini
     layer
         .output_shape(input)
         .map_err(|m| Error::Spec(format!("layer {l} ({}): {m}", layer.kind())))?;
-    let sites = Sites::of(input);
-    let indexed = sites == Sites::Grid;
-    let lifted = matches!(sites, Sites::Group | Sites::GroupGrid | Sites::So2);
-    let (raw, assumptions) = match layer {
-        Layer::Dense(d) => (dense_defs(d, l, sites), affine_assumptions(l, d.b_std)),
-        Layer::Conv(c) => (conv_defs(c, l), affine_assumptions(l, c.b_std)),
-        Layer::Flatten(_) if lifted => (
-            group_readout_defs(l, sites, true, "flatten"),
-            Assumptions::new(),
-        ),
-        Layer::GlobalAvgPool(_) if lifted => (
-            group_readout_defs(l, sites, false, "global_avg_pool"),
-            Assumptions::new(),
-        ),
-        Layer::Flatten(_) => (readout_defs(l, indexed, false), Assumptions::new()),
-        Layer::GlobalAvgPool(_) => (readout_defs(l, indexed, true), Assumptions::new()),
-        Layer::Activation(a) => (activation_defs(a, l, sites), Assumptions::new()),
-        Layer::Lift(lift) => {
-            let out = match lift.group {
-                GroupSpec::So2 { .. } => Sites::So2,
-                GroupSpec::P4(_) | GroupSpec::P4m(_) => Sites::GroupGrid,
-                _ => Sites::Group,
-            };
-            (
-                lift_defs(lift, l, input, out),
-                affine_assumptions(l, lift.b_std),
-            )
-        }
-        Layer::GroupConv(c) => (group_conv_defs(c, l, sites), affine_assumptions(l, c.b_std)),
-        Layer::GroupPool(_) => (
-            group_readout_defs(l, sites, false, "group_pool"),
-            Assumptions::new(),
-        ),
-    };
-    Ok(raw
+    let LayerDefinitions { defs, assumptions } = layer.derive(l, input);
+    Ok(defs
         .into_iter()
         .map(|(name, rhs, note)| {
             let rhs = if l == 1 {
@@ -596,87 +383,4 @@ pub fn derive_layer(layer: &Layer, l: usize, input: &Shape) -> Result<Vec<Defini
             }
         })
         .collect())
-}
-
-/// The closed form of the dual activation of `a` as `(T, Ṫ)` in the placeholders
-/// `k₁₁, k₁₂, k₂₂` ([`Param::k`]), or `None` when it is computed by quadrature. With
-/// `θ = arccos(k₁₂/√(k₁₁ k₂₂))` (MATH.md §3):
-///
-/// * ABReLU `a·min(x,0) + b·max(x,0)` (ReLU `a=0, b=1`; LeakyReLU `a=α, b=1`; |x| `a=−1, b=1`;
-///   identity `a=b=1`): `Ṫ = (a²+b²)/2 − (a−b)² θ/(2π)`,
-///   `T = (a−b)² √(k₁₁k₂₂ − k₁₂²)/(2π) + Ṫ k₁₂`;
-/// * Erf `a·erf(bx) + c`: `T = a² (2/π) arcsin(2b² k₁₂/√((1+2b²k₁₁)(1+2b²k₂₂))) + c²`,
-///   `Ṫ = a² (4b²/π) ((1+2b²k₁₁)(1+2b²k₂₂) − 4b⁴k₁₂²)^{−1/2}`;
-/// * Sin `a·sin(bx + c)`: `T = (a²/2)(e₋ − cos(2c) e₊)`, `Ṫ = (a²b²/2)(e₋ + cos(2c) e₊)` with
-///   `e∓ = exp(−b²(k₁₁ + k₂₂ ∓ 2k₁₂)/2)`.
-///
-/// The activation's parameters enter as numbers; the result is in normal form.
-pub fn dual_closed_form(a: &Activation) -> Option<(Expr, Expr)> {
-    let k11 = || Expr::from(Param::k(1, 1));
-    let k12 = || Expr::from(Param::k(1, 2));
-    let k22 = || Expr::from(Param::k(2, 2));
-    let ab = |a: f64, b: f64| {
-        let theta = (k12() / (k11() * k22()).sqrt()).arccos();
-        let d2 = (a - b) * (a - b);
-        let tdot = Expr::num(0.5 * (a * a + b * b)) - Expr::num(d2) * theta / (2.0 * Expr::pi());
-        let t = Expr::num(d2) * (k11() * k22() - k12().squared()).sqrt() / (2.0 * Expr::pi())
-            + tdot.clone() * k12();
-        (t, tdot)
-    };
-    let (t, tdot) = match *a {
-        Activation::Relu => ab(0.0, 1.0),
-        Activation::LeakyRelu { alpha } => ab(alpha, 1.0),
-        Activation::AbRelu { a, b } => ab(a, b),
-        Activation::Abs => ab(-1.0, 1.0),
-        Activation::Identity => (k12(), Expr::num(1.0)),
-        Activation::Erf { a, b, c } => {
-            let b2 = 2.0 * b * b;
-            let p1 = 1.0 + Expr::num(b2) * k11();
-            let p2 = 1.0 + Expr::num(b2) * k22();
-            let t = Expr::num(a * a * 2.0) / Expr::pi()
-                * (Expr::num(b2) * k12() / (p1.clone() * p2.clone()).sqrt()).arcsin()
-                + c * c;
-            let radicand = p1 * p2 - Expr::num(b2 * b2) * k12().squared();
-            let tdot = Expr::num(a * a * 2.0 * b2) / Expr::pi() * radicand.sqrt().powi(-1);
-            (t, tdot)
-        }
-        Activation::Sin { a, b, c } => {
-            let e = |sign: f64| {
-                (Expr::num(-0.5 * b * b) * (k11() + k22() + Expr::num(2.0 * sign) * k12())).exp()
-            };
-            let cos2c = Expr::num(2.0 * c).cos();
-            let t = Expr::num(0.5 * a * a) * (e(-1.0) - cos2c.clone() * e(1.0));
-            let tdot = Expr::num(0.5 * a * a * b * b) * (e(-1.0) + cos2c * e(1.0));
-            (t, tdot)
-        }
-        Activation::Tanh | Activation::Gelu | Activation::Sigmoid | Activation::Softplus => {
-            return None
-        }
-    };
-    let none = Assumptions::new();
-    Some((t.normalize(&none), tdot.normalize(&none)))
-}
-
-/// `defs` with `T_φ`, `Ṫ_φ` of activation `a` replaced by their closed forms (if any), in normal
-/// form. For the identity this gives `K⁽ˡ⁾ = K⁽ˡ⁻¹⁾`, `Θ⁽ˡ⁾ = Θ⁽ˡ⁻¹⁾`.
-pub fn closed_forms(defs: &[Definition], a: &Activation) -> Vec<Definition> {
-    let Some((t, tdot)) = dual_closed_form(a) else {
-        return defs.to_vec();
-    };
-    let none = Assumptions::new();
-    defs.iter()
-        .map(|d| Definition {
-            rhs: d
-                .rhs
-                .substitute_duals(&|f| {
-                    Some(if f.derivative {
-                        tdot.clone()
-                    } else {
-                        t.clone()
-                    })
-                })
-                .normalize(&none),
-            ..d.clone()
-        })
-        .collect()
 }

@@ -61,6 +61,7 @@ pub mod normal;
 pub mod param;
 pub mod print;
 
+pub use crate::layer::activation::{closed_forms, dual_closed_form};
 pub use collapse::{
     collapse_derivation, collapse_network, lifting_facts, LiftingFacts, NotApplicable,
 };
@@ -70,7 +71,7 @@ pub use expr::{DualFn, Expr, Func};
 pub use index::{Index, IndexSet, IndexValue, IndexVar};
 pub use interpret::evaluate_network;
 pub use kernel_sym::{Arg, Example, KernelKind, KernelSym};
-pub use layers::{closed_forms, derive_layer, dual_closed_form};
+pub use layers::{derive_layer, LayerDefinitions};
 pub use network::{derive_network, NetworkDerivation};
 pub use normal::Assumptions;
 pub use param::{Name, Param};

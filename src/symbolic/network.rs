@@ -21,14 +21,12 @@ use std::collections::BTreeMap;
 use super::derivation::{Definition, Derivation};
 use super::expr::Expr;
 use super::kernel_sym::KernelSym;
-use super::layers::{closed_forms, derive_layer, fan_in, sigma_b, sigma_w};
+use super::layers::{derive_layer, fan_in, sigma_b, sigma_w};
 use super::normal::Assumptions;
 use super::param::Param;
 use super::print::Format;
 use crate::error::Result;
-use crate::group::GroupSpec;
-use crate::layer::lift::Lifted;
-use crate::layer::{Activation, Layer, LiftFilter, Parameterization};
+use crate::layer::Parameterization;
 use crate::network::Network;
 
 /// The derivation of a network's kernels, layer by layer.
@@ -57,58 +55,15 @@ pub fn derive_network(net: &Network) -> Result<NetworkDerivation> {
         let l = i + 1;
         let input = net.shape_before(i);
         let defs = derive_layer(layer, l, input)?;
-        let shown = match layer {
-            Layer::Activation(a) => {
-                linear &= *a == Activation::Identity;
-                closed_forms(&defs, a)
-            }
-            _ => defs.clone(),
-        };
-        let (w, b, param, fan) = match layer {
-            Layer::Dense(d) => (
-                Some(d.w_std),
-                d.b_std,
-                d.parameterization,
-                input.channels.unwrap_or(0),
-            ),
-            Layer::Conv(c) => (
-                Some(c.w_std),
-                c.b_std,
-                c.parameterization,
-                input.channels.unwrap_or(0) * c.filter.iter().product::<usize>(),
-            ),
-            Layer::Lift(lift) => {
-                let taps = match (&lift.filter, lift.group) {
-                    (_, GroupSpec::So2 { .. }) | (LiftFilter::Full, _) => input.positions(),
-                    (LiftFilter::Window(w), _) => w.iter().product(),
-                };
-                (
-                    Some(lift.w_std),
-                    lift.b_std,
-                    lift.parameterization,
-                    input.channels.unwrap_or(0) * taps,
-                )
-            }
-            Layer::GroupConv(c) => {
-                let order = input.lifted.map_or(1, |g| Lifted::order_of(&g));
-                let h = c.support.as_ref().map_or(order, |s| s.len());
-                let f: usize = c.filter.as_ref().map_or(1, |f| f.iter().product());
-                (
-                    Some(c.w_std),
-                    c.b_std,
-                    c.parameterization,
-                    input.channels.unwrap_or(0) * h * f,
-                )
-            }
-            _ => (None, None, Parameterization::Ntk, 0),
-        };
-        if let Some(w) = w {
-            params.insert(sigma_w(l), w);
-            if let Some(b) = b.filter(|b| *b != 0.0) {
+        let shown = layer.closed_form(&defs);
+        linear &= layer.is_linear();
+        if let Some(w) = layer.weights() {
+            params.insert(sigma_w(l), w.w_std);
+            if let Some(b) = w.b_std.filter(|b| *b != 0.0) {
                 params.insert(sigma_b(l), b);
             }
-            if param == Parameterization::Standard {
-                params.insert(fan_in(l), fan as f64);
+            if w.parameterization == Parameterization::Standard {
+                params.insert(fan_in(l), layer.fan_in(input).unwrap_or(0) as f64);
             }
         }
         for d in defs {

@@ -4,7 +4,6 @@ use super::check::group_name;
 use super::claims::{ClaimFile, ClaimKind, InputSource};
 use super::{ClaimResult, Verdict};
 use crate::error::Result;
-use crate::layer::{Activation, Layer, Parameterization};
 use crate::network::Network;
 use crate::report::{Align, Cell, Column, FloatFormat, Table};
 use crate::symbolic::{collapse_network, derive_network, Format, NetworkDerivation};
@@ -32,47 +31,6 @@ fn collapse_section(net: &Network, deriv: &NetworkDerivation) -> String {
         Err(e) => s += &format!("The collapse {e}.\n\n"),
     }
     s
-}
-
-fn layer_summary(layer: &Layer) -> String {
-    let scales = |w: f64, b: Option<f64>, p: Parameterization| {
-        let mut s = format!("σ_w = {w}");
-        if let Some(b) = b {
-            s += &format!(", σ_b = {b}");
-        }
-        if p == Parameterization::Standard {
-            s += ", standard";
-        }
-        s
-    };
-    match layer {
-        Layer::Dense(d) => format!("dense ({})", scales(d.w_std, d.b_std, d.parameterization)),
-        Layer::Conv(c) => format!(
-            "conv {} {} ({})",
-            c.filter
-                .iter()
-                .map(|f| f.to_string())
-                .collect::<Vec<_>>()
-                .join("×"),
-            c.padding.name(),
-            scales(c.w_std, c.b_std, c.parameterization)
-        ),
-        Layer::Activation(a) => match *a {
-            Activation::LeakyRelu { alpha } => format!("leaky_relu (α = {alpha})"),
-            Activation::AbRelu { a, b } => format!("abrelu (a = {a}, b = {b})"),
-            Activation::Erf { a, b, c } | Activation::Sin { a, b, c }
-                if (a, b, c) != (1.0, 1.0, 0.0) =>
-            {
-                format!("{} (a = {a}, b = {b}, c = {c})", a_name(layer))
-            }
-            _ => layer.kind().to_string(),
-        },
-        _ => layer.kind().to_string(),
-    }
-}
-
-fn a_name(layer: &Layer) -> &'static str {
-    layer.kind()
 }
 
 fn discrepancy_text(x: f64) -> String {
@@ -168,13 +126,13 @@ pub(super) fn render(cf: &ClaimFile, results: &[ClaimResult]) -> Result<String> 
             net.input_shape(),
             net.layers()
                 .iter()
-                .map(layer_summary)
+                .map(|l| l.summary())
                 .collect::<Vec<_>>()
                 .join(" → ")
         );
         let deriv = derive_network(net)?;
         s += &deriv.markdown_body();
-        if net.layers().iter().any(|l| matches!(l, Layer::Lift(_))) {
+        if net.layers().iter().any(|l| l.lifts_to().is_some()) {
             s += &collapse_section(net, &deriv);
         }
     }

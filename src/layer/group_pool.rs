@@ -1,0 +1,71 @@
+//! Group pooling: the mean over all group elements and positions (invariant features).
+//!
+//! ```toml
+//! [[layers]]
+//! kind = "group_pool"
+//! ```
+
+use super::pool::{full_mean, ReadoutMap, ReadoutPass};
+use super::shape::Shape;
+use super::{Layer, LayerKind, Registration, SiteNeed};
+use crate::error::Result;
+use crate::finite::{FiniteBuilder, FinitePass};
+use crate::kernel::BlockMap;
+use crate::symbolic::layers::{group_readout_defs, Sites};
+use crate::symbolic::LayerDefinitions;
+
+/// Group pooling: the mean over all group elements and positions,
+/// `K_out = mean_{(g,p),(g',p')} K[(g,p),(g',p')]` (likewise Θ) — invariant features. On SO(2)
+/// features it is the zero Fourier mode `(1/2π) ∫ K(φ) dφ` of the kernel as a function of the
+/// relative angle (evaluated by [`crate::Network::kernel`] on its angular grid).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupPool;
+
+pub(super) const REGISTRATION: Registration = Registration {
+    kinds: &["group_pool"],
+    parse: |_, keys| {
+        keys.finish(&[])?;
+        Ok(Layer::new(GroupPool))
+    },
+};
+
+impl LayerKind for GroupPool {
+    fn kind(&self) -> &'static str {
+        "group_pool"
+    }
+
+    /// A vector of `C` channels; the input must be lifted.
+    fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
+        if input.lifted.is_none() {
+            return Err("group_pool needs features on a group: put a lift layer before it".into());
+        }
+        Ok(Shape {
+            grid: vec![],
+            channels: input.channels,
+            lifted: None,
+        })
+    }
+
+    /// Every site pair is read.
+    fn site_need(&self) -> SiteNeed {
+        SiteNeed::Full
+    }
+
+    fn block_map<'a>(&'a self, _input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
+        Some(Box::new(ReadoutMap(full_mean)))
+    }
+
+    /// `K⁽ˡ⁾ = (1/(|G|²|Ω|²)) Σ_{g,g′∈G} Σ_{p,p′∈Ω} K⁽ˡ⁻¹⁾[(g,p),(g′,p′)]`; on SO(2) the
+    /// zero mode over the relative angle.
+    fn derive(&self, l: usize, input: &Shape) -> LayerDefinitions {
+        LayerDefinitions::new(group_readout_defs(l, Sites::of(input), false, "group_pool"))
+    }
+
+    fn finite_pass(
+        &self,
+        _input: &Shape,
+        builder: &mut FiniteBuilder,
+    ) -> Result<(Box<dyn FinitePass>, usize)> {
+        Ok((Box::new(ReadoutPass::Mean), builder.ch_in))
+    }
+}
