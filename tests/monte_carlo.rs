@@ -1,31 +1,11 @@
 //! Analytic kernels (`Network::kernel`) against Monte-Carlo means of finite networks (MATH.md §9).
 
-use eqntk::finite::{monte_carlo, monte_carlo_outputs, MonteCarlo};
+mod common;
+
+use common::{max_abs, normal_batch};
+use eqntk::finite::{monte_carlo, monte_carlo_outputs, Agreement, MonteCarlo};
 use eqntk::{Batch, FiniteNetwork, Network};
 use faer::Mat;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
-
-/// Inputs of unit scale: i.i.d. N(0, 1) entries.
-fn inputs(shape: &[usize], n: usize, seed: u64) -> Batch {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let per: usize = shape.iter().product();
-    let v = (0..n * per)
-        .map(|_| rng.sample::<f64, _>(StandardNormal))
-        .collect();
-    Batch::new(shape.to_vec(), v).unwrap()
-}
-
-fn max_abs(m: &Mat<f64>) -> f64 {
-    let mut a = 0.0f64;
-    for i in 0..m.nrows() {
-        for j in 0..m.ncols() {
-            a = a.max(m[(i, j)].abs());
-        }
-    }
-    a
-}
 
 struct Case {
     name: String,
@@ -41,8 +21,8 @@ fn run(
     seed: u64,
 ) -> (Mat<f64>, Mat<f64>, MonteCarlo) {
     let net = Network::from_toml_str(&case.toml, &case.name).unwrap();
-    let x1 = inputs(&case.shape, 2, seed ^ 0x5eed);
-    let x2 = inputs(&case.shape, 1, seed ^ 0xbeef);
+    let x1 = normal_batch(&case.shape, 2, seed ^ 0x5eed);
+    let x2 = normal_batch(&case.shape, 1, seed ^ 0xbeef);
     let x = Batch::new(case.shape.clone(), [x1.values(), x2.values()].concat()).unwrap();
     let k = net.kernel(&x, None).unwrap();
     let mc = monte_carlo_outputs(&net, &x, None, width, out_dim, samples, seed).unwrap();
@@ -75,52 +55,15 @@ fn cnn(padding: &str, readout: &str, act: &str, side: usize) -> Case {
     }
 }
 
-/// z-score of the agreement test (MATH.md §9: z ≈ 4–5).
-const Z: f64 = 5.0;
+/// The library's agreement rule (z = 5 standard errors plus the O(1/width) bias allowance;
+/// see [`Agreement`]).
+const AGREEMENT: Agreement = Agreement { z: 5.0, bias: 0.5 };
 
-/// The finite-width bias allowance `BIAS · scale / width`, `scale` the largest |analytic| entry.
-///
-/// The mean of a finite network's empirical kernel differs from the analytic one by O(1/n): a
-/// layer after the first sees the empirical covariance of its n inputs, and the dual activation
-/// is nonlinear in it, so `E[T(K̂)] − T(K) ≈ ½ T''·Var(K̂) = O(K/n)` (zero for networks with one
-/// hidden layer, and for linear networks). `measure_bias` (ignored; run with `--ignored`)
-/// measured `n · |bias| / scale` at widths 4, 8, 16 with 10 000 networks each: at most 0.28
-/// (ReLU MLP, two hidden layers, NNGP; ≤ 0.2 for the CNNs, consistent with 0 for identity), and
-/// constant in n, as an O(1/n) bias must be. 0.5 covers it; at the widths tested (≥ 64) it is
-/// well below one standard error.
-const BIAS: f64 = 0.5;
-
-/// Assert `|MC mean − analytic| ≤ Z·se + BIAS·scale/width` for every entry of NNGP and NTK.
+/// Assert `|MC mean − analytic| ≤ Z·se + AGREEMENT.bias·scale/width` for every entry of NNGP and NTK.
 fn assert_agrees(case: &Case, width: usize, out_dim: usize, samples: usize, seed: u64) {
     let (k, t, mc) = run(case, width, out_dim, samples, seed);
-    for (what, an, mean, se) in [
-        ("nngp", &k, &mc.nngp_mean, &mc.nngp_se),
-        ("ntk", &t, &mc.ntk_mean, &mc.ntk_se),
-    ] {
-        let scale = max_abs(an);
-        assert!(
-            scale > 1e-3,
-            "{}: the analytic {what} is trivially small",
-            case.name
-        );
-        let bias = BIAS * scale / width as f64;
-        for i in 0..an.nrows() {
-            for j in 0..an.ncols() {
-                let d = (mean[(i, j)] - an[(i, j)]).abs();
-                let tol = Z * se[(i, j)] + bias + 1e-12 * scale;
-                assert!(
-                    d <= tol,
-                    "{} {what}[{i},{j}]: analytic {:.6} vs Monte Carlo {:.6} ± {:.2e} (se), \
-                     |diff| {:.2e} > tol {:.2e} (width {width}, {samples} samples)",
-                    case.name,
-                    an[(i, j)],
-                    mean[(i, j)],
-                    se[(i, j)],
-                    d,
-                    tol
-                );
-            }
-        }
+    if let Err(d) = AGREEMENT.check(&mc, &k, &t, width) {
+        panic!("{} {d} (width {width}, {samples} samples)", case.name);
     }
 }
 
@@ -251,7 +194,7 @@ fn ntk_discrepancy_shrinks_with_width() {
 fn monte_carlo_is_deterministic_across_thread_counts() {
     let case = cnn("same", "global_avg_pool", "kind='relu'", 4);
     let net = Network::from_toml_str(&case.toml, &case.name).unwrap();
-    let x = inputs(&case.shape, 2, 9);
+    let x = normal_batch(&case.shape, 2, 9);
     let go = |threads: usize| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -269,10 +212,10 @@ fn monte_carlo_is_deterministic_across_thread_counts() {
 fn bad_arguments_are_errors() {
     let case = mlp("kind='relu'");
     let net = Network::from_toml_str(&case.toml, &case.name).unwrap();
-    let x = inputs(&[4], 2, 1);
+    let x = normal_batch(&[4], 2, 1);
     assert!(monte_carlo(&net, &x, None, 8, 1, 0).is_err());
     assert!(monte_carlo(&net, &x, None, 0, 4, 0).is_err());
-    let wrong = inputs(&[3], 2, 1);
+    let wrong = normal_batch(&[3], 2, 1);
     assert!(monte_carlo(&net, &x, Some(&wrong), 8, 4, 0).is_err());
     let fin = FiniteNetwork::sample(&net, 4, 0).unwrap();
     assert!(fin.forward(&wrong).is_err());

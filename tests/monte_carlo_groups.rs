@@ -2,33 +2,13 @@
 //! NTK defect of MATH.md §10, and the finite G-CNN against a direct forward pass written from
 //! the definition of a p4 convolution (rotated filters, no tap tables).
 
-use eqntk::finite::{monte_carlo_outputs, MonteCarlo};
+mod common;
+
+use common::{max_abs, normal_batch};
+use eqntk::finite::{monte_carlo_outputs, Agreement, MonteCarlo};
 use eqntk::{Batch, FiniteNetwork, Network};
 use faer::Mat;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
 use std::f64::consts::PI;
-
-/// Inputs of unit scale: i.i.d. N(0, 1) entries.
-fn inputs(shape: &[usize], n: usize, seed: u64) -> Batch {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let per: usize = shape.iter().product();
-    let v = (0..n * per)
-        .map(|_| rng.sample::<f64, _>(StandardNormal))
-        .collect();
-    Batch::new(shape.to_vec(), v).unwrap()
-}
-
-fn max_abs(m: &Mat<f64>) -> f64 {
-    let mut a = 0.0f64;
-    for i in 0..m.nrows() {
-        for j in 0..m.ncols() {
-            a = a.max(m[(i, j)].abs());
-        }
-    }
-    a
-}
 
 struct Case {
     name: &'static str,
@@ -76,7 +56,7 @@ fn c4_image() -> Case {
 
 /// Three examples: x = x1 ∪ x2, symmetric kernel (diagonal and off-diagonal entries).
 fn examples(shape: &[usize], seed: u64) -> Batch {
-    inputs(shape, 3, seed ^ 0x5eed)
+    normal_batch(shape, 3, seed ^ 0x5eed)
 }
 
 fn run(
@@ -93,45 +73,15 @@ fn run(
     (k.nngp().unwrap(), k.ntk().unwrap(), mc)
 }
 
-/// z-score of the agreement test (MATH.md §9: z ≈ 4–5).
-const Z: f64 = 5.0;
+/// The library's agreement rule (z = 5 standard errors plus the O(1/width) bias allowance;
+/// see [`Agreement`]).
+const AGREEMENT: Agreement = Agreement { z: 5.0, bias: 0.5 };
 
-/// The O(1/width) bias allowance `BIAS · scale / width`, as in `tests/monte_carlo.rs` (measured
-/// there at ≤ 0.28 for two hidden ReLU layers; group layers are tap averages like convolutions,
-/// whose measured bias was ≤ 0.2).
-const BIAS: f64 = 0.5;
-
-/// Assert `|MC mean − analytic| ≤ Z·se + BIAS·scale/width` for every entry of NNGP and NTK.
+/// Assert `|MC mean − analytic| ≤ Z·se + AGREEMENT.bias·scale/width` for every entry of NNGP and NTK.
 fn assert_agrees(case: &Case, width: usize, out_dim: usize, samples: usize, seed: u64) {
     let (k, t, mc) = run(case, width, out_dim, samples, seed);
-    for (what, an, mean, se) in [
-        ("nngp", &k, &mc.nngp_mean, &mc.nngp_se),
-        ("ntk", &t, &mc.ntk_mean, &mc.ntk_se),
-    ] {
-        let scale = max_abs(an);
-        assert!(
-            scale > 1e-3,
-            "{}: the analytic {what} is trivially small",
-            case.name
-        );
-        let bias = BIAS * scale / width as f64;
-        for i in 0..an.nrows() {
-            for j in 0..an.ncols() {
-                let d = (mean[(i, j)] - an[(i, j)]).abs();
-                let tol = Z * se[(i, j)] + bias + 1e-12 * scale;
-                assert!(
-                    d <= tol,
-                    "{} {what}[{i},{j}]: analytic {:.6} vs Monte Carlo {:.6} ± {:.2e} (se), \
-                     |diff| {:.2e} > tol {:.2e} (width {width}, {samples} samples)",
-                    case.name,
-                    an[(i, j)],
-                    mean[(i, j)],
-                    se[(i, j)],
-                    d,
-                    tol
-                );
-            }
-        }
+    if let Err(d) = AGREEMENT.check(&mc, &k, &t, width) {
+        panic!("{} {d} (width {width}, {samples} samples)", case.name);
     }
 }
 
@@ -321,7 +271,7 @@ fn doubled_lifting_weights_are_rejected() {
             for j in 0..3 {
                 let (mean, se) = (mc.ntk_mean[(i, j)], mc.ntk_se[(i, j)]);
                 // One hidden layer: no finite-width bias in the mean, only noise.
-                let tol = Z * se + BIAS * scale / width as f64;
+                let tol = AGREEMENT.z * se + AGREEMENT.bias * scale / width as f64;
                 assert!(
                     (mean - good[(i, j)]).abs() <= tol,
                     "{name}[{i},{j}]: correct NTK {:.5} vs Monte Carlo {mean:.5} ± {se:.1e}",
@@ -500,7 +450,7 @@ fn finite_p4_gcnn_equals_a_direct_forward_pass() {
         );
         let net = Network::from_toml_str(&toml, "p4.toml").unwrap();
         let fin = FiniteNetwork::sample(&net, n, 11).unwrap();
-        let x = inputs(&[h, h, c], 3, 12);
+        let x = normal_batch(&[h, h, c], 3, 12);
         let out = fin.forward(&x).unwrap();
         assert_eq!(
             fin.n_params(),

@@ -24,7 +24,7 @@ mod params;
 mod train;
 
 pub use ensemble::{train_ensemble, EnsembleConfig, EnsembleRun};
-pub use monte_carlo::{monte_carlo, monte_carlo_outputs, MonteCarlo};
+pub use monte_carlo::{monte_carlo, monte_carlo_outputs, Agreement, Discrepancy, MonteCarlo};
 pub use train::{TrainOptions, TrainReport};
 
 use std::sync::Arc;

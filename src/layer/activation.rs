@@ -481,6 +481,20 @@ pub(super) const REGISTRATION: Registration = Registration {
         k.finish(accepted)?;
         Ok(Layer::new(act))
     },
+    example: |kind| {
+        let params = match kind {
+            "leaky_relu" => "\nalpha = 0.2",
+            "abrelu" => "\na = -0.4\nb = 1.1",
+            "erf" => "\na = 1.2\nb = 0.7\nc = 0.1",
+            "sin" => "\na = 1.0\nb = 1.3\nc = 0.2",
+            _ => "",
+        };
+        format!(
+            "[input]\nshape = [3]\n\n[[layers]]\nkind = \"dense\"\nw_std = 1.5\nb_std = 0.2\n\n\
+             [[layers]]\nkind = \"{kind}\"{params}\n\n[[layers]]\nkind = \"dense\"\n\
+             w_std = 1.2\nb_std = 0.1\n"
+        )
+    },
 };
 
 impl LayerKind for Activation {

@@ -82,6 +82,12 @@ pub(super) const REGISTRATION: Registration = Registration {
             weights,
         }))
     },
+    example: |_| {
+        "[input]\nshape = [4, 1]\n\n[[layers]]\nkind = \"conv\"\nfilter = [3]\n\
+         padding = \"same\"\nw_std = 1.4\nb_std = 0.2\n\n[[layers]]\nkind = \"relu\"\n\n\
+         [[layers]]\nkind = \"flatten\"\n\n[[layers]]\nkind = \"dense\"\nw_std = 1.1\n"
+            .into()
+    },
 };
 
 impl LayerKind for Conv {

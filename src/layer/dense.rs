@@ -36,6 +36,12 @@ pub(super) const REGISTRATION: Registration = Registration {
         keys.finish(&Weights::KEYS)?;
         Ok(Layer::new(Dense { weights }))
     },
+    example: |_| {
+        "[input]\nshape = [3]\n\n[[layers]]\nkind = \"dense\"\nw_std = 1.5\nb_std = 0.2\n\n\
+         [[layers]]\nkind = \"relu\"\n\n[[layers]]\nkind = \"dense\"\nw_std = 1.2\n\
+         b_std = 0.1\n"
+            .into()
+    },
 };
 
 impl Dense {

@@ -26,6 +26,12 @@ pub(super) const REGISTRATION: Registration = Registration {
         keys.finish(&[])?;
         Ok(Layer::new(Flatten))
     },
+    example: |_| {
+        "[input]\nshape = [3, 2]\n\n[[layers]]\nkind = \"dense\"\nw_std = 1.3\n\
+         b_std = 0.2\n\n[[layers]]\nkind = \"erf\"\n\n[[layers]]\nkind = \"flatten\"\n\n\
+         [[layers]]\nkind = \"dense\"\nw_std = 1.1\n"
+            .into()
+    },
 };
 
 impl LayerKind for Flatten {

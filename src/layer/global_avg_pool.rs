@@ -24,6 +24,12 @@ pub(super) const REGISTRATION: Registration = Registration {
         keys.finish(&[])?;
         Ok(Layer::new(GlobalAvgPool))
     },
+    example: |_| {
+        "[input]\nshape = [4, 1]\n\n[[layers]]\nkind = \"conv\"\nfilter = [3]\n\
+         w_std = 1.4\nb_std = 0.2\n\n[[layers]]\nkind = \"relu\"\n\n[[layers]]\n\
+         kind = \"global_avg_pool\"\n\n[[layers]]\nkind = \"dense\"\nw_std = 1.1\n"
+            .into()
+    },
 };
 
 impl LayerKind for GlobalAvgPool {

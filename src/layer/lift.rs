@@ -463,6 +463,14 @@ pub(super) const REGISTRATION: Registration = Registration {
             tol,
         }))
     },
+    example: |_| {
+        "[input]\nshape = [3, 3, 1]\n\n[[layers]]\nkind = \"lift\"\ngroup = \"C4\"\n\
+         filter = [3, 3]\nw_std = 1.3\nb_std = 0.1\n\n[[layers]]\nkind = \"relu\"\n\n\
+         [[layers]]\nkind = \"group_conv\"\nw_std = 1.2\nb_std = 0.1\n\n[[layers]]\n\
+         kind = \"relu\"\n\n[[layers]]\nkind = \"group_pool\"\n\n[[layers]]\n\
+         kind = \"dense\"\nw_std = 1.1\n"
+            .into()
+    },
 };
 
 impl LayerKind for Lift {

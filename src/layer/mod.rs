@@ -237,6 +237,9 @@ pub struct Registration {
     pub kinds: &'static [&'static str],
     /// Parse the table's keys into a layer (consuming them; [`Keys::finish`] reports the rest).
     pub parse: fn(kind: &str, keys: Keys) -> Result<Layer>,
+    /// A small network file that uses the kind (for the docs, and for the test that checks
+    /// every registered kind three ways: derivation, fast kernel, finite networks).
+    pub example: fn(kind: &str) -> String,
 }
 
 /// Every layer kind a network file can name.
