@@ -2,8 +2,12 @@
 //! isotypic-block one, exact invariance/equivariance of μ_t with full augmentation, O(1) errors
 //! without it or with a proper subgroup, SO(2) through Fourier modes, and bad input.
 
-// Index loops over the time list keep the (mean, cov) pairs aligned and readable.
 #![allow(clippy::needless_range_loop)]
+
+mod common;
+
+use common::normal_batch as random_batch;
+// Index loops over the time list keep the (mean, cov) pairs aligned and readable.
 
 use eqntk::augment::orbit::{orbit_summary, so2_orbit_batch, so2_output_matrices};
 use eqntk::augment::{
@@ -19,15 +23,6 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 const TIMES: [f64; 6] = [0.0, 1e-2, 1.0, 10.0, 1e3, f64::INFINITY];
-
-fn random_batch(shape: &[usize], n: usize, seed: u64) -> Batch {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let per: usize = shape.iter().product();
-    let v: Vec<f64> = (0..n * per)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    Batch::new(shape.to_vec(), v).unwrap()
-}
 
 fn random_targets(n: usize, o: usize, seed: u64) -> Mat<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -3,6 +3,9 @@
 //! prior at t = 0, symmetric PSD, invariant under rotating both test inputs together, and the
 //! `eqntk predict --augment SO2 --cov` command.
 
+mod common;
+
+use common::normal_batch as random_batch;
 use std::process::Command;
 
 use eqntk::augment::{
@@ -16,15 +19,6 @@ use faer::{Mat, Side};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-
-fn random_batch(shape: &[usize], n: usize, seed: u64) -> Batch {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let per: usize = shape.iter().product();
-    let v: Vec<f64> = (0..n * per)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    Batch::new(shape.to_vec(), v).unwrap()
-}
 
 fn random_targets(n: usize, o: usize, seed: u64) -> Mat<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -1,6 +1,9 @@
 //! `eqntk kernel --orbit GROUP` end to end, and bad group-layer input as one-line errors with
 //! exit code 2.
 
+mod common;
+
+use common::normal_batch as batch;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -8,8 +11,6 @@ use eqntk::group::GroupSpec;
 use eqntk::io::{write_npy, Array};
 use eqntk::orbit::orbit_kernel;
 use eqntk::{Batch, Network};
-use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
 
 fn eqntk(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_eqntk"))
@@ -33,15 +34,6 @@ fn file(name: &str, text: &str) -> PathBuf {
     let p = dir().join(name);
     std::fs::write(&p, text).unwrap();
     p
-}
-
-fn batch(shape: &[usize], n: usize, seed: u64) -> Batch {
-    let m: usize = shape.iter().product();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let v = (0..n * m)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    Batch::new(shape.to_vec(), v).unwrap()
 }
 
 /// A batch written as `[N, *shape]` .npy.

@@ -1,18 +1,10 @@
 //! The kernel engine against hand derivations and an independent brute-force reference.
 
+mod common;
+
+use common::normal_batch as batch;
 use eqntk::{Batch, Network};
 use faer::Mat;
-use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
-
-fn batch(shape: &[usize], n: usize, seed: u64) -> Batch {
-    let m: usize = shape.iter().product();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let v = (0..n * m)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    Batch::new(shape.to_vec(), v).unwrap()
-}
 
 fn net(toml: &str) -> Network {
     Network::from_toml_str(toml, "test.toml").unwrap()

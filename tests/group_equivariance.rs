@@ -30,20 +30,12 @@
 //! centre c still are (`f_{(g,p)}(u·x) = f_{(a⁻¹g, c + A_a⁻¹(p − c))}(x)`): the pooled kernel is
 //! C4/D4-invariant.
 
+mod common;
+
+use common::normal_batch as batch;
 use eqntk::action::{action_for, SiteAction};
 use eqntk::group::{FiniteGroup, GroupSpec, RotoTranslation};
 use eqntk::{Batch, Network};
-use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
-
-fn batch(shape: &[usize], n: usize, seed: u64) -> Batch {
-    let m: usize = shape.iter().product();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let v = (0..n * m)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    Batch::new(shape.to_vec(), v).unwrap()
-}
 
 const W: &str = "w_std = 1.4\nb_std = 0.3\n";
 

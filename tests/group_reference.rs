@@ -19,19 +19,11 @@
 //!
 //! with the arc-cosine ReLU dual in between, mean pooling and a dense readout.
 
-use eqntk::{Batch, Network};
-use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
-use std::f64::consts::PI;
+mod common;
 
-fn batch(shape: &[usize], n: usize, seed: u64) -> Batch {
-    let m: usize = shape.iter().product();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let v = (0..n * m)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    Batch::new(shape.to_vec(), v).unwrap()
-}
+use common::normal_batch as batch;
+use eqntk::Network;
+use std::f64::consts::PI;
 
 /// The group of a lift, with what the brute force needs of it.
 #[derive(Clone, Copy, Debug)]

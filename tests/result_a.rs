@@ -1,21 +1,13 @@
 //! Result A (MATH.md §7): the G-CNN kernel equals the orbit-averaged kernel of its plain
 //! counterpart, NNGP and NTK, to ≤ 1e-12 relative.
 
+mod common;
+
+use common::normal_batch as batch;
 use eqntk::group::GroupSpec;
 use eqntk::orbit::orbit_kernel;
 use eqntk::{Batch, Network};
 use faer::Mat;
-use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
-
-fn batch(shape: &[usize], n: usize, seed: u64) -> Batch {
-    let m: usize = shape.iter().product();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let v = (0..n * m)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    Batch::new(shape.to_vec(), v).unwrap()
-}
 
 fn rel_diff(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
     let mut d = 0.0f64;

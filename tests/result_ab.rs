@@ -8,6 +8,9 @@
 //! isotypic block, where it acts as `|G| Θ̄(X,X)`; the `|G|` cancels against the loss
 //! normalisation by `|G|N·O`, leaving `Θ̄(x,X) Θ̄⁻¹ (I − e^{−ηΘ̄t/(N·O)}) Y` = the G-CNN's μ_t.
 
+mod common;
+
+use common::normal_batch as batch;
 use eqntk::augment::{augmented_prediction, block_prediction, FiniteAugmentation, OutputTransform};
 use eqntk::cli::predict::predict;
 use eqntk::group::GroupSpec;
@@ -19,15 +22,6 @@ use rand_distr::{Distribution, StandardNormal};
 
 const TIMES: [f64; 6] = [0.0, 1e-2, 1.0, 10.0, 1e3, f64::INFINITY];
 const W: &str = "w_std = 1.4\nb_std = 0.2\n";
-
-fn batch(shape: &[usize], n: usize, seed: u64) -> Batch {
-    let m: usize = shape.iter().product();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let v = (0..n * m)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    Batch::new(shape.to_vec(), v).unwrap()
-}
 
 fn concat(parts: &[&Batch]) -> Batch {
     let v: Vec<f64> = parts.iter().flat_map(|b| b.values().to_vec()).collect();

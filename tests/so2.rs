@@ -3,6 +3,9 @@
 //! average of the MLP (Result A), is invariant under rotations of either input, and the C_k
 //! averages converge to it geometrically.
 
+mod common;
+
+use common::normal_batch as batch;
 use std::f64::consts::PI;
 
 use eqntk::group::GroupSpec;
@@ -10,17 +13,6 @@ use eqntk::layer::quadrature::legendre_rule;
 use eqntk::orbit::{orbit_kernel, rotate_batch};
 use eqntk::{Batch, FiniteNetwork, Network};
 use faer::Mat;
-use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
-
-fn batch(shape: &[usize], n: usize, seed: u64) -> Batch {
-    let m: usize = shape.iter().product();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let v = (0..n * m)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    Batch::new(shape.to_vec(), v).unwrap()
-}
 
 fn max_abs(a: &Mat<f64>) -> f64 {
     let mut s = 0.0f64;
