@@ -5,6 +5,7 @@
 
 use std::process::Command;
 
+use eqntk::action::Domain;
 use eqntk::augment::{
     augmented_prediction, block_prediction, FiniteAugmentation, OutputTransform, RotationKind,
     So2Predictor,
@@ -96,8 +97,12 @@ fn cyclic_cov(
 ) -> Mat<f64> {
     let aug = FiniteAugmentation::from_spec(
         &GroupSpec::Cyclic(k),
+        if kind == RotationKind::Points {
+            Domain::Points
+        } else {
+            Domain::Signal
+        },
         x.shape(),
-        kind == RotationKind::Points,
     )
     .unwrap();
     let run = if explicit {
@@ -269,6 +274,7 @@ fn cli_predict_so2_with_covariance() {
     let toml = r#"
         [input]
         shape = [3, 2]
+        domain = "points"
         [[layers]]
         kind = "flatten"
         [[layers]]
@@ -305,7 +311,6 @@ fn cli_predict_so2_with_covariance() {
             "0,5",
             "--augment",
             "SO2",
-            "--points",
             "--cov",
         ])
         .output()

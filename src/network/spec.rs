@@ -2,7 +2,10 @@
 //!
 //! ```toml
 //! [input]
-//! shape = [5, 5, 1]        # one example, channels last: [D] | [W, C] | [H, W, C]
+//! shape = [5, 5, 1]        # one example, channels last: [D] | [W, C] | [H, W, C] | [P, 2]
+//! domain = "image"         # vector | signal | image | torus | points (MATH.md §5a); optional
+//!                          # where the shape leaves no doubt: [D] vector, [n, C] signal,
+//!                          # [H, W, C] image; point sets [P, 2] and tori must be declared
 //!
 //! [[layers]]
 //! kind = "conv"
@@ -17,6 +20,7 @@ use std::path::Path;
 use toml::{Table, Value};
 
 use super::Network;
+use crate::action::Domain;
 use crate::error::{Error, Result};
 use crate::group::GroupSpec;
 use crate::layer::{
@@ -375,8 +379,24 @@ impl Network {
                 let shape = k
                     .usize_list("shape")?
                     .ok_or_else(|| k.at.err("missing key `shape` (e.g. shape = [8, 8, 1])"))?;
-                k.finish(&["shape"])?;
-                shape
+                let declared = k.str_opt("domain")?;
+                k.finish(&["shape", "domain"])?;
+                let domain_err = |reason: String| Error::Key {
+                    file: file.into(),
+                    place: "[input]".into(),
+                    key: "domain".into(),
+                    reason,
+                };
+                let domain = match declared {
+                    Some(d) => {
+                        let d =
+                            Domain::parse(&d).map_err(|e| domain_err(format!("domain: {e}")))?;
+                        d.check_shape(&shape).map_err(domain_err)?;
+                        d
+                    }
+                    None => Domain::default_for(&shape).unwrap_or(Domain::Vector),
+                };
+                (shape, domain)
             }
             Some(_) => return Err(Error::Spec(format!("{file}: `input` must be a table"))),
             None => return Err(Error::Spec(format!("{file}: missing table [input]"))),
@@ -407,7 +427,8 @@ impl Network {
                 )));
             }
         }
-        Network::new(input, layers).map_err(|e| match e {
+        let (input, domain) = input;
+        Network::on_domain(input, domain, layers).map_err(|e| match e {
             Error::Spec(m) => Error::Spec(format!("{file}: {m}")),
             e => e,
         })
