@@ -9,9 +9,11 @@
 //! positive semi-definite and invariant in each argument; by Result A (MATH.md §7) it is the
 //! kernel of the G-CNN built from the same layers.
 //!
-//! Finite groups act through [`crate::action::action_for`]. SO(2) acts on odd-length periodic
-//! signals `[n, C]` by band-limited phase rotation and on planar point sets `[P, 2]` (and a single
-//! point `[2]`) by rotating each point; its Haar average is the trapezoidal rule on N equally
+//! Every group acts through [`crate::action::action_for`] on the network's declared input domain
+//! ([`Network::domain`]). SO(2) acts on odd-length periodic signals `[n, C]` by band-limited phase
+//! rotation and on planar point sets `[P, 2]` (and a single point `[2]`) by rotating each point;
+//! O(2) adds the reflection, and its average is the mean of the SO(2) averages of `x′` and of
+//! `s x′`. The SO(2) Haar average is the trapezoidal rule on N equally
 //! spaced angles (the C_N subgroup), N doubling until two successive averages agree to the
 //! tolerance — geometric convergence for kernels smooth in the angle. Where an `x2` is an `x1`
 //! (a Gram matrix's diagonal), ReLU-type kernels have a kink at angle 0; Romberg extrapolation
@@ -19,10 +21,9 @@
 
 use faer::Mat;
 
-use crate::action::{action_for, so2};
+use crate::action::{action_for, Domain, InputAction, InputGroup, RotationKind};
 use crate::data::Batch;
 use crate::error::{Error, Result};
-use crate::group::GroupSpec;
 use crate::network::Network;
 
 /// An orbit-averaged NNGP and NTK, N1 × N2.
@@ -42,26 +43,38 @@ pub struct OrbitKernel {
 /// Largest SO(2) quadrature grid tried before giving up.
 const SO2_MAX_ANGLES: usize = 1 << 12;
 
-/// The NNGP and NTK of `net` averaged over the orbit of `x2` (`None`: `x2 = x1`) under `group`.
+/// The NNGP and NTK of `net` averaged over the orbit of `x2` (`None`: `x2 = x1`) under `group`
+/// acting on the network's input domain ([`Network::domain`], [`action_for`]).
 ///
-/// For SO(2), `tol` is the relative accuracy asked of the quadrature (e.g. 1e-12); it is
-/// ignored for finite groups.
+/// For SO(2) and O(2), `tol` is the relative accuracy asked of the quadrature (e.g. 1e-12); it
+/// is ignored for finite groups.
 pub fn orbit_kernel(
     net: &Network,
     x1: &Batch,
     x2: Option<&Batch>,
-    group: &GroupSpec,
+    group: impl Into<InputGroup>,
     tol: f64,
 ) -> Result<OrbitKernel> {
     let x2 = x2.unwrap_or(x1);
     net.check_batch(x1, "x1")?;
     net.check_batch(x2, "x2")?;
     let (n1, n2) = (x1.len(), x2.len());
-    if let GroupSpec::So2 { .. } = group {
-        return so2_average(net, x1, x2, tol);
+    let action = action_for(group, net.domain(), x2.shape())?;
+    if let InputAction::Continuous { kind, reflections } = action {
+        let plain = so2_average(net, kind, x1, x2, tol)?;
+        if !reflections {
+            return Ok(plain);
+        }
+        let mirrored = so2_average(net, kind, x1, &kind.reflect_batch(x2)?, tol)?;
+        let half = faer::Scale(0.5);
+        return Ok(OrbitKernel {
+            nngp: (&plain.nngp + &mirrored.nngp) * half,
+            ntk: (&plain.ntk + &mirrored.ntk) * half,
+            samples: plain.samples + mirrored.samples,
+            error_estimate: plain.error_estimate.max(mirrored.error_estimate),
+        });
     }
-    let action = action_for(group, x2.shape())?;
-    let order = action.group().order();
+    let order = action.order().expect("finite groups have an order");
     let mut nngp = Mat::zeros(n1, n2);
     let mut ntk = Mat::zeros(n1, n2);
     for g in 0..order {
@@ -78,27 +91,24 @@ pub fn orbit_kernel(
     })
 }
 
-/// Rotate every example of a batch by θ.
-pub fn rotate_batch(x: &Batch, theta: f64) -> Result<Batch> {
-    let shape = x.shape();
-    let rotate = |e: &[f64]| -> Result<Vec<f64>> {
-        match shape {
-            [2] => so2::rotate_points(e, &[1, 2], theta),
-            [_, 2] => so2::rotate_points(e, shape, theta),
-            [n, _] if n % 2 == 1 => so2::rotate_signal(e, shape, theta),
-            _ => Err(Error::Group(format!(
-                "SO2 acts on planar point sets [P, 2] and on odd-length periodic signals \
-                 [n, C]; got examples of shape {shape:?}"
-            ))),
-        }
-    };
-    let rows = (0..x.len())
-        .map(|i| rotate(x.example(i)))
-        .collect::<Result<Vec<_>>>()?;
-    Batch::from_examples(shape.to_vec(), &rows)
+/// Rotate every example of a batch by θ as SO(2) acts on `domain` (signals and planar point
+/// sets, [`RotationKind`]); other domains are [`Error::NoAction`].
+pub fn rotate_batch(x: &Batch, domain: Domain, theta: f64) -> Result<Batch> {
+    let kind = RotationKind::of(domain).ok_or_else(|| Error::NoAction {
+        group: "SO2".into(),
+        domain: domain.name().into(),
+        allowed: domain.groups().into(),
+    })?;
+    kind.rotate_batch(x, theta)
 }
 
-fn so2_average(net: &Network, x1: &Batch, x2: &Batch, tol: f64) -> Result<OrbitKernel> {
+fn so2_average(
+    net: &Network,
+    kind: RotationKind,
+    x1: &Batch,
+    x2: &Batch,
+    tol: f64,
+) -> Result<OrbitKernel> {
     if tol.is_nan() || tol <= 0.0 {
         return Err(Error::Invalid(format!(
             "the SO2 tolerance must be > 0, got {tol}"
@@ -111,7 +121,7 @@ fn so2_average(net: &Network, x1: &Batch, x2: &Batch, tol: f64) -> Result<OrbitK
     let mut add = |n: usize| -> Result<()> {
         for k in 0..n {
             let theta = 2.0 * std::f64::consts::PI * k as f64 / n as f64;
-            let kk = net.kernel(x1, Some(&rotate_batch(x2, theta)?))?;
+            let kk = net.kernel(x1, Some(&kind.rotate_batch(x2, theta)?))?;
             sum_k += kk.nngp()?;
             sum_t += kk.ntk()?;
         }
@@ -178,7 +188,7 @@ fn so2_average(net: &Network, x1: &Batch, x2: &Batch, tol: f64) -> Result<OrbitK
         let mut odd = |n: usize| -> Result<()> {
             for k in (1..n).step_by(2) {
                 let theta = 2.0 * std::f64::consts::PI * k as f64 / n as f64;
-                let kk = net.kernel(x1, Some(&rotate_batch(x2, theta)?))?;
+                let kk = net.kernel(x1, Some(&kind.rotate_batch(x2, theta)?))?;
                 sum_k += kk.nngp()?;
                 sum_t += kk.ntk()?;
             }

@@ -9,6 +9,7 @@ mod common;
 use common::normal_batch as random_batch;
 // Index loops over the time list keep the (mean, cov) pairs aligned and readable.
 
+use eqntk::action::Domain;
 use eqntk::augment::orbit::{orbit_summary, so2_orbit_batch, so2_output_matrices};
 use eqntk::augment::{
     augmented_prediction, block_prediction, FiniteAugmentation, OutputTransform, RotationKind,
@@ -172,8 +173,8 @@ fn explicit_augmentation_equals_isotypic_blocks() {
     for case in cases() {
         let aug = FiniteAugmentation::from_spec(
             &GroupSpec::parse(case.group).unwrap(),
+            Domain::default_for(&case.shape).unwrap(),
             &case.shape,
-            false,
         )
         .unwrap();
         let x = random_batch(&case.shape, 2, 1);
@@ -219,7 +220,8 @@ fn explicit_augmentation_equals_isotypic_blocks() {
 fn explicit_equals_blocks_for_equivariant_targets() {
     let net = cnn("[6, 1]", "[3]", "global_avg_pool");
     let shape = vec![6, 1];
-    let aug = FiniteAugmentation::from_spec(&GroupSpec::Dihedral(6), &shape, false).unwrap();
+    let aug =
+        FiniteAugmentation::from_spec(&GroupSpec::Dihedral(6), Domain::Signal, &shape).unwrap();
     let x = random_batch(&shape, 2, 11);
     let y = random_targets(2, 6, 12);
     let xt = random_batch(&shape, 2, 13);
@@ -333,8 +335,8 @@ fn full_augmentation_makes_the_mean_invariant() {
     for case in cases() {
         let full = FiniteAugmentation::from_spec(
             &GroupSpec::parse(case.group).unwrap(),
+            Domain::default_for(&case.shape).unwrap(),
             &case.shape,
-            false,
         )
         .unwrap();
         let x = random_batch(&case.shape, 3, 21);
@@ -354,8 +356,8 @@ fn full_augmentation_makes_the_mean_invariant() {
             if let Some(sub) = case.subgroup {
                 let s = FiniteAugmentation::from_spec(
                     &GroupSpec::parse(sub).unwrap(),
+                    Domain::default_for(&case.shape).unwrap(),
                     &case.shape,
-                    false,
                 )
                 .unwrap();
                 let e = orbit_error(&case.net, Some(&s), &full, &x, &y, &xt, t);
@@ -397,7 +399,8 @@ fn so2_limit_and_cyclic_subgroups() {
     }
     let mut last = f64::INFINITY;
     for k in [4, 8, 16, 32] {
-        let aug = FiniteAugmentation::from_spec(&GroupSpec::Cyclic(k), &shape, true).unwrap();
+        let aug =
+            FiniteAugmentation::from_spec(&GroupSpec::Cyclic(k), Domain::Points, &shape).unwrap();
         let m = block_prediction(
             &net,
             &aug,
@@ -489,7 +492,8 @@ fn so2_limit_is_the_large_k_limit() {
             1e-13,
         )
         .unwrap();
-        let aug = FiniteAugmentation::from_spec(&GroupSpec::Cyclic(k), &shape, false).unwrap();
+        let aug =
+            FiniteAugmentation::from_spec(&GroupSpec::Cyclic(k), Domain::Signal, &shape).unwrap();
         let a = so2.mean(&xt, t).unwrap();
         let b = block_prediction(
             net,
@@ -523,15 +527,20 @@ fn so2_limit_is_the_large_k_limit() {
 #[test]
 fn bad_input_gives_clear_errors() {
     // An action that does not fit the data.
-    let e = FiniteAugmentation::from_spec(&GroupSpec::Cyclic(4), &[3, 4, 1], false).unwrap_err();
+    let e = FiniteAugmentation::from_spec(&GroupSpec::Cyclic(4), Domain::Image, &[3, 4, 1])
+        .unwrap_err();
     assert!(matches!(e, Error::Group(_)), "{e}");
     assert!(e.to_string().contains("square"), "{e}");
-    let e = FiniteAugmentation::from_spec(&GroupSpec::Cyclic(4), &[6, 1], false).unwrap_err();
+    let e =
+        FiniteAugmentation::from_spec(&GroupSpec::Cyclic(4), Domain::Signal, &[6, 1]).unwrap_err();
     assert!(e.to_string().contains("odd"), "{e}");
-    let e = FiniteAugmentation::from_spec(&GroupSpec::Dihedral(4), &[5, 2], true).unwrap_err();
-    assert!(e.to_string().contains("point sets"), "{e}");
+    let e =
+        FiniteAugmentation::from_spec(&GroupSpec::P4(None), Domain::Points, &[5, 2]).unwrap_err();
+    assert!(matches!(e, Error::NoAction { .. }), "{e}");
+    assert!(e.to_string().contains("points"), "{e}");
     // Targets that cannot transform as asked.
-    let aug = FiniteAugmentation::from_spec(&GroupSpec::Dihedral(6), &[6, 1], false).unwrap();
+    let aug =
+        FiniteAugmentation::from_spec(&GroupSpec::Dihedral(6), Domain::Signal, &[6, 1]).unwrap();
     let e = OutputTransform::Vector.matrices(&aug, 2).unwrap_err();
     assert!(e.to_string().contains("not a rotation group"), "{e}");
     let e = OutputTransform::Input.matrices(&aug, 3).unwrap_err();

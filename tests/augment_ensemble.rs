@@ -7,6 +7,7 @@
 //! width, and the error of an M-member mean is pure Monte-Carlo noise, `Z/√M`. The augmented
 //! ensemble's mean is also compared with the augmented infinite-ensemble predictor.
 
+use eqntk::action::Domain;
 use eqntk::augment::ensemble::train_on_orbits;
 use eqntk::augment::orbit::orbit_summary;
 use eqntk::augment::{augmented_prediction, FiniteAugmentation, OutputTransform};
@@ -47,7 +48,8 @@ fn ensemble_invariance_error_falls_like_inverse_sqrt_members() {
     let x = Batch::new(vec![4, 1], normal(12)).unwrap();
     let y = Mat::from_fn(3, 1, |i, _| [0.5, -1.0, 0.8][i]);
     let xt = Batch::new(vec![4, 1], normal(8)).unwrap();
-    let aug = FiniteAugmentation::from_spec(&GroupSpec::Cyclic(4), &[4, 1], false).unwrap();
+    let aug =
+        FiniteAugmentation::from_spec(&GroupSpec::Cyclic(4), Domain::Signal, &[4, 1]).unwrap();
     let members = 128;
     let config = EnsembleConfig {
         width: 16,
@@ -186,7 +188,8 @@ fn c3_problem() -> C3Problem {
     .unwrap();
     let x = unit_signals(4, 21);
     let off = unit_signals(2, 22);
-    let aug = FiniteAugmentation::from_spec(&GroupSpec::Cyclic(3), &[3, 1], false).unwrap();
+    let aug =
+        FiniteAugmentation::from_spec(&GroupSpec::Cyclic(3), Domain::Signal, &[3, 1]).unwrap();
     let probe = Batch::new(vec![3, 1], [x.values(), off.values()].concat()).unwrap();
     C3Problem {
         orbits: aug.orbit_batch(&probe).unwrap(),

@@ -8,6 +8,7 @@ mod common;
 use common::normal_batch as random_batch;
 use std::process::Command;
 
+use eqntk::action::Domain;
 use eqntk::augment::{
     augmented_prediction, block_prediction, FiniteAugmentation, OutputTransform, RotationKind,
     So2Predictor,
@@ -90,8 +91,12 @@ fn cyclic_cov(
 ) -> Mat<f64> {
     let aug = FiniteAugmentation::from_spec(
         &GroupSpec::Cyclic(k),
+        if kind == RotationKind::Points {
+            Domain::Points
+        } else {
+            Domain::Signal
+        },
         x.shape(),
-        kind == RotationKind::Points,
     )
     .unwrap();
     let run = if explicit {
@@ -263,6 +268,7 @@ fn cli_predict_so2_with_covariance() {
     let toml = r#"
         [input]
         shape = [3, 2]
+        domain = "points"
         [[layers]]
         kind = "flatten"
         [[layers]]
@@ -299,7 +305,6 @@ fn cli_predict_so2_with_covariance() {
             "0,5",
             "--augment",
             "SO2",
-            "--points",
             "--cov",
         ])
         .output()

@@ -7,7 +7,6 @@ use common::normal_batch as batch;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use eqntk::group::GroupSpec;
 use eqntk::io::{write_npy, Array};
 use eqntk::orbit::orbit_kernel;
 use eqntk::{Batch, Network};
@@ -83,6 +82,11 @@ fn mlp(shape: &[usize]) -> String {
     )
 }
 
+/// The same network on planar point sets `[P, 2]` (declared: they are never the default).
+fn points(net: &str) -> String {
+    net.replacen("]\n", "]\ndomain = 'points'\n", 1)
+}
+
 fn cnn(h: usize) -> String {
     format!(
         "[input]\nshape = [{h}, {h}, 1]\n[[layers]]\nkind = 'conv'\nfilter = [3, 3]\n{W}\
@@ -102,8 +106,12 @@ fn orbit_json_equals_the_library_orbit_average() {
         ("D4", mlp(&[4, 4, 1]), vec![4, 4, 1], Some(8)),
         ("p4", cnn(3), vec![3, 3, 1], Some(36)),
         ("p4m", cnn(3), vec![3, 3, 1], Some(72)),
-        ("SO2", mlp(&[5, 2]), vec![5, 2], None),
+        ("SO2", points(&mlp(&[5, 2])), vec![5, 2], None),
+        ("SO2", points(&mlp(&[3, 2])), vec![3, 2], None),
         ("SO2", mlp(&[3, 2]), vec![3, 2], None),
+        ("O2", points(&mlp(&[3, 2])), vec![3, 2], None),
+        ("C3", mlp(&[5, 2]), vec![5, 2], Some(3)),
+        ("D3", points(&mlp(&[4, 2])), vec![4, 2], Some(6)),
     ] {
         let tag = format!("{group}-{}", shape.len());
         let net_path = file(&format!("{tag}.toml"), &net_text);
@@ -124,8 +132,8 @@ fn orbit_json_equals_the_library_orbit_average() {
             group,
         ]);
         let net = Network::from_toml_str(&net_text, "n").unwrap();
-        let spec = GroupSpec::parse(group).unwrap();
-        let want = orbit_kernel(&net, &x1, Some(&x2), &spec, 1e-12).unwrap();
+        let spec = eqntk::action::InputGroup::parse(group).unwrap();
+        let want = orbit_kernel(&net, &x1, Some(&x2), spec, 1e-12).unwrap();
         for i in 0..2 {
             for j in 0..3 {
                 assert_eq!(
@@ -253,11 +261,11 @@ fn bad_orbit_arguments() {
         // C4 divides 6 … but C5 does not.
         (
             k(&net, &x, &["--orbit", "C5"]),
-            &["--orbit C5", "5 must divide 6"],
+            &["--orbit C5", "5 does not divide 6", "odd-length"],
         ),
         (
             k(&img_net, &img, &["--orbit", "C3"]),
-            &["--orbit C3", "periodic signals"],
+            &["C3 does not act on image inputs", "C4, D4, p4, p4m"],
         ),
         (
             k(&rect_net, &rect, &["--orbit", "p4"]),

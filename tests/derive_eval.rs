@@ -447,10 +447,10 @@ fn dense_layers_and_readouts_on_group_features() {
 
 /// An SO(2) G-CNN: lift to the circle, `depth` × (nonlinearity, group convolution after the
 /// first), group pooling, dense.
-fn so2_toml(shape: &[usize], act: &str, depth: usize) -> String {
+fn so2_toml(shape: &[usize], domain: &str, act: &str, depth: usize) -> String {
     let w = "w_std = 1.3\nb_std = 0.3\n";
     let mut t = format!(
-        "[input]\nshape = {shape:?}\n[[layers]]\nkind = 'lift'\ngroup = 'SO2'\nfilter = 'full'\n{w}\
+        "[input]\nshape = {shape:?}\ndomain = '{domain}'\n[[layers]]\nkind = 'lift'\ngroup = 'SO2'\nfilter = 'full'\n{w}\
          [[layers]]\nkind = '{act}'\n"
     );
     for _ in 1..depth {
@@ -472,10 +472,10 @@ fn so2_gcnns_match_the_fast_kernel() {
     // the interpreter rotates the inputs on its own angular grid; the fast path sums Fourier
     // modes of the input kernel on an adaptive grid
     let mut rng = ChaCha8Rng::seed_from_u64(12);
-    for shape in [vec![4, 2], vec![5, 1]] {
+    for (shape, domain) in [(vec![4, 2], "points"), (vec![5, 1], "signal")] {
         for act in ["relu", "erf"] {
             for depth in [1, 2] {
-                let toml = so2_toml(&shape, act, depth);
+                let toml = so2_toml(&shape, domain, act, depth);
                 let net = Network::from_toml_str(&toml, "so2.toml").unwrap();
                 let x1 = batch(&mut rng, 2, &shape);
                 let x2 = batch(&mut rng, 2, &shape);
@@ -490,11 +490,11 @@ fn so2_gcnns_match_the_fast_kernel() {
 #[test]
 fn so2_pair_with_an_off_grid_kink_is_an_error() {
     // x′ = x rotated by 1 rad: ReLU kinks at φ = −1, not a node of the grid anchored at 0
-    let toml = so2_toml(&[3, 2], "relu", 1);
+    let toml = so2_toml(&[3, 2], "points", "relu", 1);
     let net = Network::from_toml_str(&toml, "so2.toml").unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(8);
     let x = batch(&mut rng, 1, &[3, 2]);
-    let y = eqntk::orbit::rotate_batch(&x, 1.0).unwrap();
+    let y = eqntk::orbit::rotate_batch(&x, eqntk::action::Domain::Points, 1.0).unwrap();
     let d = derive_network(&net).unwrap();
     let err = evaluate_network(&net, &d, &x, Some(&y))
         .unwrap_err()

@@ -2,7 +2,9 @@
 
 use std::f64::consts::PI;
 
-use eqntk::action::{action_for, so2, ImageAction, SignalAction, SiteAction, TorusAction};
+use eqntk::action::{
+    action_for, site_action, so2, Domain, ImageAction, SignalAction, SiteAction, TorusAction,
+};
 use eqntk::group::{GroupSpec, PointGroup};
 use eqntk::Batch;
 use rand::{Rng, SeedableRng};
@@ -144,28 +146,26 @@ fn batches_and_shapes() {
 #[test]
 fn actions_by_name_and_impossible_pairs() {
     let p = |s: &str| GroupSpec::parse(s).unwrap();
-    assert_eq!(action_for(&p("C8"), &[8, 1]).unwrap().group().order(), 8);
-    assert_eq!(action_for(&p("D4"), &[5, 5, 3]).unwrap().n_sites(), 25);
-    assert_eq!(
-        action_for(&p("p4m"), &[3, 3, 1]).unwrap().group().order(),
-        72
-    );
-    assert_eq!(
-        action_for(&p("p4:3"), &[3, 3, 1]).unwrap().group().order(),
-        36
-    );
+    let sites = |g: &str, shape: &[usize]| {
+        site_action(p(g), Domain::default_for(shape).unwrap(), shape).unwrap()
+    };
+    assert_eq!(sites("C8", &[8, 1]).group().order(), 8);
+    assert_eq!(sites("D4", &[5, 5, 3]).n_sites(), 25);
+    assert_eq!(sites("p4m", &[3, 3, 1]).group().order(), 72);
+    assert_eq!(sites("p4:3", &[3, 3, 1]).group().order(), 36);
     for (g, shape) in [
         ("C4", vec![3, 4, 1]), // rot90 on a non-square image
         ("D4", vec![2, 5, 1]),
         ("C3", vec![3, 3, 1]),   // only C4/D4 act on images
-        ("C3", vec![8, 1]),      // 3 does not divide 8
+        ("C3", vec![8, 1]),      // 3 does not divide 8 and 8 is even
         ("p4:3", vec![4, 4, 1]), // side mismatch
         ("p4", vec![8, 1]),
         ("SO2", vec![8, 1]),
         ("C2", vec![4]),
     ] {
-        let e = action_for(&p(g), &shape).unwrap_err();
+        let e = action_for(p(g), Domain::default_for(&shape).unwrap(), &shape).unwrap_err();
         assert!(!e.to_string().is_empty());
+        assert!(!e.to_string().contains('\n'));
     }
 }
 

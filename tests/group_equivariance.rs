@@ -33,7 +33,7 @@
 mod common;
 
 use common::normal_batch as batch;
-use eqntk::action::{action_for, SiteAction};
+use eqntk::action::{site_action, Domain, SiteAction};
 use eqntk::group::{FiniteGroup, GroupSpec, RotoTranslation};
 use eqntk::{Batch, Network};
 
@@ -136,7 +136,7 @@ fn cyclic_and_dihedral_lifts_permute_by_the_regular_representation() {
         ("D4", vec![5, 5, 1], "[3, 3]"),
     ] {
         let spec = GroupSpec::parse(group).unwrap();
-        let action = action_for(&spec, &shape).unwrap();
+        let action = site_action(spec, Domain::default_for(&shape).unwrap(), &shape).unwrap();
         let lift = format!("group = '{group}'\nfilter = {filter}");
         for gconv in [None, Some(""), Some("support = [0, 1]")] {
             let n = net(&shape, &lift, gconv, false);
@@ -151,7 +151,7 @@ fn p4_and_p4m_lifts_permute_by_the_regular_representation() {
     for (group, h) in [("p4", 4), ("p4m", 3)] {
         let shape = [h, h, 2];
         let spec = GroupSpec::parse(group).unwrap();
-        let action = action_for(&spec, &shape).unwrap();
+        let action = site_action(spec, Domain::default_for(&shape).unwrap(), &shape).unwrap();
         let rt = match group {
             "p4" => RotoTranslation::p4(h).unwrap(),
             _ => RotoTranslation::p4m(h).unwrap(),
@@ -209,7 +209,7 @@ fn pooled_kernels_are_invariant_in_each_argument() {
         ("D4", vec![3, 3, 2], "'full'"),
     ] {
         let spec = GroupSpec::parse(group).unwrap();
-        let action = action_for(&spec, &shape).unwrap();
+        let action = site_action(spec, Domain::default_for(&shape).unwrap(), &shape).unwrap();
         let lift = format!("group = '{group}'\nfilter = {filter}");
         let n = net(&shape, &lift, Some(""), true);
         check_invariant(&n, &*action, &shape, &format!("{group} {shape:?}"));
@@ -218,7 +218,7 @@ fn pooled_kernels_are_invariant_in_each_argument() {
     for (group, h) in [("p4", 4), ("p4m", 3)] {
         let shape = [h, h, 1];
         let spec = GroupSpec::parse(group).unwrap();
-        let action = action_for(&spec, &shape).unwrap();
+        let action = site_action(spec, Domain::default_for(&shape).unwrap(), &shape).unwrap();
         let lift = format!("group = '{group}'\nfilter = [3, 3]");
         let n = net(&shape, &lift, Some("filter = [3, 3]"), true);
         check_invariant(&n, &*action, &shape, group);
@@ -230,7 +230,12 @@ fn pooled_kernels_are_invariant_in_each_argument() {
 fn same_padding_pooled_kernels_are_invariant_under_rotations_about_the_centre() {
     for (group, point, h) in [("p4", "C4", 4), ("p4m", "D4", 5)] {
         let shape = [h, h, 1];
-        let action = action_for(&GroupSpec::parse(point).unwrap(), &shape).unwrap();
+        let action = site_action(
+            GroupSpec::parse(point).unwrap(),
+            Domain::default_for(&shape).unwrap(),
+            &shape,
+        )
+        .unwrap();
         let lift = format!("group = '{group}'\nfilter = [3, 3]\npadding = 'same'");
         let n = net(
             &shape,
@@ -240,7 +245,12 @@ fn same_padding_pooled_kernels_are_invariant_under_rotations_about_the_centre() 
         );
         check_invariant(&n, &*action, &shape, &format!("{group} same"));
         // …but translations are not: the kernel moves under a circular shift.
-        let torus = action_for(&GroupSpec::parse(group).unwrap(), &shape).unwrap();
+        let torus = site_action(
+            GroupSpec::parse(group).unwrap(),
+            Domain::default_for(&shape).unwrap(),
+            &shape,
+        )
+        .unwrap();
         let x = batch(&shape, 1, 5);
         let shifted = torus.act_on_batch(1, &x).unwrap(); // translation by (0, 1)
         let a = n.kernel(&x, None).unwrap().nngp().unwrap()[(0, 0)];

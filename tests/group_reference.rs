@@ -620,17 +620,18 @@ fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
 /// ends of the interval, where Gauss–Legendre does not care).
 #[test]
 fn so2_orbit_average_of_a_gram_matrix_matches_gauss_legendre() {
+    use eqntk::action::Domain;
     use eqntk::group::GroupSpec;
     use eqntk::orbit::{orbit_kernel, rotate_batch};
     let net = Network::from_toml_str(
-        "[input]\nshape = [5, 2]\n[[layers]]\nkind = 'flatten'\n[[layers]]\nkind = 'dense'\n\
-         w_std = 1.4\nb_std = 0.2\n[[layers]]\nkind = 'relu'\n[[layers]]\nkind = 'dense'\n\
+        "[input]\nshape = [5, 2]\ndomain = 'points'\n[[layers]]\nkind = 'flatten'\n[[layers]]\n\
+         kind = 'dense'\nw_std = 1.4\nb_std = 0.2\n[[layers]]\nkind = 'relu'\n[[layers]]\nkind = 'dense'\n\
          w_std = 1.4\nb_std = 0.2\n[[layers]]\nkind = 'relu'\n[[layers]]\nkind = 'dense'\n",
         "mlp.toml",
     )
     .unwrap();
     let x = batch(&[5, 2], 2, 9);
-    let got = orbit_kernel(&net, &x, None, &GroupSpec::So2 { band_limit: None }, 1e-12).unwrap();
+    let got = orbit_kernel(&net, &x, None, GroupSpec::So2 { band_limit: None }, 1e-12).unwrap();
     let (panels, rule) = (24, gauss_legendre(16));
     let mut want = [[0.0; 2]; 2];
     let mut want_t = [[0.0; 2]; 2];
@@ -642,7 +643,7 @@ fn so2_orbit_average_of_a_gram_matrix_matches_gauss_legendre() {
         for &(u, w) in &rule {
             let theta = 0.5 * (a + b) + 0.5 * (b - a) * u;
             let k = net
-                .kernel(&x, Some(&rotate_batch(&x, theta).unwrap()))
+                .kernel(&x, Some(&rotate_batch(&x, Domain::Points, theta).unwrap()))
                 .unwrap();
             let (kn, kt) = (k.nngp().unwrap(), k.ntk().unwrap());
             let weight = 0.5 * (b - a) * w / (2.0 * PI);

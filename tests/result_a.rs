@@ -72,7 +72,7 @@ fn check(g_toml: &str, plain_toml: &str, orbit: &str, x1: &Batch, x2: &Batch, to
         &plain,
         x1,
         Some(x2),
-        &GroupSpec::parse(orbit).unwrap(),
+        GroupSpec::parse(orbit).unwrap(),
         1e-13,
     )
     .unwrap();
@@ -184,6 +184,6 @@ fn a_local_lifting_filter_on_a_signal_is_not_the_mlp_average() {
     let g = Network::from_toml_str(&gcnn(&shape, "C7", "[3]", 2, RELU, None), "g").unwrap();
     let plain = Network::from_toml_str(&mlp(&shape, 2, RELU), "m").unwrap();
     let kg = g.kernel(&x1, Some(&x2)).unwrap();
-    let avg = orbit_kernel(&plain, &x1, Some(&x2), &GroupSpec::Cyclic(7), 1e-12).unwrap();
+    let avg = orbit_kernel(&plain, &x1, Some(&x2), GroupSpec::Cyclic(7), 1e-12).unwrap();
     assert!(rel_diff(&kg.ntk().unwrap(), &avg.ntk) > 1e-2);
 }

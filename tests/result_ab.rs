@@ -106,7 +106,8 @@ fn cnn(shape: &[usize], depth: usize) -> Network {
 /// and block; returns the largest relative difference over times, inputs and outputs.
 fn compare(g: &Network, plain: &Network, group: &str, x: &Batch, y: &Mat<f64>, seed: u64) -> f64 {
     let aug =
-        FiniteAugmentation::from_spec(&GroupSpec::parse(group).unwrap(), x.shape(), false).unwrap();
+        FiniteAugmentation::from_spec(&GroupSpec::parse(group).unwrap(), g.domain(), x.shape())
+            .unwrap();
     let xt = test_inputs(&aug, x, seed);
     let eta = 0.7;
     let ours = predict(g, x, y, &xt, &TIMES, eta, 0.0, false).unwrap();

@@ -8,6 +8,7 @@ mod common;
 use common::normal_batch as batch;
 use std::f64::consts::PI;
 
+use eqntk::action::Domain;
 use eqntk::group::GroupSpec;
 use eqntk::layer::quadrature::legendre_rule;
 use eqntk::orbit::{orbit_kernel, rotate_batch};
@@ -35,8 +36,9 @@ const ERF: &str = "kind = 'erf'";
 /// Lift to SO(2), `depth − 1` group convolutions, each followed by `act`, group pooling and a
 /// dense readout (`readout = false`: end at the pool).
 fn gcnn(shape: &[usize], depth: usize, act: &str, lift_extra: &str, readout: bool) -> String {
+    let dom = domain(shape);
     let mut s = format!(
-        "[input]\nshape = {shape:?}\n[[layers]]\nkind = 'lift'\ngroup = 'SO2'\nfilter = 'full'\n\
+        "[input]\nshape = {shape:?}\ndomain = '{dom}'\n[[layers]]\nkind = 'lift'\ngroup = 'SO2'\nfilter = 'full'\n\
          {lift_extra}\n{W}[[layers]]\n{act}\n"
     );
     for _ in 1..depth {
@@ -51,7 +53,9 @@ fn gcnn(shape: &[usize], depth: usize, act: &str, lift_extra: &str, readout: boo
 
 /// The plain counterpart: flatten, then an MLP of the same depth (and readout).
 fn mlp(shape: &[usize], depth: usize, act: &str, readout: bool) -> String {
-    let mut s = format!("[input]\nshape = {shape:?}\n[[layers]]\nkind = 'flatten'\n");
+    let dom = domain(shape);
+    let mut s =
+        format!("[input]\nshape = {shape:?}\ndomain = '{dom}'\n[[layers]]\nkind = 'flatten'\n");
     for _ in 0..depth {
         s += &format!("[[layers]]\nkind = 'dense'\n{W}[[layers]]\n{act}\n");
     }
@@ -59,6 +63,15 @@ fn mlp(shape: &[usize], depth: usize, act: &str, readout: bool) -> String {
         s += &format!("[[layers]]\nkind = 'dense'\n{W}");
     }
     s
+}
+
+/// The fixtures' domains: the two-channel examples here are planar point sets, the others
+/// periodic signals (declared in every network file below).
+fn domain(shape: &[usize]) -> Domain {
+    match shape {
+        [_, 2] => Domain::Points,
+        _ => Domain::Signal,
+    }
 }
 
 fn net(toml: &str) -> Network {
@@ -81,7 +94,7 @@ fn result_a_so2_gcnn_equals_the_so2_averaged_mlp() {
                 let g = net(&gcnn(shape, depth, act, "", true));
                 let plain = net(&mlp(shape, depth, act, true));
                 let kg = g.kernel(&x1, Some(&x2)).unwrap();
-                let avg = orbit_kernel(&plain, &x1, Some(&x2), &so2(), 1e-13).unwrap();
+                let avg = orbit_kernel(&plain, &x1, Some(&x2), so2(), 1e-13).unwrap();
                 let dn = rel_diff(&kg.nngp().unwrap(), &avg.nngp);
                 let dt = rel_diff(&kg.ntk().unwrap(), &avg.ntk);
                 assert!(
@@ -105,7 +118,12 @@ fn self_average_by_legendre(plain: &Network, x: &Batch) -> (f64, f64) {
         let (a, b) = (q as f64 * PI / 2.0, (q + 1) as f64 * PI / 2.0);
         for (t, w) in rule.nodes.iter().zip(&rule.weights) {
             let phi = 0.5 * (a + b) + 0.5 * (b - a) * t;
-            rotated.push(rotate_batch(x, phi).unwrap().values().to_vec());
+            rotated.push(
+                rotate_batch(x, domain(x.shape()), phi)
+                    .unwrap()
+                    .values()
+                    .to_vec(),
+            );
             weights.push(w * 0.5 * (b - a) / (2.0 * PI));
         }
     }
@@ -149,7 +167,7 @@ fn symmetric_kernels_with_their_kinked_diagonal() {
                 for j in 0..3 {
                     if i != j {
                         let xj = x.slice(j, j + 1).unwrap();
-                        let a = orbit_kernel(&plain, &xi, Some(&xj), &so2(), 1e-13).unwrap();
+                        let a = orbit_kernel(&plain, &xi, Some(&xj), so2(), 1e-13).unwrap();
                         let dk = (kn[(i, j)] - a.nngp[(0, 0)]).abs() / a.nngp[(0, 0)].abs();
                         let dt = (kt[(i, j)] - a.ntk[(0, 0)]).abs() / a.ntk[(0, 0)].abs();
                         assert!(dk <= 1e-10 && dt <= 1e-10, "{shape:?} {act} ({i},{j})");
@@ -175,7 +193,9 @@ fn cyclic_average(plain: &Network, x1: &Batch, x2: &Batch, k: usize) -> (Mat<f64
         let kk = plain
             .kernel(
                 x1,
-                Some(&rotate_batch(x2, 2.0 * PI * r as f64 / k as f64).unwrap()),
+                Some(
+                    &rotate_batch(x2, domain(x2.shape()), 2.0 * PI * r as f64 / k as f64).unwrap(),
+                ),
             )
             .unwrap();
         kn += kk.nngp().unwrap();
@@ -210,7 +230,12 @@ fn strip_half_width(x1: &Batch, x2: &Batch) -> f64 {
             let angles: Vec<f64> = (0..m).map(|t| 2.0 * PI * t as f64 / m as f64).collect();
             let g: Vec<f64> = angles
                 .iter()
-                .map(|&phi| dot(x, rotate_batch(&y, phi).unwrap().example(0)))
+                .map(|&phi| {
+                    dot(
+                        x,
+                        rotate_batch(&y, domain(y.shape()), phi).unwrap().example(0),
+                    )
+                })
                 .collect();
             let scale = (dot(x, x) * dot(y.example(0), y.example(0))).sqrt();
             // c_q, q = −L..L, of g(φ) = Σ_q c_q e^{iqφ}.
@@ -250,7 +275,7 @@ fn strip_half_width(x1: &Batch, x2: &Batch) -> f64 {
 
 /// Errors of the C_k averages (k = 4, 8, …, 24) against the SO(2) average, relative.
 fn cyclic_errors(plain: &Network, x1: &Batch, x2: &Batch) -> Vec<(usize, f64)> {
-    let avg = orbit_kernel(plain, x1, Some(x2), &so2(), 1e-14).unwrap();
+    let avg = orbit_kernel(plain, x1, Some(x2), so2(), 1e-14).unwrap();
     (4..=24)
         .step_by(4)
         .map(|k| {
@@ -281,8 +306,9 @@ fn cyclic_averages_converge_geometrically_to_the_so2_average() {
     ] {
         let (x1, x2) = (batch(shape, 3, seed), batch(shape, 3, seed + 1));
         let a = strip_half_width(&x1, &x2);
+        let dom = domain(shape);
         let toml = format!(
-            "[input]\nshape = {shape:?}\n[[layers]]\nkind = 'flatten'\n[[layers]]\n\
+            "[input]\nshape = {shape:?}\ndomain = '{dom}'\n[[layers]]\nkind = 'flatten'\n[[layers]]\n\
              kind = 'dense'\nw_std = 1.4\n[[layers]]\n{RELU}\n[[layers]]\nkind = 'dense'\n{W}"
         );
         let errors: Vec<(f64, f64)> = cyclic_errors(&net(&toml), &x1, &x2)
@@ -328,8 +354,8 @@ fn invariant_under_rotations_of_either_input() {
         let k = g.kernel(&x1, Some(&x2)).unwrap();
         let (kn, kt) = (k.nngp().unwrap(), k.ntk().unwrap());
         for (alpha, beta) in [(0.37, 0.0), (0.0, 2.9), (1.234, -4.2)] {
-            let r1 = rotate_batch(&x1, alpha).unwrap();
-            let r2 = rotate_batch(&x2, beta).unwrap();
+            let r1 = rotate_batch(&x1, domain(x1.shape()), alpha).unwrap();
+            let r2 = rotate_batch(&x2, domain(x2.shape()), beta).unwrap();
             let kr = g.kernel(&r1, Some(&r2)).unwrap();
             let dn = rel_diff(&kr.nngp().unwrap(), &kn);
             let dt = rel_diff(&kr.ntk().unwrap(), &kt);
@@ -341,11 +367,16 @@ fn invariant_under_rotations_of_either_input() {
         // The symmetric kernel of a rotated batch, and a batch against its rotated copy (pairs
         // that reach ρ = 1 away from φ = 0).
         let ks = g.kernel(&x1, None).unwrap();
-        let kr = g.kernel(&rotate_batch(&x1, 0.81).unwrap(), None).unwrap();
+        let kr = g
+            .kernel(&rotate_batch(&x1, domain(x1.shape()), 0.81).unwrap(), None)
+            .unwrap();
         assert!(rel_diff(&kr.nngp().unwrap(), &ks.nngp().unwrap()) <= 1e-10);
         assert!(rel_diff(&kr.ntk().unwrap(), &ks.ntk().unwrap()) <= 1e-10);
         let kc = g
-            .kernel(&x1, Some(&rotate_batch(&x1, 2.2).unwrap()))
+            .kernel(
+                &x1,
+                Some(&rotate_batch(&x1, domain(x1.shape()), 2.2).unwrap()),
+            )
             .unwrap();
         assert!(
             rel_diff(&kc.nngp().unwrap(), &ks.nngp().unwrap()) <= 1e-10,
@@ -499,15 +530,15 @@ fn standard_parameterization_of_the_lift() {
     let (x1, x2) = (batch(&shape, 2, 95), batch(&shape, 2, 96));
     let p = "parameterization = 'standard'\nwidth = 16\n";
     let g = net(&format!(
-        "[input]\nshape = [4, 2]\n[[layers]]\nkind = 'lift'\ngroup = 'SO2'\nfilter = 'full'\n{p}{W}\
+        "[input]\nshape = [4, 2]\ndomain = 'points'\n[[layers]]\nkind = 'lift'\ngroup = 'SO2'\nfilter = 'full'\n{p}{W}\
          [[layers]]\n{RELU}\n[[layers]]\nkind = 'group_pool'\n[[layers]]\nkind = 'dense'\n{p}{W}"
     ));
     let plain = net(&format!(
-        "[input]\nshape = [4, 2]\n[[layers]]\nkind = 'flatten'\n[[layers]]\nkind = 'dense'\n{p}{W}\
+        "[input]\nshape = [4, 2]\ndomain = 'points'\n[[layers]]\nkind = 'flatten'\n[[layers]]\nkind = 'dense'\n{p}{W}\
          [[layers]]\n{RELU}\n[[layers]]\nkind = 'dense'\n{p}{W}"
     ));
     let kg = g.kernel(&x1, Some(&x2)).unwrap();
-    let avg = orbit_kernel(&plain, &x1, Some(&x2), &so2(), 1e-13).unwrap();
+    let avg = orbit_kernel(&plain, &x1, Some(&x2), so2(), 1e-13).unwrap();
     assert!(rel_diff(&kg.nngp().unwrap(), &avg.nngp) <= 1e-10);
     assert!(rel_diff(&kg.ntk().unwrap(), &avg.ntk) <= 1e-10);
 }

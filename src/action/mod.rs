@@ -7,6 +7,8 @@
 //!   untouched) through an action on its sites: `(g·x)[s, c] = x[g⁻¹·s, c]`. Equivalently
 //!   `g·x = (ρ_X(g) ⊗ I_C) x` with the permutation representation `ρ_X(g) e_s = e_{g·s}`
 //!   ([`SiteAction::representation`]). Sites are flattened in C order (`i·W + j` for images).
+//! * Which action a group has is fixed by the declared input [`Domain`], never by the array's
+//!   shape: [`action_for`] is the one table (MATH.md §5a).
 //! * Periodic 1-D signals of `n` samples ([`SignalAction`]): `C_k`/`D_k` with `k | n`;
 //!   `r^a·i = i + a·n/k (mod n)`, `s·i = −i (mod n)`. For `k = n` this is the shift by one
 //!   sample and the reversal about sample 0.
@@ -17,15 +19,20 @@
 //!   part of [`crate::group::PointGroup`] (`r·(di, dj) = (−dj, di)`, `s·(di, dj) = (dj, di)`).
 //! * SO(2) ([`so2`]): rotating a periodic signal by `θ` multiplies Fourier mode `m` by `e^{−imθ}`
 //!   (MATH.md §5); `θ = 2πk/n` is the shift by `k` samples; other angles need odd `n`
-//!   (band-limited trigonometric interpolation). Points `[P, 2]` rotate by `R(θ)`.
+//!   (band-limited trigonometric interpolation). Points `[P, 2]` rotate by `R(θ)`. The
+//!   reflection of O(2) reverses a signal (`i ↦ −i`) and maps a point `(x, y)` to `(x, −y)`
+//!   ([`RotationKind`]).
 
+mod domain;
 mod image;
 mod signal;
 pub mod so2;
 mod torus;
 
+pub use domain::{Domain, InputGroup};
 pub use image::ImageAction;
 pub use signal::SignalAction;
+pub use so2::RotationKind;
 pub use torus::TorusAction;
 
 use crate::data::Batch;
@@ -114,59 +121,245 @@ fn check_shape(grid: &[usize], shape: &[usize], group: &dyn FiniteGroup) -> Resu
     Ok(shape[grid.len()])
 }
 
-/// The action a user means by a group name on examples of the given shape (`[n, C]` or
-/// `[H, W, C]`):
+/// How a group acts on the examples of a declared domain: the one table of actions (MATH.md §5a),
+/// built by [`action_for`].
+#[derive(Debug)]
+pub enum InputAction {
+    /// A finite group permuting the sites (channels untouched): `C<k>`/`D<k>` on signals with
+    /// `k | n` ([`SignalAction`]), `C4`/`D4` on square images ([`ImageAction`]), `p4`/`p4m` on
+    /// the torus ([`TorusAction`]).
+    Sites(Box<dyn SiteAction>),
+    /// `C_k` (or `D_k`, `reflections`) as a subgroup of O(2): element `j < k` is `R(2πj/k)`,
+    /// element `k + j` of `D_k` is `R(2πj/k)·s` ([`RotationKind::transform`]). Points always;
+    /// signals when `k ∤ n` (odd `n`, band-limited rotation).
+    Rotations {
+        /// Signal or points.
+        kind: RotationKind,
+        /// The rotation order `k`.
+        k: usize,
+        /// `D_k` rather than `C_k`.
+        reflections: bool,
+    },
+    /// SO(2) (or O(2), `reflections`): every `R_θ` (and `R_θ s`).
+    Continuous {
+        /// Signal or points.
+        kind: RotationKind,
+        /// O(2) rather than SO(2).
+        reflections: bool,
+    },
+}
+
+impl InputAction {
+    /// The group's name: `C4`, `D6`, `p4m:5`, `SO2`, `O2`.
+    pub fn name(&self) -> String {
+        match self {
+            InputAction::Sites(a) => a.group().name(),
+            InputAction::Rotations { k, reflections, .. } => {
+                format!("{}{k}", if *reflections { "D" } else { "C" })
+            }
+            InputAction::Continuous { reflections, .. } => {
+                if *reflections { "O2" } else { "SO2" }.into()
+            }
+        }
+    }
+
+    /// `|G|` for a finite group; `None` for SO(2) and O(2).
+    pub fn order(&self) -> Option<usize> {
+        match self {
+            InputAction::Sites(a) => Some(a.group().order()),
+            InputAction::Rotations { k, reflections, .. } => {
+                Some(if *reflections { 2 * k } else { *k })
+            }
+            InputAction::Continuous { .. } => None,
+        }
+    }
+
+    /// The rotation kind of an O(2) subgroup acting by rotations; `None` for site permutations.
+    pub fn rotation_kind(&self) -> Option<RotationKind> {
+        match self {
+            InputAction::Sites(_) => None,
+            InputAction::Rotations { kind, .. } | InputAction::Continuous { kind, .. } => {
+                Some(*kind)
+            }
+        }
+    }
+
+    /// `ρ_X(g) x` for element `g` of a finite group and one example `x` of `shape`.
+    pub fn act_on_example(&self, g: usize, x: &[f64], shape: &[usize]) -> Result<Vec<f64>> {
+        match self {
+            InputAction::Sites(a) => a.act_on_example(g, x, shape),
+            InputAction::Rotations {
+                kind,
+                k,
+                reflections,
+            } => {
+                let order = if *reflections { 2 * k } else { *k };
+                if g >= order {
+                    return Err(Error::Group(format!(
+                        "element {g} is not in {} (order {order})",
+                        self.name()
+                    )));
+                }
+                let theta = 2.0 * std::f64::consts::PI * (g % k) as f64 / *k as f64;
+                kind.transform(x, shape, theta, g >= *k)
+            }
+            InputAction::Continuous { .. } => Err(Error::Group(format!(
+                "{} is continuous: it has no numbered elements (use its rotations R_θ)",
+                self.name()
+            ))),
+        }
+    }
+
+    /// `ρ_X(g)` applied to every example of a batch.
+    pub fn act_on_batch(&self, g: usize, batch: &Batch) -> Result<Batch> {
+        let shape = batch.shape().to_vec();
+        let rows = (0..batch.len())
+            .map(|i| self.act_on_example(g, batch.example(i), &shape))
+            .collect::<Result<Vec<_>>>()?;
+        Batch::from_examples(shape, &rows)
+    }
+
+    /// The site permutation, or an error saying the action is not one.
+    pub fn into_sites(self) -> Result<Box<dyn SiteAction>> {
+        match self {
+            InputAction::Sites(a) => Ok(a),
+            other => Err(Error::Group(format!(
+                "{} acts on these inputs by rotating them, not by permuting their sites",
+                other.name()
+            ))),
+        }
+    }
+}
+
+/// The action of `group` on examples of `shape` in the declared `domain` — the one table of
+/// MATH.md §5a, used by every consumer (lifting layers, orbit averages, augmentation, metrics,
+/// claims, experiments):
 ///
-/// * `C<k>`, `D<k>` on a signal `[n, C]`: [`SignalAction`] (needs `k | n`);
-/// * `C4`, `D4` on an image `[H, H, C]`: [`ImageAction`] (rotations about the centre);
-/// * `p4[:H]`, `p4m[:H]` on an image `[H, H, C]`: [`TorusAction`].
+/// * **signals** `[n, C]` (sample `j` at angle `2πj/n`, channels untouched): `C<k>` rotates by
+///   `2πj/k` — the exact cyclic shift by `j·n/k` samples when `k | n` ([`SignalAction`]),
+///   band-limited (trigonometric) interpolation when `n` is odd and `k ∤ n`
+///   ([`InputAction::Rotations`]; even `n` with `k ∤ n` is refused); `D<k>` adds the reversal
+///   `s ↦ −s`; `SO2` is the continuous rotation (mode `m` times `e^{−imθ}`, odd `n`), `O2` adds
+///   the reversal;
+/// * **planar points** `[P, 2]`: `C<k>` rotates every point by `R(2πj/k)`, `D<k>` adds
+///   `R(2πj/k)·diag(1, −1)`; `SO2` all `R(θ)`, `O2` also `R(θ)·diag(1, −1)`;
+/// * **square images** `[H, H, C]`: `C4`, `D4` about the centre ([`ImageAction`]); `p4`, `p4m`
+///   read the image as a torus ([`TorusAction`]);
+/// * **torus** `[H, H, C]`: `p4`, `p4m` ([`TorusAction`]);
+/// * **vectors** `[D]`: nothing acts.
 ///
-/// Everything else (a non-square image, `C3` on an image, `SO2`, a vector `[D]`) is an error.
-pub fn action_for(spec: &GroupSpec, shape: &[usize]) -> Result<Box<dyn SiteAction>> {
-    let image = |shape: &[usize], what: &str| -> Result<usize> {
+/// A group that does not act on the domain is [`Error::NoAction`]; a shape outside the domain,
+/// or a group that acts on the domain but not at this size (C3 on an even-length signal, C4 on a
+/// non-square image, `p4:5` on a 4×4 torus), a one-line [`Error::Shape`] / [`Error::Group`].
+pub fn action_for(
+    group: impl Into<InputGroup>,
+    domain: Domain,
+    shape: &[usize],
+) -> Result<InputAction> {
+    let group = group.into();
+    domain.check_shape(shape).map_err(Error::Shape)?;
+    let no_action = || Error::NoAction {
+        group: group.to_string(),
+        domain: domain.name().into(),
+        allowed: domain.groups().into(),
+    };
+    let square = |what: &str| -> Result<usize> {
         match shape {
             [h, w, _] if h == w => Ok(*h),
-            [h, w, _] => Err(Error::Group(format!(
-                "{what} needs a square image, got {h}×{w} (shape {shape:?})"
-            ))),
             _ => Err(Error::Group(format!(
-                "{what} acts on images [H, H, C], got shape {shape:?}"
+                "{what} needs a square image [H, H, C], got shape {shape:?}"
             ))),
         }
     };
-    match (*spec, shape) {
-        (GroupSpec::Cyclic(k), [n, _]) => Ok(Box::new(SignalAction::cyclic(k, *n)?)),
-        (GroupSpec::Dihedral(k), [n, _]) => Ok(Box::new(SignalAction::dihedral(k, *n)?)),
-        (GroupSpec::Cyclic(4), _) => Ok(Box::new(ImageAction::new(
-            PointGroup::C4,
-            image(shape, "C4")?,
-        )?)),
-        (GroupSpec::Dihedral(4), _) => Ok(Box::new(ImageAction::new(
-            PointGroup::D4,
-            image(shape, "D4")?,
-        )?)),
-        (GroupSpec::Cyclic(_) | GroupSpec::Dihedral(_), _) => Err(Error::Group(format!(
-            "{spec} acts on periodic signals [n, C] (only C4 and D4 act on images), got shape \
-             {shape:?}"
-        ))),
-        (GroupSpec::P4(h) | GroupSpec::P4m(h), _) => {
-            let side = image(shape, &spec.to_string())?;
-            if let Some(h) = h.filter(|&h| h != side) {
-                return Err(Error::Group(format!(
-                    "{spec} acts on {h}×{h} images, got {side}×{side}"
-                )));
-            }
-            let point = if matches!(spec, GroupSpec::P4(_)) {
-                PointGroup::C4
-            } else {
-                PointGroup::D4
-            };
-            Ok(Box::new(TorusAction::new(point, side)?))
+    let torus = |spec: &GroupSpec| -> Result<InputAction> {
+        let side = square(&spec.to_string())?;
+        let (h, point) = match *spec {
+            GroupSpec::P4(h) => (h, PointGroup::C4),
+            GroupSpec::P4m(h) => (h, PointGroup::D4),
+            _ => unreachable!("called for p4 and p4m"),
+        };
+        if let Some(h) = h.filter(|&h| h != side) {
+            return Err(Error::Group(format!(
+                "{spec} acts on {h}×{h} images, got {side}×{side}"
+            )));
         }
-        (GroupSpec::So2 { .. }, _) => Err(Error::Group(
-            "SO2 is continuous and does not permute sites: use action::so2 (rotate_signal, \
-             rotate_points) or its subgroups C<k>"
-                .into(),
-        )),
+        Ok(InputAction::Sites(Box::new(TorusAction::new(point, side)?)))
+    };
+    if let InputGroup::Spec(GroupSpec::Cyclic(0) | GroupSpec::Dihedral(0)) = group {
+        return Err(Error::Group(format!(
+            "{group} is not a group: k must be ≥ 1"
+        )));
     }
+    let kind = RotationKind::of(domain);
+    match (domain, group) {
+        (Domain::Signal, InputGroup::Spec(GroupSpec::Cyclic(k) | GroupSpec::Dihedral(k))) => {
+            let reflections = matches!(group, InputGroup::Spec(GroupSpec::Dihedral(_)));
+            let n = shape[0];
+            if n % k == 0 {
+                let a = if reflections {
+                    SignalAction::dihedral(k, n)?
+                } else {
+                    SignalAction::cyclic(k, n)?
+                };
+                Ok(InputAction::Sites(Box::new(a)))
+            } else if n % 2 == 1 {
+                Ok(InputAction::Rotations {
+                    kind: RotationKind::Signal,
+                    k,
+                    reflections,
+                })
+            } else {
+                Err(Error::Group(format!(
+                    "{group} cannot act on a periodic signal of {n} samples: {k} does not divide \
+                     {n} and band-limited rotation needs an odd-length signal"
+                )))
+            }
+        }
+        (
+            Domain::Points,
+            InputGroup::Spec(spec @ (GroupSpec::Cyclic(k) | GroupSpec::Dihedral(k))),
+        ) => Ok(InputAction::Rotations {
+            kind: RotationKind::Points,
+            k,
+            reflections: matches!(spec, GroupSpec::Dihedral(_)),
+        }),
+        (
+            Domain::Signal | Domain::Points,
+            InputGroup::Spec(GroupSpec::So2 { .. }) | InputGroup::O2,
+        ) => {
+            let kind = kind.expect("signals and points rotate");
+            kind.check_shape(shape).map_err(|_| {
+                Error::Group(format!(
+                    "{group} cannot act on a periodic signal of {} samples: band-limited \
+                     rotation needs an odd-length signal",
+                    shape[0]
+                ))
+            })?;
+            Ok(InputAction::Continuous {
+                kind,
+                reflections: group == InputGroup::O2,
+            })
+        }
+        (Domain::Image, InputGroup::Spec(GroupSpec::Cyclic(4))) => Ok(InputAction::Sites(
+            Box::new(ImageAction::new(PointGroup::C4, square("C4")?)?),
+        )),
+        (Domain::Image, InputGroup::Spec(GroupSpec::Dihedral(4))) => Ok(InputAction::Sites(
+            Box::new(ImageAction::new(PointGroup::D4, square("D4")?)?),
+        )),
+        (
+            Domain::Image | Domain::Torus,
+            InputGroup::Spec(spec @ (GroupSpec::P4(_) | GroupSpec::P4m(_))),
+        ) => torus(&spec),
+        _ => Err(no_action()),
+    }
+}
+
+/// [`action_for`] for callers that need the site permutation (and its representation ρ_X):
+/// errors when the group acts on the domain by rotations instead.
+pub fn site_action(
+    group: impl Into<InputGroup>,
+    domain: Domain,
+    shape: &[usize],
+) -> Result<Box<dyn SiteAction>> {
+    action_for(group, domain, shape)?.into_sites()
 }

@@ -1,11 +1,135 @@
-//! SO(2) acting on periodic signals (phase rotation of Fourier modes) and on 2-D point sets.
+//! SO(2) and O(2) acting on periodic signals (phase rotation of Fourier modes, reversal) and on
+//! planar point sets (rotation and reflection of every point).
 
 use std::f64::consts::PI;
 
 use faer::Mat;
 
+use super::Domain;
+use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::group::So2;
+
+/// How a rotation `R_θ` and the reflection `s` of O(2) act on one example.
+///
+/// * [`RotationKind::Signal`], a periodic signal `[n, C]`: `R_θ` multiplies Fourier mode `m` by
+///   `e^{−imθ}` ([`rotate_signal`]: the cyclic shift by `k` samples when `θ = 2πk/n`, band-limited
+///   interpolation for other angles and odd `n`); `s` is the reversal `(s·x)[i] = x[−i mod n]`.
+/// * [`RotationKind::Points`], a point set `[P, 2]` (or one point `[2]`): every point is
+///   multiplied by `R(θ) = [[cos θ, −sin θ], [sin θ, cos θ]]` ([`rotate_points`]); `s` is
+///   `diag(1, −1)`, i.e. `(x, y) ↦ (x, −y)`.
+///
+/// In both cases `s R_θ s = R_{−θ}`, so `θ ↦ R_θ` and `s` generate a representation of O(2);
+/// the element "`R_θ` after `s`" is [`RotationKind::transform`] with `reflect = true`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RotationKind {
+    /// A periodic signal `[n, C]`.
+    Signal,
+    /// A planar point set `[P, 2]`.
+    Points,
+}
+
+impl RotationKind {
+    /// The rotation kind of a domain: signals and planar point sets; `None` for the others.
+    pub fn of(domain: Domain) -> Option<Self> {
+        match domain {
+            Domain::Signal => Some(RotationKind::Signal),
+            Domain::Points => Some(RotationKind::Points),
+            _ => None,
+        }
+    }
+
+    /// Checks that examples of `shape` can be rotated by any angle.
+    pub fn check_shape(self, shape: &[usize]) -> Result<()> {
+        match (self, shape) {
+            (RotationKind::Points, [2]) => Ok(()),
+            (RotationKind::Points, [p, 2]) if *p > 0 => Ok(()),
+            (RotationKind::Points, _) => Err(Error::Group(format!(
+                "rotations of point sets need examples of shape [P, 2], got {shape:?}"
+            ))),
+            (RotationKind::Signal, [n, c]) if n % 2 == 1 && *c > 0 => Ok(()),
+            (RotationKind::Signal, [n, _]) => Err(Error::Group(format!(
+                "rotating a periodic signal by arbitrary angles needs an odd number of samples \
+                 (band-limited interpolation), got n = {n}"
+            ))),
+            (RotationKind::Signal, _) => Err(Error::Group(format!(
+                "rotations of periodic signals need examples of shape [n, C], got {shape:?}"
+            ))),
+        }
+    }
+
+    /// `R_θ x` for one example `x` of `shape`.
+    pub fn rotate(self, x: &[f64], shape: &[usize], theta: f64) -> Result<Vec<f64>> {
+        match (self, shape) {
+            (RotationKind::Points, [2]) => rotate_points(x, &[1, 2], theta),
+            (RotationKind::Points, _) => rotate_points(x, shape, theta),
+            (RotationKind::Signal, _) => rotate_signal(x, shape, theta),
+        }
+    }
+
+    /// `s x` for one example `x` of `shape`: the reversal of a signal, `diag(1, −1)` on points.
+    pub fn reflect(self, x: &[f64], shape: &[usize]) -> Result<Vec<f64>> {
+        match (self, shape) {
+            (RotationKind::Points, [2] | [_, 2]) if x.len() == shape.iter().product::<usize>() => {
+                Ok(x.chunks(2).flat_map(|p| [p[0], -p[1]]).collect())
+            }
+            (RotationKind::Signal, [n, c]) if x.len() == n * c && *n > 0 => {
+                let mut out = vec![0.0; x.len()];
+                for i in 0..*n {
+                    let j = (n - i) % n;
+                    out[i * c..(i + 1) * c].copy_from_slice(&x[j * c..(j + 1) * c]);
+                }
+                Ok(out)
+            }
+            _ => Err(Error::Shape(format!(
+                "cannot reflect {} values as {} of shape {shape:?}",
+                x.len(),
+                match self {
+                    RotationKind::Points => "a point set",
+                    RotationKind::Signal => "a periodic signal",
+                }
+            ))),
+        }
+    }
+
+    /// `R_θ s^r x` (`r = reflect`): the O(2) element "reflect, then rotate by θ".
+    pub fn transform(
+        self,
+        x: &[f64],
+        shape: &[usize],
+        theta: f64,
+        reflect: bool,
+    ) -> Result<Vec<f64>> {
+        if reflect {
+            self.rotate(&self.reflect(x, shape)?, shape, theta)
+        } else {
+            self.rotate(x, shape, theta)
+        }
+    }
+
+    /// `R_θ` applied to every example of a batch.
+    pub fn rotate_batch(self, batch: &Batch, theta: f64) -> Result<Batch> {
+        self.transform_batch(batch, theta, false)
+    }
+
+    /// `s` applied to every example of a batch.
+    pub fn reflect_batch(self, batch: &Batch) -> Result<Batch> {
+        let shape = batch.shape().to_vec();
+        let rows = (0..batch.len())
+            .map(|i| self.reflect(batch.example(i), &shape))
+            .collect::<Result<Vec<_>>>()?;
+        Batch::from_examples(shape, &rows)
+    }
+
+    /// [`RotationKind::transform`] applied to every example of a batch.
+    pub fn transform_batch(self, batch: &Batch, theta: f64, reflect: bool) -> Result<Batch> {
+        let shape = batch.shape().to_vec();
+        let rows = (0..batch.len())
+            .map(|i| self.transform(batch.example(i), &shape, theta, reflect))
+            .collect::<Result<Vec<_>>>()?;
+        Batch::from_examples(shape, &rows)
+    }
+}
 
 /// If `θ = 2πk/n` for an integer `k` (to `1e-9` in units of samples), that `k mod n`.
 pub fn as_shift(n: usize, theta: f64) -> Option<usize> {

@@ -1,14 +1,15 @@
 //! A finite group acting on the inputs of a network, with its irreps: what a training set is
 //! augmented with.
 //!
-//! Two kinds of action:
+//! The action is the one of the declared input domain ([`crate::action::action_for`]), of two
+//! kinds:
 //!
-//! * **site permutations** ([`SiteAction`]): `C<k>`/`D<k>` on periodic signals (`k | n`), `C4`/`D4`
-//!   about the centre of square images, `p4`/`p4m` on the torus;
-//! * **rotations** by the angles `2πj/k` of `C<k> ⊂ SO(2)` ([`RotationKind`]): every point of a
-//!   point set `[P, 2]` is rotated by `R(2πj/k)`, or a periodic signal of odd length `n` is
-//!   rotated by band-limited interpolation (mode `m` times `e^{−imθ}`) — this is how `C<k>` acts
-//!   on a signal when `k ∤ n`.
+//! * **site permutations** ([`crate::action::SiteAction`]): `C<k>`/`D<k>` on periodic signals
+//!   (`k | n`), `C4`/`D4` about the centre of square images, `p4`/`p4m` on the torus;
+//! * **rotations** by the angles `2πj/k` of `C<k> ⊂ SO(2)` (and the reflections of
+//!   `D<k> ⊂ O(2)`, [`RotationKind`]): every point of a point set `[P, 2]` is rotated by
+//!   `R(2πj/k)`, or a periodic signal of odd length `n` is rotated by band-limited interpolation
+//!   (mode `m` times `e^{−imθ}`) — this is how `C<k>` acts on a signal when `k ∤ n`.
 //!
 //! The element indices are those of [`crate::group`]; the irreps are the closed-form ones of
 //! `C_n`/`D_n` and the numerical ones of `p4`/`p4m` (up to order [`crate::rep::MAX_NUMERICAL_ORDER`]).
@@ -17,65 +18,12 @@ use std::f64::consts::PI;
 
 use faer::Mat;
 
-use crate::action::{action_for, so2, SiteAction};
+pub use crate::action::RotationKind;
+use crate::action::{action_for, Domain, InputAction};
 use crate::data::Batch;
 use crate::error::{Error, Result};
-use crate::group::{Cyclic, FiniteGroup, GroupSpec};
+use crate::group::{Cyclic, Dihedral, FiniteGroup, GroupSpec};
 use crate::rep::{GroupWithIrreps, Irrep, Irreps};
-
-/// How a rotation by `θ` acts on one example.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RotationKind {
-    /// A periodic signal `[n, C]`: Fourier mode `m` gains `e^{−imθ}` (exact shifts when
-    /// `θ ∈ 2πℤ/n`; other angles need odd `n`).
-    Signal,
-    /// A point set `[P, 2]`: every point is multiplied by `R(θ)`.
-    Points,
-}
-
-impl RotationKind {
-    /// Checks that examples of `shape` can be rotated by any angle.
-    pub fn check_shape(self, shape: &[usize]) -> Result<()> {
-        match (self, shape) {
-            (RotationKind::Points, [p, 2]) if *p > 0 => Ok(()),
-            (RotationKind::Points, _) => Err(Error::Group(format!(
-                "rotations of point sets need examples of shape [P, 2], got {shape:?}"
-            ))),
-            (RotationKind::Signal, [n, c]) if n % 2 == 1 && *c > 0 => Ok(()),
-            (RotationKind::Signal, [n, _]) => Err(Error::Group(format!(
-                "rotating a periodic signal by arbitrary angles needs an odd number of samples \
-                 (band-limited interpolation), got n = {n}"
-            ))),
-            (RotationKind::Signal, _) => Err(Error::Group(format!(
-                "rotations of periodic signals need examples of shape [n, C], got {shape:?}"
-            ))),
-        }
-    }
-
-    /// `R_θ x` for one example `x` of `shape`.
-    pub fn rotate(self, x: &[f64], shape: &[usize], theta: f64) -> Result<Vec<f64>> {
-        match self {
-            RotationKind::Points => so2::rotate_points(x, shape, theta),
-            RotationKind::Signal => so2::rotate_signal(x, shape, theta),
-        }
-    }
-
-    /// `R_θ` applied to every example of a batch.
-    pub fn rotate_batch(self, batch: &Batch, theta: f64) -> Result<Batch> {
-        let shape = batch.shape().to_vec();
-        let rows = (0..batch.len())
-            .map(|i| self.rotate(batch.example(i), &shape, theta))
-            .collect::<Result<Vec<_>>>()?;
-        Batch::from_examples(shape, &rows)
-    }
-}
-
-/// How the group acts on inputs.
-#[derive(Debug)]
-enum InputAction {
-    Sites(Box<dyn SiteAction>),
-    Rotations(RotationKind),
-}
 
 /// A finite group `G`, its action `ρ_X` on examples of one shape, and its complete set of
 /// unitary irreps (trivial first).
@@ -91,65 +39,73 @@ pub struct FiniteAugmentation {
 }
 
 impl FiniteAugmentation {
-    /// The group a user names acting on examples of `shape`.
+    /// The group a user names acting on examples of `shape` in the declared `domain`, through
+    /// the one action table [`action_for`] (site permutations, or `C<k>`/`D<k>` ⊂ O(2) rotating
+    /// points and odd-length signals).
     ///
-    /// * `points = false`: `C<k>`, `D<k>` on signals `[n, C]` permute samples when `k | n`; `C<k>`
-    ///   with `k ∤ n` rotates an odd-length signal by band-limited interpolation; `C4`, `D4`,
-    ///   `p4`, `p4m` act on square images (see [`action_for`]).
-    /// * `points = true`: examples are point sets `[P, 2]` and `C<k>` rotates every point.
-    ///
-    /// `SO2` is not finite (use [`crate::augment::So2Predictor`]); other pairs are errors that
-    /// name the group and the shape.
-    pub fn from_spec(spec: &GroupSpec, shape: &[usize], points: bool) -> Result<Self> {
-        if let GroupSpec::So2 { .. } = spec {
-            return Err(Error::Group(
-                "SO2 is continuous: augment with it through So2Predictor (or use C<k>)".into(),
-            ));
-        }
-        if points {
-            return match spec {
-                GroupSpec::Cyclic(k) => Self::rotations(*k, RotationKind::Points, shape),
-                _ => Err(Error::Group(format!(
-                    "{spec} does not act on point sets: only rotation groups C<k> (and SO2) do"
-                ))),
-            };
-        }
-        if let (GroupSpec::Cyclic(k), [n, _]) = (spec, shape) {
-            if *k > 0 && n % k != 0 {
-                return Self::rotations(*k, RotationKind::Signal, shape);
+    /// `SO2` and `O2` are not finite (use [`crate::augment::So2Predictor`]); pairs without an
+    /// action are [`Error::NoAction`].
+    pub fn from_spec(spec: &GroupSpec, domain: Domain, shape: &[usize]) -> Result<Self> {
+        match action_for(spec, domain, shape)? {
+            InputAction::Sites(action) => {
+                let side = match shape {
+                    [h, _, _] => Some(*h),
+                    _ => None,
+                };
+                let with = GroupWithIrreps::from_spec(spec, side)?;
+                let rotation_order = match spec {
+                    GroupSpec::Cyclic(k) => Some(*k),
+                    _ => None,
+                };
+                Ok(Self {
+                    name: action.group().name(),
+                    group: with.group,
+                    input: InputAction::Sites(action),
+                    irreps: with.irreps,
+                    shape: shape.to_vec(),
+                    rotation_order,
+                })
             }
+            InputAction::Rotations {
+                kind,
+                k,
+                reflections,
+            } => Self::rotations(k, reflections, kind, shape),
+            InputAction::Continuous { .. } => Err(Error::Group(format!(
+                "{spec} is continuous: augment with it through So2Predictor (or use C<k>)"
+            ))),
         }
-        let action = action_for(spec, shape)?;
-        let side = match shape {
-            [h, _, _] => Some(*h),
-            _ => None,
-        };
-        let with = GroupWithIrreps::from_spec(spec, side)?;
-        let rotation_order = match spec {
-            GroupSpec::Cyclic(k) => Some(*k),
-            _ => None,
-        };
-        Ok(Self {
-            name: action.group().name(),
-            group: with.group,
-            input: InputAction::Sites(action),
-            irreps: with.irreps,
-            shape: shape.to_vec(),
-            rotation_order,
-        })
     }
 
-    /// `C<k> ⊂ SO(2)` rotating examples of `shape` by the angles `2πj/k`.
-    pub fn rotations(k: usize, kind: RotationKind, shape: &[usize]) -> Result<Self> {
+    /// `C<k>` (or `D<k>`, `reflections`) `⊂ O(2)` acting on examples of `shape` by the rotations
+    /// `R(2πj/k)` (and `R(2πj/k)·s`) of [`RotationKind`].
+    pub fn rotations(
+        k: usize,
+        reflections: bool,
+        kind: RotationKind,
+        shape: &[usize],
+    ) -> Result<Self> {
         kind.check_shape(shape)?;
-        let c = Cyclic::new(k)?;
+        let (group, irreps): (Box<dyn FiniteGroup>, _) = if reflections {
+            let d = Dihedral::new(k)?;
+            let irreps = d.irreps()?;
+            (Box::new(d), irreps)
+        } else {
+            let c = Cyclic::new(k)?;
+            let irreps = c.irreps()?;
+            (Box::new(c), irreps)
+        };
         Ok(Self {
-            name: c.name(),
-            irreps: c.irreps()?,
-            group: Box::new(c),
-            input: InputAction::Rotations(kind),
+            name: group.name(),
+            irreps,
+            group,
+            input: InputAction::Rotations {
+                kind,
+                k,
+                reflections,
+            },
             shape: shape.to_vec(),
-            rotation_order: Some(k),
+            rotation_order: (!reflections).then_some(k),
         })
     }
 
@@ -200,13 +156,7 @@ impl FiniteAugmentation {
                 self.order()
             )));
         }
-        match &self.input {
-            InputAction::Sites(a) => a.act_on_example(g, x, &self.shape),
-            InputAction::Rotations(kind) => {
-                let theta = self.angle(g).expect("rotation groups have angles");
-                kind.rotate(x, &self.shape, theta)
-            }
-        }
+        self.input.act_on_example(g, x, &self.shape)
     }
 
     /// `ρ_X(g)` applied to every example.

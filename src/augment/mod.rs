@@ -28,7 +28,7 @@ pub use augmentation::{FiniteAugmentation, RotationKind};
 pub use block::BlockPredictor;
 pub use explicit::{augmented_prediction, block_prediction, AugmentedPrediction};
 pub use output::{augment_targets, OutputTransform};
-pub use so2::So2Predictor;
+pub use so2::{reflected_training_set, So2Predictor};
 
 /// Errors on an empty list of times or a time that is NaN or negative (`inf` is allowed).
 pub fn check_time_list(times: &[f64]) -> crate::Result<()> {

@@ -493,7 +493,9 @@ impl So2Predictor {
             }
             if band >= Self::MAX_COV_BAND {
                 return Err(Error::Numeric(format!(
-                    "the SO(2) covariance did not converge to tol = {:e} with the Fourier modes                      |m| <= {band} (the last modes add {:.1e} relative; is the kernel smooth                      along the orbit? use C<k>)",
+                    "the SO(2) covariance did not converge to tol = {:e} with the Fourier modes \
+                     |m| <= {band} (the last modes add {:.1e} relative; is the kernel smooth \
+                     along the orbit? use C<k>)",
                     self.tol,
                     tail / scale
                 )));
@@ -578,4 +580,61 @@ impl So2Predictor {
         }
         Ok((total, shell))
     }
+}
+/// The training set of an O(2) augmentation written as an SO(2) one. O(2) is the disjoint union
+/// of SO(2) and SO(2)·s, so the O(2) orbit of `x` is the SO(2) orbit of `x` together with that of
+/// `s x`: augmenting `{(x_i, y_i)}` with O(2) is augmenting
+/// `{(x_i, y_i)} ∪ {(s x_i, ρ_Y(s) y_i)}` with SO(2) — the limit `k → ∞` of `D_k`, whose
+/// augmented set is that of `C_k` on the doubled set. Rows `N + i` are the reflected copies.
+///
+/// `ρ_Y(s)`: the identity for invariant targets, `diag(1, −1)` for 2-D vector targets (the
+/// reflection `(x, y) ↦ (x, −y)`, which is also the reversal `φ ↦ −φ` of a signal's angle), and
+/// `s` itself for targets that transform like the input.
+pub fn reflected_training_set(
+    kind: RotationKind,
+    x: &Batch,
+    y: MatRef<f64>,
+    output: OutputTransform,
+) -> Result<(Batch, Mat<f64>)> {
+    let (n, o) = (x.len(), y.ncols());
+    if y.nrows() != n {
+        return Err(Error::Shape(format!(
+            "{} targets for {n} training inputs",
+            y.nrows()
+        )));
+    }
+    let e: usize = x.shape().iter().product();
+    match output {
+        OutputTransform::Input if o != e => {
+            return Err(Error::Shape(format!(
+                "targets that transform like the input need {e} outputs (one per input value), \
+                 got {o}"
+            )))
+        }
+        OutputTransform::Vector if o != 2 => {
+            return Err(Error::Shape(format!(
+                "vector targets reflecting under O2 need 2 outputs, got {o}"
+            )))
+        }
+        _ => {}
+    }
+    let shape = x.shape().to_vec();
+    let mut rows: Vec<Vec<f64>> = (0..n).map(|i| x.example(i).to_vec()).collect();
+    for i in 0..n {
+        rows.push(kind.reflect(x.example(i), &shape)?);
+    }
+    let mut out = Mat::zeros(2 * n, o);
+    for i in 0..n {
+        let row: Vec<f64> = (0..o).map(|c| y[(i, c)]).collect();
+        let reflected = match output {
+            OutputTransform::Invariant => row.clone(),
+            OutputTransform::Vector => vec![row[0], -row[1]],
+            OutputTransform::Input => kind.reflect(&row, &shape)?,
+        };
+        for c in 0..o {
+            out[(i, c)] = row[c];
+            out[(n + i, c)] = reflected[c];
+        }
+    }
+    Ok((Batch::from_examples(shape, &rows)?, out))
 }

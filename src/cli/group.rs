@@ -15,7 +15,7 @@ use num_complex::Complex64 as C64;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::action::{action_for, so2 as so2_action};
+use crate::action::{site_action, so2 as so2_action, Domain};
 use crate::error::{Error, Result};
 use crate::group::{Cyclic, GroupSpec, So2};
 use crate::rep::{
@@ -196,8 +196,8 @@ fn decomposition(group: &str, rep: &str, format: TableFormat) -> Result<String> 
         let g = gi.group.as_ref();
         let r: Rep = match rs {
             RepSpec::Regular => Rep::regular(g),
-            RepSpec::Signal(n) => action_for(&spec, &[n, 1])?.representation(),
-            RepSpec::Image(h) => action_for(&spec, &[h, h, 1])?.representation(),
+            RepSpec::Signal(n) => site_action(spec, Domain::Signal, &[n, 1])?.representation(),
+            RepSpec::Image(h) => site_action(spec, Domain::Image, &[h, h, 1])?.representation(),
         };
         let m = multiplicities(g, &r, &gi.irreps)?;
         rows = gi

@@ -7,8 +7,8 @@ use faer::Mat;
 use serde_json::json;
 
 use super::{matrix_json, matrix_table, Format};
+use crate::action::InputGroup;
 use crate::error::{Error, Result};
-use crate::group::GroupSpec;
 use crate::io::{read_batch, write_npy, Array};
 use crate::network::Network;
 use crate::orbit::orbit_kernel;
@@ -31,9 +31,10 @@ pub struct KernelArgs {
     /// Output: a file for json/table, a prefix for npy (PREFIX.nngp.npy, PREFIX.ntk.npy).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Average over the orbit of x2: `k̄(x, x') = (1/|G|) Σ_g k(x, g·x')`. GROUP: C<k>, D<k>
-    /// (signals [n, C], k | n), C4, D4 (square images, about the centre), p4, p4m (square
-    /// images on the torus), SO2 (odd-length signals, planar point sets [P, 2]).
+    /// Average over the orbit of x2: `k̄(x, x') = (1/|G|) Σ_g k(x, g·x')`, the group acting on
+    /// the network's declared `[input] domain`. GROUP: C<k>, D<k>, SO2, O2 (signals [n, C]:
+    /// shifts when k | n, band-limited rotation for odd n; point sets [P, 2]: rotations of every
+    /// point), C4, D4 (square images, about the centre), p4, p4m (images on the torus).
     #[arg(long, value_name = "GROUP")]
     pub orbit: Option<String>,
     /// Relative accuracy of the SO2 orbit quadrature [default: 1e-12]; needs --orbit.
@@ -63,7 +64,7 @@ pub fn compute(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>)> {
 /// [`compute`], with what the orbit average did (`None` without `--orbit`).
 pub fn compute_with_orbit(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>, Option<OrbitInfo>)> {
     // Check the flags before any file is read.
-    let spec = args.orbit.as_deref().map(GroupSpec::parse).transpose()?;
+    let spec = args.orbit.as_deref().map(InputGroup::parse).transpose()?;
     let tol = match (args.orbit_tol, &spec) {
         (Some(_), None) => return Err(Error::Invalid("--orbit-tol needs --orbit GROUP".into())),
         (Some(t), Some(_)) if !(t.is_finite() && t > 0.0) => {
@@ -82,7 +83,7 @@ pub fn compute_with_orbit(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>, Opti
             Ok((k.nngp()?, k.ntk()?, None))
         }
         Some(spec) => {
-            let o = orbit_kernel(&net, &x1, x2.as_ref(), &spec, tol)
+            let o = orbit_kernel(&net, &x1, x2.as_ref(), spec, tol)
                 .map_err(|e| with_context(e, &format!("--orbit {spec}")))?;
             let info = OrbitInfo {
                 group: spec.to_string(),

@@ -6,13 +6,13 @@ use faer::Mat;
 use serde_json::json;
 
 use super::matrix_json;
+use crate::action::{action_for, InputAction, InputGroup};
 use crate::augment::{
-    augmented_prediction, block_prediction, FiniteAugmentation, OutputTransform, RotationKind,
-    So2Predictor,
+    augmented_prediction, block_prediction, reflected_training_set, FiniteAugmentation,
+    OutputTransform, So2Predictor,
 };
 use crate::data::Batch;
 use crate::error::{Error, Result};
-use crate::group::GroupSpec;
 use crate::io::{read_array, read_batch};
 use crate::network::Network;
 use crate::predict::{parse_times, Predictor};
@@ -59,16 +59,14 @@ pub struct PredictArgs {
     /// Write to this file instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Train on the full orbit of the training set under this group: C<k>, D<k>, C4, D4, p4,
-    /// p4m (through the isotypic blocks) or SO2 (exact limit through Fourier modes).
+    /// Train on the full orbit of the training set under this group, acting on the network's
+    /// declared `[input] domain`: C<k>, D<k>, C4, D4, p4, p4m (through the isotypic blocks) or
+    /// SO2, O2 (exact limit through Fourier modes).
     #[arg(long)]
     pub augment: Option<String>,
     /// How targets transform under --augment: invariant, input (ρ_Y = ρ_X) or vector (2-D).
     #[arg(long, default_value = "invariant")]
     pub targets: String,
-    /// Inputs [P, 2] are point sets rotated by --augment (C<k>, SO2), not 2-channel signals.
-    #[arg(long)]
-    pub points: bool,
     /// With --augment: augment explicitly (|G|N examples) instead of using the isotypic blocks.
     #[arg(long)]
     pub explicit: bool,
@@ -142,18 +140,21 @@ fn augmented(
     times: &[f64],
     group: &str,
 ) -> Result<Prediction> {
-    let spec = GroupSpec::parse(group)?;
+    let group = InputGroup::parse(group)?;
     let output = OutputTransform::parse(&args.targets)?;
-    if spec.so2().is_some() {
-        let kind = if args.points {
-            RotationKind::Points
+    let domain = net.domain();
+    if let InputAction::Continuous { kind, reflections } =
+        action_for(group, domain, x_train.shape())?
+    {
+        let (x_train, y) = if reflections {
+            reflected_training_set(kind, x_train, y.as_ref(), output)?
         } else {
-            RotationKind::Signal
+            (x_train.clone(), y.clone())
         };
         let p = So2Predictor::new(
             net,
             kind,
-            x_train,
+            &x_train,
             y.as_ref(),
             output,
             args.learning_rate,
@@ -178,7 +179,10 @@ fn augmented(
             cov,
         });
     }
-    let aug = FiniteAugmentation::from_spec(&spec, x_train.shape(), args.points)?;
+    let InputGroup::Spec(spec) = group else {
+        unreachable!("O2 is continuous")
+    };
+    let aug = FiniteAugmentation::from_spec(&spec, domain, x_train.shape())?;
     let run = if args.explicit {
         augmented_prediction
     } else {

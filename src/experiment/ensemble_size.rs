@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::report::{log_floor, Report};
 use super::{progress_bar, RunContext};
+use crate::action::Domain;
 use crate::augment::ensemble::train_on_orbits;
 use crate::augment::orbit::orbit_summary;
 use crate::augment::{block_prediction, FiniteAugmentation, OutputTransform};
@@ -97,7 +98,7 @@ impl EnsembleSize {
                 "members, widths and repeats must be non-empty / ≥ 1".into(),
             ));
         }
-        let net = ctx.network(&self.net)?;
+        let net = ctx.network_on(&self.net, Domain::Signal)?;
         let data = PeriodicSignals {
             n: self.samples,
             bandwidth: self.bandwidth,
@@ -108,7 +109,11 @@ impl EnsembleSize {
         let x = data.inputs.slice(0, self.train)?;
         let y = data.targets.subrows(0, self.train).to_owned();
         let xt = data.inputs.slice(self.train, self.train + self.test)?;
-        let aug = FiniteAugmentation::from_spec(&GroupSpec::parse(&self.group)?, x.shape(), false)?;
+        let aug = FiniteAugmentation::from_spec(
+            &GroupSpec::parse(&self.group)?,
+            net.domain(),
+            x.shape(),
+        )?;
         let max_m = *self.members.iter().max().expect("non-empty");
         let total = (max_m * self.repeats).max(2);
         let mut table = Table::new(
@@ -132,8 +137,8 @@ impl EnsembleSize {
         let sub = match &self.subgroup {
             Some(g) => Some(FiniteAugmentation::from_spec(
                 &GroupSpec::parse(g)?,
+                net.domain(),
                 x.shape(),
-                false,
             )?),
             None => None,
         };

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::report::{error_cell, log_floor, time_cell, Report};
 use super::{progress_bar, RunContext};
+use crate::action::Domain;
 use crate::augment::orbit::orbit_summary;
 use crate::augment::{block_prediction, FiniteAugmentation, OutputTransform};
 use crate::dataset::{IsingSampler, IsingStart};
@@ -63,6 +64,10 @@ pub struct InvarianceVsTime {
     pub learning_rate: f64,
 }
 
+/// Ising configurations are square images: C4/D4 rotate them about the centre, p4/p4m read them
+/// as the periodic lattice (MATH.md §5a).
+const DOMAIN: Domain = Domain::Image;
+
 impl InvarianceVsTime {
     /// Runs the study: one table row per network, augmentation and time.
     pub fn run(&self, ctx: &RunContext) -> Result<Report> {
@@ -84,7 +89,7 @@ impl InvarianceVsTime {
         let y = data.targets.subrows(0, self.train).to_owned();
         let xt = data.inputs.slice(self.train, self.train + self.test)?;
         let shape = x.shape().to_vec();
-        let full = FiniteAugmentation::from_spec(&GroupSpec::parse(&self.group)?, &shape, false)?;
+        let full = FiniteAugmentation::from_spec(&GroupSpec::parse(&self.group)?, DOMAIN, &shape)?;
         let orbits = full.orbit_batch(&xt)?;
         let mut augs: Vec<(String, Option<FiniteAugmentation>)> = vec![("none".into(), None)];
         for s in &self.subgroups {
@@ -92,8 +97,8 @@ impl InvarianceVsTime {
                 s.clone(),
                 Some(FiniteAugmentation::from_spec(
                     &GroupSpec::parse(s)?,
+                    DOMAIN,
                     &shape,
-                    false,
                 )?),
             ));
         }
@@ -101,8 +106,8 @@ impl InvarianceVsTime {
             format!("{} (full)", full.name()),
             Some(FiniteAugmentation::from_spec(
                 &GroupSpec::parse(&self.group)?,
+                DOMAIN,
                 &shape,
-                false,
             )?),
         ));
 
@@ -132,7 +137,7 @@ impl InvarianceVsTime {
             .sum();
         let bar = progress_bar(runs, ctx.progress, "invariance vs time");
         for named in &self.nets {
-            let net = ctx.network(&named.path)?;
+            let net = ctx.network_on(&named.path, DOMAIN)?;
             for (label, aug) in &augs {
                 if named.plain_only && aug.is_some() {
                     continue;

@@ -30,6 +30,7 @@ pub use report::Report;
 pub use so2_convergence::So2Convergence;
 pub use so2_orbit::So2Orbit;
 
+use crate::action::Domain;
 use crate::error::{Error, Result};
 use crate::network::Network;
 
@@ -62,6 +63,25 @@ impl RunContext {
     /// Loads a network file named relative to the experiment file.
     pub fn network(&self, path: &str) -> Result<Network> {
         Network::from_file(&self.base.join(path))
+    }
+
+    /// Loads a network file and checks that its declared input domain is the domain of the
+    /// experiment's data (the groups act on the data as on that domain, MATH.md §5a).
+    pub fn network_on(&self, path: &str, domain: Domain) -> Result<Network> {
+        let net = self.network(path)?;
+        if net.domain() != domain {
+            return Err(Error::Key {
+                file: self.base.join(path).display().to_string(),
+                place: "[input]".into(),
+                key: "domain".into(),
+                reason: format!(
+                    "domain: the experiment's data are {domain} inputs but the network's input \
+                     domain is {} (declare domain = \"{domain}\")",
+                    net.domain()
+                ),
+            });
+        }
+        Ok(net)
     }
 }
 

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::report::{error_cell, log_floor, Report};
 use super::{progress_bar, RunContext};
+use crate::action::Domain;
 use crate::augment::orbit::{orbit_summary, so2_orbit_batch};
 use crate::augment::{
     block_prediction, FiniteAugmentation, OutputTransform, RotationKind, So2Predictor,
@@ -86,7 +87,7 @@ impl So2Convergence {
             "C_k → SO(2)",
         );
         for named in &self.nets {
-            let net = ctx.network(&named.path)?;
+            let net = ctx.network_on(&named.path, Domain::Points)?;
             let limit = So2Predictor::new(
                 &net,
                 RotationKind::Points,
@@ -102,7 +103,8 @@ impl So2Convergence {
             let scale = (0..limit.nrows()).fold(0.0_f64, |m, i| m.max(limit[(i, 0)].abs()));
             let mut points = Vec::new();
             for &k in &self.orders {
-                let aug = FiniteAugmentation::from_spec(&GroupSpec::Cyclic(k), &shape, true)?;
+                let aug =
+                    FiniteAugmentation::from_spec(&GroupSpec::Cyclic(k), net.domain(), &shape)?;
                 let m = block_prediction(
                     &net,
                     &aug,

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::report::Report;
 use super::{progress_bar, RunContext};
+use crate::action::Domain;
 use crate::augment::orbit::so2_orbit_batch;
 use crate::augment::{
     block_prediction, FiniteAugmentation, OutputTransform, RotationKind, So2Predictor,
@@ -46,7 +47,7 @@ impl So2Orbit {
         if self.angles < 2 {
             return Err(Error::Invalid("angles must be ≥ 2".into()));
         }
-        let net = ctx.network(&self.net)?;
+        let net = ctx.network_on(&self.net, Domain::Points)?;
         let data = PointSets {
             points: self.points,
             count: self.train + 1,
@@ -81,7 +82,7 @@ impl So2Orbit {
                 )?
                 .mean(&orbit, self.time)?
             } else {
-                let aug = FiniteAugmentation::from_spec(&spec, &shape, true)?;
+                let aug = FiniteAugmentation::from_spec(&spec, net.domain(), &shape)?;
                 block_prediction(
                     &net,
                     &aug,

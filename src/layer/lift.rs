@@ -270,8 +270,10 @@ impl Lift {
     /// Why an SO(2) lifting does not fit its input, if it does not.
     ///
     /// SO(2) acts on planar point sets `[P, 2]` (and a single point `[2]`) by rotating every
-    /// point, and on odd-length periodic signals `[n, C]` (`C ≠ 2`) by band-limited phase
-    /// rotation (as [`crate::orbit::rotate_batch`]; `[n, 2]` is always a point set).
+    /// point, and on odd-length periodic signals `[n, C]` by band-limited phase rotation; which
+    /// of the two is the network's declared input domain ([`crate::Network::domain`]), checked
+    /// against [`crate::action::action_for`] when the network is built. Here: the shapes either
+    /// could have.
     fn check_so2(
         &self,
         grid: &[usize],

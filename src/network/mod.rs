@@ -5,6 +5,7 @@ mod spec;
 
 pub use so2::{KernelReport, So2Report};
 
+use crate::action::{action_for, Domain, InputAction};
 use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::group::GroupSpec;
@@ -15,6 +16,8 @@ use crate::layer::{Layer, ReducedGroupRun, Shape, SiteNeed};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Network {
     input: Vec<usize>,
+    /// What one example is (MATH.md §5a); group actions on inputs follow it.
+    domain: Domain,
     layers: Vec<Layer>,
     /// `shapes[0]` is the input; `shapes[l + 1]` the output of layer `l`.
     shapes: Vec<Shape>,
@@ -26,7 +29,17 @@ impl Network {
     /// A network on examples of shape `input` (`[D]`, `[W, C]` or `[H, W, C]`).
     ///
     /// Errors name the layer (`layers[i] (kind): …`) when a layer does not fit its input.
+    /// The input domain is the default for the shape ([`Domain::default_for`]: `[D]` a vector,
+    /// `[n, C]` a periodic signal, `[H, W, C]` an image); see [`Network::on_domain`].
     pub fn new(input: Vec<usize>, layers: Vec<Layer>) -> Result<Self> {
+        let domain = Domain::default_for(&input).unwrap_or(Domain::Vector);
+        Self::on_domain(input, domain, layers)
+    }
+
+    /// A network on examples of shape `input` in the declared `domain` (e.g. planar point sets
+    /// `[P, 2]`, which are never defaulted). A lifting first layer must act on the domain as
+    /// [`crate::action::action_for`] says: SO2 by rotations, finite groups by permuting sites.
+    pub fn on_domain(input: Vec<usize>, domain: Domain, layers: Vec<Layer>) -> Result<Self> {
         if input.is_empty() || input.len() > 3 || input.contains(&0) {
             return Err(Error::Spec(format!(
                 "input shape must be [D], [W, C] or [H, W, C] with positive sizes, got {input:?}"
@@ -63,8 +76,23 @@ impl Network {
                 _ => None,
             })
             .unwrap_or(true);
+        domain.check_shape(&input).map_err(Error::Spec)?;
+        if let Some(group) = layers.first().and_then(|l| l.lifts_to()) {
+            let fits = match action_for(group, domain, &input) {
+                Ok(InputAction::Continuous { .. }) => Ok(()),
+                Ok(InputAction::Sites(_)) if !matches!(group, GroupSpec::So2 { .. }) => Ok(()),
+                Ok(a) => Err(format!(
+                    "{} acts on {domain} inputs by rotating them, which a {group} lifting (a \
+                     permutation of input sites) does not represent",
+                    a.name(),
+                )),
+                Err(e) => Err(e.to_string()),
+            };
+            fits.map_err(|m| Error::Spec(format!("layers[0] (lift): {m}")))?;
+        }
         Ok(Self {
             input,
+            domain,
             layers,
             shapes,
             full,
@@ -74,6 +102,11 @@ impl Network {
     /// The shape of one input example.
     pub fn input_shape(&self) -> &[usize] {
         &self.input
+    }
+
+    /// The declared (or defaulted) input domain.
+    pub fn domain(&self) -> Domain {
+        self.domain
     }
 
     /// The layers, in order.

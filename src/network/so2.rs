@@ -56,6 +56,7 @@ use num_complex::Complex;
 use rayon::prelude::*;
 
 use super::Network;
+use crate::action::Domain;
 use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::group::GroupSpec;
@@ -162,10 +163,12 @@ enum Spectra {
 }
 
 impl Spectra {
-    fn new(x: &Batch) -> Self {
-        match *x.shape() {
-            [2] | [_, 2] => Spectra::Points((0..x.len()).map(|i| x.example(i).to_vec()).collect()),
-            [n, c] => {
+    fn new(x: &Batch, domain: Domain) -> Self {
+        match (domain, x.shape()) {
+            (Domain::Points, _) => {
+                Spectra::Points((0..x.len()).map(|i| x.example(i).to_vec()).collect())
+            }
+            (_, &[n, c]) => {
                 let l = (n - 1) / 2;
                 let spectra = (0..x.len())
                     .map(|i| {
@@ -421,8 +424,8 @@ impl Network {
             maps,
             tol: lift.so2_tol(),
         };
-        let s1 = Spectra::new(x1);
-        let s2 = x2.map(Spectra::new);
+        let s1 = Spectra::new(x1, self.domain);
+        let s2 = x2.map(|x| Spectra::new(x, self.domain));
         let s2r = s2.as_ref().unwrap_or(&s1);
         let (n1, n2) = (x1.len(), x2.map_or(x1.len(), Batch::len));
         let n0 = (2 * s1.degree() + 2).next_power_of_two().max(8);
@@ -554,16 +557,22 @@ mod tests {
     /// examples (sign convention of φ included).
     #[test]
     fn input_kernel_matches_rotated_inputs() {
-        for shape in [vec![3, 2], vec![2], vec![7, 1], vec![5, 3]] {
+        for (shape, domain) in [
+            (vec![3, 2], Domain::Points),
+            (vec![2], Domain::Points),
+            (vec![7, 1], Domain::Signal),
+            (vec![5, 3], Domain::Signal),
+            (vec![5, 2], Domain::Signal),
+        ] {
             let m: usize = shape.iter().product();
             let v: Vec<f64> = (0..2 * m)
                 .map(|i| ((i * 7 + 3) % 11) as f64 - 5.2)
                 .collect();
             let x = Batch::new(shape.clone(), v).unwrap();
-            let s = Spectra::new(&x);
+            let s = Spectra::new(&x, domain);
             let trig = s.input_kernel(0, &s, 1);
             for phi in [0.0, 0.3, 1.7, -2.5] {
-                let y = rotate_batch(&x.slice(1, 2).unwrap(), phi).unwrap();
+                let y = rotate_batch(&x.slice(1, 2).unwrap(), domain, phi).unwrap();
                 let direct: f64 = x
                     .example(0)
                     .iter()

@@ -2,7 +2,10 @@
 //!
 //! ```toml
 //! [input]
-//! shape = [5, 5, 1]        # one example, channels last: [D] | [W, C] | [H, W, C]
+//! shape = [5, 5, 1]        # one example, channels last: [D] | [W, C] | [H, W, C] | [P, 2]
+//! domain = "image"         # vector | signal | image | torus | points (MATH.md §5a); optional
+//!                          # where the shape leaves no doubt: [D] vector, [n, C] signal,
+//!                          # [H, W, C] image; point sets [P, 2] and tori must be declared
 //!
 //! [[layers]]
 //! kind = "conv"
@@ -17,6 +20,7 @@ use std::path::Path;
 use toml::{Table, Value};
 
 use super::Network;
+use crate::action::Domain;
 use crate::error::{Error, Result};
 use crate::layer::{parse_layer, Keys};
 
@@ -39,8 +43,18 @@ impl Network {
                 let shape = k.usize_list("shape")?.ok_or_else(|| {
                     k.key_err("shape", "missing key `shape` (e.g. shape = [8, 8, 1])")
                 })?;
-                k.finish(&["shape"])?;
-                shape
+                let declared = k.str_opt("domain")?;
+                let domain = match declared {
+                    Some(d) => {
+                        let d = Domain::parse(&d)
+                            .map_err(|e| k.key_err("domain", format!("domain: {e}")))?;
+                        d.check_shape(&shape).map_err(|e| k.key_err("domain", e))?;
+                        d
+                    }
+                    None => Domain::default_for(&shape).unwrap_or(Domain::Vector),
+                };
+                k.finish(&["shape", "domain"])?;
+                (shape, domain)
             }
             Some(_) => return Err(Error::Spec(format!("{file}: `input` must be a table"))),
             None => return Err(Error::Spec(format!("{file}: missing table [input]"))),
@@ -71,7 +85,8 @@ impl Network {
                 )));
             }
         }
-        Network::new(input, layers).map_err(|e| match e {
+        let (input, domain) = input;
+        Network::on_domain(input, domain, layers).map_err(|e| match e {
             Error::Spec(m) => Error::Spec(format!("{file}: {m}")),
             e => e,
         })

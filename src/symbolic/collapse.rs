@@ -415,7 +415,8 @@ fn collapse_readout(
 
 /// What the first layer of `net` guarantees for the collapse: its group, whether its filter
 /// spans the input (`filter = "full"`) and whether the group permutes the input sites
-/// ([`crate::action::action_for`] accepts the input shape, so `ρ_X` is a permutation and
+/// ([`crate::action::action_for`] on the declared input domain is a site permutation, so `ρ_X`
+/// is a permutation and
 /// orthogonal). `Err` when the network does not start with a lifting to a finite group.
 pub fn lifting_facts(net: &crate::Network) -> Result<LiftingFacts, NotApplicable> {
     use crate::group::GroupSpec;
@@ -436,7 +437,7 @@ pub fn lifting_facts(net: &crate::Network) -> Result<LiftingFacts, NotApplicable
     Ok(LiftingFacts {
         group: lift.group.to_string(),
         full_support: lift.filter == LiftFilter::Full,
-        orthogonal: crate::action::action_for(&lift.group, net.input_shape()).is_ok(),
+        orthogonal: crate::action::site_action(lift.group, net.domain(), net.input_shape()).is_ok(),
     })
 }
 

@@ -15,7 +15,7 @@
 //!
 //! * for group layers: the group `G` (element indices), the support `H` of a group convolution,
 //!   the product `g h` from [`crate::layer::lift::Lifted`] and the action `A_g` from
-//!   [`crate::action::action_for`] (sites of the input permuted, C_n, D_n, C4, D4) or
+//!   [`crate::action::site_action`] (sites of the input permuted, C_n, D_n, C4, D4) or
 //!   [`crate::group::PointGroup::act_offset`] (offsets rotated, p4, p4m); sites of features on
 //!   a group are `g` or `(g, p)`;
 //! * for SO(2) G-CNNs (an SO(2) lifting first, features on the circle up to the `group_pool`):
@@ -53,7 +53,7 @@ use super::index::{IndexSet, IndexValue};
 use super::kernel_sym::{Example, KernelKind};
 use super::network::NetworkDerivation;
 use super::param::Param;
-use crate::action::{action_for, so2, SiteAction};
+use crate::action::{site_action, Domain, RotationKind, SiteAction};
 use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::group::{GroupSpec, PointGroup};
@@ -160,12 +160,13 @@ struct Rotated {
 
 impl Rotated {
     /// `x` and `x′` (examples of `shape`) rotated by 0 and by `2πk/n`, `k = 0…n−1`.
-    fn new(shape: &[usize], x: &[f64], x_prime: &[f64], n: usize) -> Result<Self> {
-        let rotate = |e: &[f64], theta: f64| match shape {
-            [2] => so2::rotate_points(e, &[1, 2], theta),
-            [_, 2] => so2::rotate_points(e, shape, theta),
-            _ => so2::rotate_signal(e, shape, theta),
-        };
+    fn new(shape: &[usize], domain: Domain, x: &[f64], x_prime: &[f64], n: usize) -> Result<Self> {
+        let kind = RotationKind::of(domain).ok_or_else(|| Error::NoAction {
+            group: "SO2".into(),
+            domain: domain.name().into(),
+            allowed: domain.groups().into(),
+        })?;
+        let rotate = |e: &[f64], theta: f64| kind.rotate(e, shape, theta);
         let angles: Vec<f64> = std::iter::once(0.0)
             .chain((0..n).map(|k| 2.0 * std::f64::consts::PI * k as f64 / n as f64))
             .collect();
@@ -355,12 +356,15 @@ impl LayerGroup {
             (Lifted::Elements(_), Some(input)) => {
                 let mut shape = input.grid.clone();
                 shape.push(1);
-                GroupAction::Sites(input.grid.clone(), action_for(spec, &shape)?)
+                // The grid a finite lifting reads is a signal or an image (the network checks
+                // that its declared input domain is acted on by permutations).
+                let domain = Domain::default_for(&shape)?;
+                GroupAction::Sites(input.grid.clone(), site_action(spec, domain, &shape)?)
             }
             (Lifted::Elements(_), None) => GroupAction::Sites(
                 vec![],
-                action_for(spec, &[1, 1])
-                    .or_else(|_| action_for(spec, &[Lifted::order_of(spec), 1]))?,
+                site_action(spec, Domain::Signal, &[1, 1])
+                    .or_else(|_| site_action(spec, Domain::Signal, &[Lifted::order_of(spec), 1]))?,
             ),
         };
         Ok(Self {
@@ -657,7 +661,7 @@ pub fn evaluate_network(
                 return Ok((last[0], last[1]));
             }
             so2_refine(n0, |n| {
-                let rotated = Rotated::new(input_shape, x, xp, n)?;
+                let rotated = Rotated::new(input_shape, net.domain(), x, xp, n)?;
                 run(x, xp, Some(&rotated))
             })
             .map_err(|e| match e {

@@ -3,6 +3,7 @@
 use faer::{Mat, Side as FaerSide};
 
 use super::claims::{ClaimFile, ClaimKind, KernelSource, Side, Which};
+use crate::action::Domain;
 use crate::augment::FiniteAugmentation;
 use crate::data::Batch;
 use crate::error::{Error, Result};
@@ -51,7 +52,7 @@ pub fn source_kernels(
         // the interpreter's numbers averaged over the same finite orbit
         (Some(g), true) => {
             let deriv = derive_network(net)?;
-            let images = transformed(g, x2.unwrap_or(x1))?;
+            let images = transformed(g, net.domain(), x2.unwrap_or(x1))?;
             let n = images.len() as f64;
             let mut sum = (
                 Mat::zeros(x1.len(), images[0].len()),
@@ -72,16 +73,16 @@ pub fn source_kernels(
 }
 
 /// `[ρ(g) x for g in G]` in the group's element order (element 0 is the identity), for a
-/// finite group permuting the sites (as [`orbit_kernel`] acts).
-fn transformed(g: &GroupSpec, x: &Batch) -> Result<Vec<Batch>> {
-    let aug = FiniteAugmentation::from_spec(g, x.shape(), false)?;
+/// finite group acting on the network's declared input domain (as [`orbit_kernel`] acts).
+fn transformed(g: &GroupSpec, domain: Domain, x: &Batch) -> Result<Vec<Batch>> {
+    let aug = FiniteAugmentation::from_spec(g, domain, x.shape())?;
     (0..aug.order()).map(|e| aug.act_on_batch(e, x)).collect()
 }
 
 /// The fully augmented training set, group-major (row `g·N + i` is `ρ(g) x_i`), with the
 /// targets repeated (invariant targets, `ρ_Y` trivial).
-fn augment(g: &GroupSpec, x: &Batch, y: &Mat<f64>) -> Result<(Batch, Mat<f64>)> {
-    let aug = FiniteAugmentation::from_spec(g, x.shape(), false)?;
+fn augment(g: &GroupSpec, domain: Domain, x: &Batch, y: &Mat<f64>) -> Result<(Batch, Mat<f64>)> {
+    let aug = FiniteAugmentation::from_spec(g, domain, x.shape())?;
     let xa = aug.augment_batch(x)?;
     let n = x.len();
     let ya = Mat::from_fn(xa.len(), y.ncols(), |r, c| y[(r % n, c)]);
@@ -252,8 +253,9 @@ pub fn check(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
                 .transpose()?
                 .unwrap_or(x1);
             let base = source_kernels(cf, source, x1, Some(x2))?;
-            let images = transformed(group, x1)?;
-            let images2 = transformed(group, x2)?;
+            let domain = network(cf, &source.net)?.domain();
+            let images = transformed(group, domain, x1)?;
+            let images2 = transformed(group, domain, x2)?;
             let sel = selected(*which);
             let mut t = Table::new(
                 format!(
@@ -491,7 +493,7 @@ pub fn check(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
                 orbit: None,
                 derivation: false,
             };
-            let tests = transformed(group, xt)?;
+            let tests = transformed(group, network(cf, net)?.domain(), xt)?;
             let aug = augment.then_some(*group);
             let mu = means(cf, &src, aug.as_ref(), x, y, &tests, times)?;
             let mut t = time_table(
@@ -587,7 +589,7 @@ fn means(
     let o = y.example_len();
     let ymat = Mat::from_fn(y.len(), o, |i, j| y.example(i)[j]);
     let (x, ymat) = match aug {
-        Some(g) => augment(g, x, &ymat)?,
+        Some(g) => augment(g, network(cf, &src.net)?.domain(), x, &ymat)?,
         None => (x.clone(), ymat),
     };
     let (k, th) = source_kernels(cf, src, &x, None)?;
