@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::io::read_batch;
-use crate::network::Network;
 use crate::symbolic::{derive_network, evaluate_network, Format};
 
 /// Output formats of `eqntk derive`.
@@ -46,7 +45,7 @@ pub struct DeriveArgs {
 
 /// Run `eqntk derive`; returns what goes to stdout.
 pub fn run(args: &DeriveArgs) -> Result<String> {
-    let net = Network::from_file(&args.net)?;
+    let net = crate::io::read_network(&args.net)?;
     let deriv = derive_network(&net)?;
     if args.eval {
         let x1 = read_batch(args.x1.as_deref().expect("clap requires x1 with --eval"))?;

@@ -20,6 +20,21 @@ pub enum Format {
     Npy,
 }
 
+/// A message as one line: line breaks, tabs and other control characters are escaped
+/// (`\n`, `\t`, `\u{1b}`), so that an error is always one line on stderr whatever file names
+/// or values it quotes.
+pub fn one_line(message: &str) -> String {
+    let mut s = String::with_capacity(message.len());
+    for c in message.trim_end().chars() {
+        if c.is_control() {
+            s.extend(c.escape_default());
+        } else {
+            s.push(c);
+        }
+    }
+    s
+}
+
 /// A matrix as nested JSON lists, row by row.
 pub fn matrix_json(m: &Mat<f64>) -> serde_json::Value {
     (0..m.nrows())

@@ -30,7 +30,7 @@ pub use report::Report;
 pub use so2_convergence::So2Convergence;
 pub use so2_orbit::So2Orbit;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::network::Network;
 
 /// One experiment, as described in its TOML file (`kind = "..."` selects the variant).
@@ -61,22 +61,19 @@ pub struct RunContext {
 impl RunContext {
     /// Loads a network file named relative to the experiment file.
     pub fn network(&self, path: &str) -> Result<Network> {
-        Network::from_file(&self.base.join(path))
+        crate::io::read_network(&self.base.join(path))
     }
 }
 
 impl Experiment {
     /// Parses an experiment description; `file` names it in errors.
     pub fn from_toml_str(text: &str, file: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| Error::Spec(format!("{file}: {}", e.message())))
+        toml::from_str(text).map_err(|e| crate::io::toml_error_as(text, file, &e, ""))
     }
 
     /// Reads an experiment file.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = crate::io::read_text(path)?;
         Self::from_toml_str(&text, &path.display().to_string())
     }
 
