@@ -32,6 +32,10 @@ pub const MAX_STEPS: u64 = 1 << 22;
 /// The largest number of points, angles or members of one study loop.
 pub const MAX_COUNT: usize = 1 << 20;
 
+/// The largest number of site-pair evaluations of one kernel computation (example pairs ×
+/// Σ over layers of the site pairs each layer maps): about a minute and a half on one core.
+pub const MAX_KERNEL_WORK: u128 = 20_000_000_000;
+
 /// The largest |x| of an input value: its square, summed over up to [`MAX_ENTRIES`] entries
 /// and scaled by a layer's variances, stays finite.
 pub const MAX_INPUT_ABS: f64 = 1e150;
@@ -139,24 +143,60 @@ pub fn product_u128(dims: &[usize]) -> u128 {
     dims.iter().fold(1u128, |p, &d| p.saturating_mul(d as u128))
 }
 
-/// The memory of the kernels of `net` on `n1 × n2` examples: NNGP and NTK (and the two
-/// diagonal kernels) over every site pair, or the site diagonal when the network only needs it,
-/// at the widest layer; [`Error::Budget`] when over the budget.
+/// The memory of the kernels of `net` on `n1 × n2` examples: NNGP and NTK over every site
+/// pair (or the site diagonal, when the network only needs it), at the widest kernel the fold
+/// stores — after the leading run of pairwise layers (fused with the input kernel) and before
+/// and after every layer that is not a pairwise map; [`Error::Budget`] when over the budget.
 pub fn check_kernel(net: &crate::network::Network, n1: usize, n2: usize) -> Result<()> {
-    let sites = (0..=net.layers().len())
-        .map(|l| net.shape_before(l).sites())
-        .max()
-        .unwrap_or(1) as u128;
-    let per_pair = if net.keeps_full_sites() {
+    let layers = net.layers();
+    let pairwise = |l: usize| layers[l].block_map(net.shape_before(l)).is_some();
+    let lead = (0..layers.len())
+        .find(|&l| !pairwise(l))
+        .unwrap_or(layers.len());
+    let mut sites = net.shape_before(lead).sites();
+    for l in lead..layers.len() {
+        if !pairwise(l) {
+            sites = sites
+                .max(net.shape_before(l).sites())
+                .max(net.shape_before(l + 1).sites());
+        }
+    }
+    let full = net.keeps_full_sites();
+    let pair_count = |s: usize| {
+        let s = s as u128;
+        if full {
+            s.saturating_mul(s)
+        } else {
+            s
+        }
+    };
+    let pairs = (n1 as u128).saturating_mul(n2 as u128);
+    let work = (0..layers.len())
+        .map(|l| pair_count(net.shape_before(l).sites()))
+        .fold(0u128, u128::saturating_add)
+        .saturating_mul(pairs);
+    if work > MAX_KERNEL_WORK {
+        return Err(too_large(
+            &format!("the work of the kernels of {n1} × {n2} examples (site-pair evaluations)"),
+            format!("{:.1e}", work as f64),
+            format!(
+                "{:.0e}; use fewer or smaller examples",
+                MAX_KERNEL_WORK as f64
+            ),
+        ));
+    }
+    let sites = sites as u128;
+    let per_pair = if full {
         sites.saturating_mul(sites)
     } else {
         sites
     };
-    let pairs = (n1 as u128).saturating_mul(n2 as u128);
     check_values(
         &format!("the kernels of {n1} × {n2} examples over {sites} sites"),
-        pairs.saturating_mul(per_pair).saturating_add(pairs),
-        4 * 8,
+        pairs
+            .saturating_mul(per_pair)
+            .saturating_add((n1 as u128 + n2 as u128).saturating_mul(per_pair)),
+        2 * 8,
     )
 }
 

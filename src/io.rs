@@ -465,21 +465,35 @@ pub fn toml_error(text: &str, file: &str, e: &toml::de::Error) -> Error {
 /// [`toml_error`] with `prefix` before the message (empty for errors of content, such as an
 /// unknown or missing key, where the TOML itself is valid).
 pub fn toml_error_as(text: &str, file: &str, e: &toml::de::Error, prefix: &str) -> Error {
-    let line = e
-        .span()
-        .map(|s| {
-            let end = s.start.min(text.len());
-            let end = (0..=end)
-                .rev()
-                .find(|&i| text.is_char_boundary(i))
-                .unwrap_or(0);
-            text[..end].matches('\n').count() + 1
+    let message = first_line(e.message());
+    let message = message.trim_end_matches('.');
+    let Some(span) = e.span() else {
+        return Error::Spec(format!("{file}: {prefix}{message}"));
+    };
+    let boundary = |i: usize| {
+        (0..=i.min(text.len()))
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0)
+    };
+    let start = boundary(span.start);
+    let line = text[..start].matches('\n').count() + 1;
+    // The key of the line the error points at, when the message does not name it.
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_text = text[line_start..].lines().next().unwrap_or("");
+    let key = line_text
+        .split_once('=')
+        .map(|(k, _)| k.trim())
+        .filter(|k| {
+            !k.is_empty()
+                && k.len() <= 64
+                && !k.starts_with('[')
+                && k.chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '"' | '\''))
         })
-        .map_or(String::new(), |l| format!("line {l}: "));
-    Error::Spec(format!(
-        "{file}: {line}{prefix}{}",
-        first_line(e.message()).trim_end_matches('.')
-    ))
+        .filter(|k| !message.contains(&format!("`{k}`")));
+    let key = key.map_or(String::new(), |k| format!("`{k}`: "));
+    Error::Spec(format!("{file}: line {line}: {prefix}{key}{message}"))
 }
 
 /// Reads a network file: the text (see [`read_text`]), its sizes and scales checked against

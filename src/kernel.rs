@@ -860,9 +860,7 @@ pub fn scale_parameters(debug: &str) -> Vec<String> {
         }
         let rest = &debug[pos + 2..];
         let rest = rest.strip_prefix("Some(").unwrap_or(rest);
-        let end = rest
-            .find([',', ' ', ')', '}'])
-            .unwrap_or(rest.len());
+        let end = rest.find([',', ' ', ')', '}']).unwrap_or(rest.len());
         if let Ok(v) = rest[..end].parse::<f64>() {
             out.push(format!(
                 "{name} = {}",

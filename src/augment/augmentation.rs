@@ -106,6 +106,20 @@ impl FiniteAugmentation {
                 "SO2 is continuous: augment with it through So2Predictor (or use C<k>)".into(),
             ));
         }
+        // The irreps: Σ d² = |G| matrices of d × d per element, |G|² complex values in all.
+        let side = match shape {
+            [h, _, _] => Some(*h),
+            _ => None,
+        };
+        if let Some(order) = spec.order(side) {
+            crate::budget::at_most(
+                &format!("the order of {spec} on this input"),
+                order,
+                crate::budget::MAX_GROUP_ORDER,
+            )?;
+            let order = order as u128;
+            crate::budget::check_values(&format!("the irreps of {spec}"), order * order, 16)?;
+        }
         if points {
             return match spec {
                 GroupSpec::Cyclic(k) => Self::rotations(*k, RotationKind::Points, shape),

@@ -86,7 +86,18 @@ pub fn run(args: &DeriveArgs) -> Result<String> {
 /// The recursion and the parameter values as text; the closed polynomial for a linear network.
 fn text(deriv: &crate::symbolic::NetworkDerivation, format: Format) -> String {
     let mut s = deriv.render(format);
-    let params = deriv.render_params(format);
+    // Parameter values in compact notation (`1e200`, `1e-320`), never hundreds of digits.
+    let params: Vec<String> = deriv
+        .params()
+        .iter()
+        .map(|(p, v)| {
+            format!(
+                "{} = {}",
+                crate::symbolic::Expr::from(p.clone()).render(format),
+                crate::symbolic::print::compact_number(*v)
+            )
+        })
+        .collect();
     if !params.is_empty() {
         s += &format!("where {}\n", params.join(", "));
     }

@@ -113,6 +113,8 @@ pub fn run(args: &KernelArgs) -> Result<String> {
     let computed = compute_with_orbit(args);
     bar.finish_and_clear();
     let (nngp, ntk, info) = computed?;
+    super::finite_matrix("the NNGP", &nngp)?;
+    super::finite_matrix("the NTK", &ntk)?;
     match (info, args.format) {
         (Some(info), Format::Json | Format::Table) => {
             let text = match args.format {
@@ -150,6 +152,8 @@ pub fn render(
     format: Format,
     out: Option<&std::path::Path>,
 ) -> Result<String> {
+    super::finite_matrix("the NNGP", nngp)?;
+    super::finite_matrix("the NTK", ntk)?;
     let text = match format {
         Format::Json => {
             serde_json::to_string(&json!({"nngp": matrix_json(nngp), "ntk": matrix_json(ntk)}))

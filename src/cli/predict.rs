@@ -234,6 +234,12 @@ pub fn run(args: &PredictArgs) -> Result<String> {
     };
     bar.finish_and_clear();
     let p = computed?;
+    for (k, t) in p.times.iter().enumerate() {
+        super::finite_matrix(&format!("the mean at t = {t}"), &p.mean[k])?;
+        if let Some(c) = p.cov.get(k) {
+            super::finite_matrix(&format!("the covariance at t = {t}"), c)?;
+        }
+    }
     let text = match args.format {
         PredictFormat::Json => {
             let mut v = json!({

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Deserialize;
 
-use super::ensemble_size::log_log_slope;
+use super::ensemble_size::slope_cell;
 use super::report::{log_floor, Report};
 use super::{progress_bar, RunContext};
 use crate::data::Batch;
@@ -125,7 +125,10 @@ impl MonteCarloConvergence {
                 pt.push((w as f64, log_floor(et)));
                 bar.inc(1);
             }
-            slopes.push_row(vec![named.name.clone().into(), log_log_slope(&pt).into()])?;
+            slopes.push_row(vec![
+                named.name.clone().into(),
+                slope_cell(&pt, "needs ≥ 2 widths"),
+            ])?;
             plot.series
                 .push(Series::new(format!("{} NTK", named.name), pt));
         }
