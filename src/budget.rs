@@ -200,6 +200,55 @@ pub fn check_kernel(net: &crate::network::Network, n1: usize, n2: usize) -> Resu
     )
 }
 
+/// The largest work (multiply-adds, roughly) of sampling and evaluating finite networks for one
+/// request: about a quarter of an hour on one core.
+pub const MAX_FINITE_WORK: u128 = 2_000_000_000_000;
+
+/// Checks a Monte-Carlo request on `net`: `samples` finite networks at each of `widths`,
+/// evaluated on `examples` inputs. The weights of the widest network (about `width² · sites`
+/// values per layer, within the memory budget) and the work (`samples · Σ width² · examples ·
+/// sites · layers`, at most [`MAX_FINITE_WORK`]).
+pub fn check_finite_networks(
+    net: &crate::network::Network,
+    widths: &[usize],
+    samples: usize,
+    examples: usize,
+) -> Result<()> {
+    let layers = net.layers().len().max(1) as u128;
+    let sites = (0..=net.layers().len())
+        .map(|l| net.shape_before(l).sites())
+        .max()
+        .unwrap_or(1) as u128;
+    let wide = widths.iter().copied().max().unwrap_or(1) as u128;
+    check_values(
+        &format!("finite networks of width {wide}"),
+        wide.saturating_mul(wide)
+            .saturating_mul(layers)
+            .saturating_add(wide.saturating_mul(sites).saturating_mul(examples as u128)),
+        8,
+    )?;
+    let work = widths
+        .iter()
+        .fold(0u128, |a, &w| {
+            a.saturating_add((w as u128).saturating_mul(w as u128))
+        })
+        .saturating_mul(samples as u128)
+        .saturating_mul(examples as u128)
+        .saturating_mul(sites)
+        .saturating_mul(layers);
+    if work > MAX_FINITE_WORK {
+        return Err(too_large(
+            "the work of the finite networks (samples × Σ width² × examples × sites × layers)",
+            format!("{:.1e}", work as f64),
+            format!(
+                "{:.0e}; use fewer samples or smaller widths",
+                MAX_FINITE_WORK as f64
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Training steps of a run of length `time` at `steps_per_unit` steps per unit time, or an
 /// error when they are not finite or over [`MAX_STEPS`].
 pub fn steps(what: &str, time: f64, steps_per_unit: f64) -> Result<u64> {

@@ -233,6 +233,7 @@ fn read_npy(path: &Path, name: &str) -> Result<Array> {
         .len();
     let mut reader = BufReader::new(file);
     let data_start = npy_data_start(&mut reader, name)?;
+    check_npy_header_shape(&mut reader, data_start, name)?;
     let npy = npyz::NpyFile::new(reader).map_err(|e| {
         Error::Data(format!(
             "{name}: not a readable .npy file ({})",
@@ -430,6 +431,51 @@ fn npy_data_start<R: std::io::Read + std::io::Seek>(r: &mut R, name: &str) -> Re
             "{name}: not a readable .npy file (unsupported format version {v})"
         ))),
     }
+}
+
+/// Reads the header text of a `.npy` file (between its first bytes and `data_start`) and checks
+/// that the product of its `shape` does not overflow, before the reader library computes it;
+/// the reader is rewound. A header that cannot be read this way is left to the library.
+fn check_npy_header_shape<R: std::io::Read + std::io::Seek>(
+    r: &mut R,
+    data_start: u64,
+    name: &str,
+) -> Result<()> {
+    use std::io::{Read, SeekFrom};
+    let io = |source| Error::Io {
+        path: name.to_string(),
+        source,
+    };
+    let len = data_start.min(1 << 20) as usize;
+    let mut head = Vec::with_capacity(len);
+    r.by_ref()
+        .take(len as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    r.seek(SeekFrom::Start(0)).map_err(io)?;
+    let text = String::from_utf8_lossy(&head);
+    let Some(at) = text.find("'shape'").or_else(|| text.find("\"shape\"")) else {
+        return Ok(());
+    };
+    let rest = &text[at..];
+    let (Some(open), Some(close)) = (rest.find('('), rest.find(')')) else {
+        return Ok(());
+    };
+    if close < open {
+        return Ok(());
+    }
+    let mut dims = Vec::new();
+    for part in rest[open + 1..close].split(',') {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        match part.parse::<u128>() {
+            Ok(d) => dims.push(usize::try_from(d).unwrap_or(usize::MAX)),
+            Err(_) => return Ok(()),
+        }
+    }
+    budget::product(&format!("{name}: the header's shape"), &dims, usize::MAX).map(|_| ())
 }
 
 /// The first non-empty line of a library's message, trimmed.

@@ -93,8 +93,15 @@ fn clap_error(e: clap::Error) -> ExitCode {
              see eqntk --help",
         ),
         _ => {
+            // The first paragraph (the error and what it lists), on one line.
             let text = e.to_string();
-            let first = eqntk::io::first_line(&text);
+            let paragraph: Vec<&str> = text
+                .trim_start()
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.is_empty())
+                .collect();
+            let first = paragraph.join(" ");
             let first = first.strip_prefix("error: ").unwrap_or(&first);
             fail(&format!("{first} (see --help)"))
         }

@@ -100,6 +100,7 @@ impl MonteCarloConvergence {
         );
         for named in &self.nets {
             let net = ctx.network(&named.path)?;
+            crate::budget::check_finite_networks(&net, &self.widths, self.samples, self.inputs)?;
             let shape = net.input_shape().to_vec();
             let per: usize = shape.iter().product();
             let mut rng = ChaCha8Rng::seed_from_u64(self.seed);

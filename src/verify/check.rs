@@ -383,6 +383,12 @@ fn check_numbers(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
                 x2.as_deref().map(|n| input(cf, n)).transpose()?,
             );
             let sampled = network(cf, net)?;
+            crate::budget::check_finite_networks(
+                sampled,
+                widths,
+                *samples,
+                x1.len() + x2.map_or(0, |x| x.len()),
+            )?;
             let exact = network(cf, reference)?.kernel(x1, x2)?;
             let (ek, et) = (exact.nngp()?, exact.ntk()?);
             let mut t = Table::new(
