@@ -13,8 +13,11 @@ use faer::{Mat, MatRef};
 use npyz::{DType, Order, TypeChar, WriterBuilder};
 use serde_json::Value;
 
+use crate::budget;
 use crate::data::Batch;
 use crate::error::{Error, Result};
+use crate::network::Network;
+use crate::symbolic::print::compact_number;
 
 /// An n-dimensional f64 array: `values[flat(i₀, …, i_{d−1})]` with C-order (row-major)
 /// flattening `flat = ((i₀·s₁ + i₁)·s₂ + …)`; `values.len() = Π shape`.
@@ -100,6 +103,19 @@ pub fn read_array(path: &Path) -> Result<Array> {
             "{name}: non-finite value {} at {:?}",
             array.values[k],
             unravel(k, &array.shape)
+        )));
+    }
+    if let Some(k) = array
+        .values
+        .iter()
+        .position(|v| v.abs() > budget::MAX_INPUT_ABS)
+    {
+        return Err(Error::Data(format!(
+            "{name}: value {} at {:?} is too large: its square overflows the kernels \
+             (|x| must be at most {})",
+            compact_number(array.values[k]),
+            unravel(k, &array.shape),
+            compact_number(budget::MAX_INPUT_ABS)
         )));
     }
     Ok(array)
@@ -208,17 +224,54 @@ fn read_npy(path: &Path, name: &str) -> Result<Array> {
         path: name.to_string(),
         source,
     })?;
-    let npy = npyz::NpyFile::new(BufReader::new(file))
-        .map_err(|e| Error::Data(format!("{name}: not a readable .npy file ({e})")))?;
-    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
+    let file_len = file
+        .metadata()
+        .map_err(|source| Error::Io {
+            path: name.to_string(),
+            source,
+        })?
+        .len();
+    let mut reader = BufReader::new(file);
+    let data_start = npy_data_start(&mut reader, name)?;
+    check_npy_header_shape(&mut reader, data_start, name)?;
+    let npy = npyz::NpyFile::new(reader).map_err(|e| {
+        Error::Data(format!(
+            "{name}: not a readable .npy file ({})",
+            first_line(&e.to_string())
+        ))
+    })?;
+    let shape: Vec<usize> = npy
+        .shape()
+        .iter()
+        .map(|&s| usize::try_from(s).unwrap_or(usize::MAX))
+        .collect();
+    let len = budget::product(&format!("{name}: the header's shape"), &shape, usize::MAX)?;
+    let item = npy.dtype().num_bytes().unwrap_or(8) as u128;
+    budget::check_values(
+        &format!("{name}: an array of shape {shape:?}"),
+        len as u128,
+        8,
+    )?;
+    let data_bytes = (file_len as u128).saturating_sub(data_start as u128);
+    let promised = (len as u128).saturating_mul(item);
+    if data_bytes != promised {
+        return Err(Error::Data(format!(
+            "{name}: header shape {shape:?} promises {promised} bytes of data, the file holds \
+             {data_bytes}"
+        )));
+    }
     if npy.order() == Order::Fortran && shape.iter().filter(|&&s| s > 1).count() > 1 {
         return Err(Error::Data(format!(
             "{name}: the array is stored in Fortran order; save it in C order \
              (e.g. np.save(path, np.ascontiguousarray(x)))"
         )));
     }
-    let corrupt =
-        |e: std::io::Error| Error::Data(format!("{name}: truncated or corrupt data ({e})"));
+    let corrupt = |e: std::io::Error| {
+        Error::Data(format!(
+            "{name}: truncated or corrupt data ({})",
+            first_line(&e.to_string())
+        ))
+    };
     let dtype = npy.dtype();
     let values: Vec<f64> = match &dtype {
         DType::Plain(ts) => match (ts.type_char(), ts.size_field()) {
@@ -254,7 +307,6 @@ fn read_npy(path: &Path, name: &str) -> Result<Array> {
             )))
         }
     };
-    let len: usize = shape.iter().product();
     if values.len() != len {
         return Err(Error::Data(format!(
             "{name}: header shape {shape:?} promises {len} values, file holds {}",
@@ -269,8 +321,12 @@ fn read_json(path: &Path, name: &str) -> Result<Array> {
         path: name.to_string(),
         source,
     })?;
-    let root: Value = serde_json::from_reader(BufReader::new(file))
-        .map_err(|e| Error::Data(format!("{name}: not valid JSON ({e})")))?;
+    let root: Value = serde_json::from_reader(BufReader::new(file)).map_err(|e| {
+        Error::Data(format!(
+            "{name}: not valid JSON ({})",
+            first_line(&e.to_string())
+        ))
+    })?;
     // The shape is read off the first entry at each depth; every other entry must agree.
     let mut shape = Vec::new();
     let mut v = &root;
@@ -281,8 +337,10 @@ fn read_json(path: &Path, name: &str) -> Result<Array> {
             None => break,
         }
     }
-    let mut values = Vec::with_capacity(shape.iter().product());
-    let mut index = Vec::with_capacity(shape.len());
+    // The shape is only a claim until every entry agrees: nothing is reserved from it.
+    budget::product(&format!("{name}: the shape"), &shape, usize::MAX)?;
+    let mut values = Vec::new();
+    let mut index = Vec::new();
     collect_json(&root, &shape, &mut index, &mut values, name)?;
     Ok(Array { shape, values })
 }
@@ -335,4 +393,252 @@ fn row_name(index: &[usize]) -> String {
         [i] => format!("row {i}"),
         _ => format!("row {index:?}"),
     }
+}
+
+/// The byte offset where the data of a `.npy` file starts (after magic, version, header
+/// length and header), read from its first bytes; the reader is rewound.
+fn npy_data_start<R: std::io::Read + std::io::Seek>(r: &mut R, name: &str) -> Result<u64> {
+    use std::io::SeekFrom;
+    let mut head = [0u8; 12];
+    let mut got = 0;
+    while got < head.len() {
+        match r.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(source) => {
+                return Err(Error::Io {
+                    path: name.to_string(),
+                    source,
+                })
+            }
+        }
+    }
+    r.seek(SeekFrom::Start(0)).map_err(|source| Error::Io {
+        path: name.to_string(),
+        source,
+    })?;
+    if got < 10 || &head[..6] != b"\x93NUMPY" {
+        return Err(Error::Data(format!(
+            "{name}: not a readable .npy file (no \\x93NUMPY magic and header)"
+        )));
+    }
+    match head[6] {
+        1 => Ok(10 + u16::from_le_bytes([head[8], head[9]]) as u64),
+        2 | 3 if got == 12 => {
+            Ok(12 + u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as u64)
+        }
+        v => Err(Error::Data(format!(
+            "{name}: not a readable .npy file (unsupported format version {v})"
+        ))),
+    }
+}
+
+/// Reads the header text of a `.npy` file (between its first bytes and `data_start`) and checks
+/// that the product of its `shape` does not overflow, before the reader library computes it;
+/// the reader is rewound. A header that cannot be read this way is left to the library.
+fn check_npy_header_shape<R: std::io::Read + std::io::Seek>(
+    r: &mut R,
+    data_start: u64,
+    name: &str,
+) -> Result<()> {
+    use std::io::{Read, SeekFrom};
+    let io = |source| Error::Io {
+        path: name.to_string(),
+        source,
+    };
+    let len = data_start.min(1 << 20) as usize;
+    let mut head = Vec::with_capacity(len);
+    r.by_ref()
+        .take(len as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    r.seek(SeekFrom::Start(0)).map_err(io)?;
+    let text = String::from_utf8_lossy(&head);
+    let Some(at) = text.find("'shape'").or_else(|| text.find("\"shape\"")) else {
+        return Ok(());
+    };
+    let rest = &text[at..];
+    let (Some(open), Some(close)) = (rest.find('('), rest.find(')')) else {
+        return Ok(());
+    };
+    if close < open {
+        return Ok(());
+    }
+    let mut dims = Vec::new();
+    for part in rest[open + 1..close].split(',') {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        match part.parse::<u128>() {
+            Ok(d) => dims.push(usize::try_from(d).unwrap_or(usize::MAX)),
+            Err(_) => return Ok(()),
+        }
+    }
+    budget::product(&format!("{name}: the header's shape"), &dims, usize::MAX).map(|_| ())
+}
+
+/// The first non-empty line of a library's message, trimmed.
+pub fn first_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Reads a text file; invalid UTF-8 is an error giving the byte offset of the first bad byte.
+pub fn read_text(path: &Path) -> Result<String> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: name.clone(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::Data(format!(
+            "{name}: not valid UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// The one-line error of a TOML syntax error: `file: line L: invalid TOML: message` (the line
+/// from the error's span, the message's first line).
+pub fn toml_error(text: &str, file: &str, e: &toml::de::Error) -> Error {
+    toml_error_as(text, file, e, "invalid TOML: ")
+}
+
+/// [`toml_error`] with `prefix` before the message (empty for errors of content, such as an
+/// unknown or missing key, where the TOML itself is valid).
+pub fn toml_error_as(text: &str, file: &str, e: &toml::de::Error, prefix: &str) -> Error {
+    let message = first_line(e.message());
+    let message = message.trim_end_matches('.');
+    let Some(span) = e.span() else {
+        return Error::Spec(format!("{file}: {prefix}{message}"));
+    };
+    let boundary = |i: usize| {
+        (0..=i.min(text.len()))
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0)
+    };
+    let start = boundary(span.start);
+    let line = text[..start].matches('\n').count() + 1;
+    // The key of the line the error points at, when the message does not name it.
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_text = text[line_start..].lines().next().unwrap_or("");
+    let key = line_text
+        .split_once('=')
+        .map(|(k, _)| k.trim())
+        .filter(|k| {
+            !k.is_empty()
+                && k.len() <= 64
+                && !k.starts_with('[')
+                && k.chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '"' | '\''))
+        })
+        .filter(|k| !message.contains(&format!("`{k}`")));
+    let key = key.map_or(String::new(), |k| format!("`{k}`: "));
+    Error::Spec(format!("{file}: line {line}: {prefix}{key}{message}"))
+}
+
+/// Reads a network file: the text (see [`read_text`]), its sizes and scales checked against
+/// the limits of [`crate::budget`] ([`check_network_table`]), then [`Network::from_toml_str`].
+pub fn read_network(path: &Path) -> Result<Network> {
+    let text = read_text(path)?;
+    let file = path.display().to_string();
+    network_from_str(&text, &file)
+}
+
+/// [`read_network`] from text; `file` names it in errors.
+pub fn network_from_str(text: &str, file: &str) -> Result<Network> {
+    let table: toml::Table = text.parse().map_err(|e| toml_error(text, file, &e))?;
+    check_network_table(&table, file)?;
+    Network::from_toml_str(text, file)
+}
+
+/// The scale parameters of layers (`w_std`, `b_std`, activation parameters) whose squares
+/// must stay finite.
+pub const SCALE_KEYS: [&str; 6] = ["w_std", "b_std", "alpha", "a", "b", "c"];
+
+/// The largest |value| of a scale parameter: its square, times any finite kernel, stays
+/// representable for a few layers, and the kernel fold catches the rest.
+pub const MAX_SCALE: f64 = 1e150;
+
+/// Checks the sizes and scales of a parsed network table before the network is built:
+/// `input.shape` and each layer's `filter` have sides at most [`budget::MAX_EXTENT`] and at
+/// most [`budget::MAX_ENTRIES`] entries; `width` is at most [`budget::MAX_EXTENT`]; scale
+/// parameters ([`SCALE_KEYS`]) are finite and at most [`MAX_SCALE`] in size. Other checks are
+/// left to [`Network::from_toml_str`].
+pub fn check_network_table(table: &toml::Table, file: &str) -> Result<()> {
+    use toml::Value as T;
+    let sides = |v: &T, what: &str| -> Result<()> {
+        let T::Array(items) = v else { return Ok(()) };
+        let mut dims = Vec::new();
+        for item in items {
+            if let T::Integer(i) = item {
+                let d = usize::try_from(*i).unwrap_or(0);
+                if d > budget::MAX_EXTENT {
+                    return Err(budget::too_large(
+                        what,
+                        format!("{v}"),
+                        format!("{} per side", budget::MAX_EXTENT),
+                    ));
+                }
+                dims.push(d);
+            }
+        }
+        budget::product(what, &dims, budget::MAX_ENTRIES).map(|_| ())
+    };
+    if let Some(T::Table(input)) = table.get("input") {
+        if let Some(shape) = input.get("shape") {
+            sides(shape, &format!("{file}: [input]: shape"))?;
+        }
+    }
+    let Some(T::Array(layers)) = table.get("layers") else {
+        return Ok(());
+    };
+    for (i, layer) in layers.iter().enumerate() {
+        let T::Table(layer) = layer else { continue };
+        let kind = layer.get("kind").and_then(T::as_str).unwrap_or("?");
+        let place = format!("{file}: layers[{i}] ({kind})");
+        if let Some(f) = layer.get("filter") {
+            sides(f, &format!("{place}: filter"))?;
+        }
+        if let Some(T::Integer(w)) = layer.get("width") {
+            if *w > budget::MAX_EXTENT as i64 {
+                return Err(budget::too_large(
+                    &format!("{place}: width"),
+                    w,
+                    budget::MAX_EXTENT,
+                ));
+            }
+        }
+        for key in SCALE_KEYS {
+            let v = match layer.get(key) {
+                Some(T::Float(v)) => *v,
+                Some(T::Integer(v)) => *v as f64,
+                _ => continue,
+            };
+            if !v.is_finite() {
+                return Err(Error::Key {
+                    file: file.to_string(),
+                    place: format!("layers[{i}] ({kind})"),
+                    key: key.to_string(),
+                    reason: format!("`{key}` must be a finite number, got {v}"),
+                });
+            }
+            if v.abs() > MAX_SCALE {
+                return Err(budget::too_large(
+                    &format!("{place}: {key}"),
+                    compact_number(v),
+                    format!(
+                        "{} in size, so that its square stays finite",
+                        compact_number(MAX_SCALE)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }

@@ -665,6 +665,61 @@ fn run_chain(
 }
 
 impl Kernel {
+    /// The first quantity of the kernel holding a non-finite value (±∞ or NaN), checked in the
+    /// order `K`, `Θ`, `K(x, x)`, `K(x′, x′)`; `None` when every value is finite.
+    pub fn check_finite(&self) -> Option<&'static str> {
+        let bad = |v: &[f64]| v.iter().any(|x| !x.is_finite());
+        if bad(&self.nngp) {
+            Some("K")
+        } else if self.ntk.as_deref().is_some_and(bad) {
+            Some("Θ")
+        } else if bad(&self.cov1) {
+            Some("K(x, x)")
+        } else if self.cov2.as_deref().is_some_and(bad) {
+            Some("K(x′, x′)")
+        } else {
+            None
+        }
+    }
+
+    /// `self`, or [`Error::NonFinite`] when [`Kernel::check_finite`] finds a non-finite value
+    /// after `layers` (the run `layers[from..from + layers.len()]` that produced it; empty for the
+    /// input kernel). The error names the layers, the quantity and the scale parameters of
+    /// those layers ([`scale_parameters`]).
+    pub fn finite_after(self, layers: &[crate::layer::Layer], from: usize) -> Result<Self> {
+        let Some(quantity) = self.check_finite() else {
+            return Ok(self);
+        };
+        let kinds: Vec<&str> = layers.iter().map(|l| l.kind()).collect();
+        let layer = match layers.len() {
+            0 => "[input]".to_string(),
+            1 => format!("layers[{from}] ({})", kinds[0]),
+            n => format!(
+                "layers[{from}]–layers[{}] ({})",
+                from + n - 1,
+                kinds.join(", ")
+            ),
+        };
+        let params: Vec<String> = layers
+            .iter()
+            .flat_map(|l| scale_parameters(&format!("{l:?}")))
+            .collect();
+        let cause = if params.is_empty() {
+            "the kernel entering it is too large".to_string()
+        } else {
+            params.join(", ")
+        };
+        Err(Error::NonFinite {
+            layer,
+            quantity: quantity.to_string(),
+            cause: if layers.is_empty() {
+                "the input values are too large".to_string()
+            } else {
+                cause
+            },
+        })
+    }
+
     /// Number of examples in `x1`.
     pub fn n1(&self) -> usize {
         self.n1
@@ -787,4 +842,31 @@ impl Kernel {
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The scale parameters (`w_std`, `b_std`, `alpha`, `a`, `b`, `c`) found in a layer's `Debug`
+/// text, as `name = value` with compact numbers (`w_std = 1e200`); absent options are skipped.
+pub fn scale_parameters(debug: &str) -> Vec<String> {
+    const NAMES: [&str; 6] = ["w_std", "b_std", "alpha", "a", "b", "c"];
+    let mut out = Vec::new();
+    let bytes = debug.as_bytes();
+    for (pos, _) in debug.match_indices(": ") {
+        let start = debug[..pos]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
+        let name = &debug[start..pos];
+        if !NAMES.contains(&name) || (start > 0 && bytes[start - 1] == b'_') {
+            continue;
+        }
+        let rest = &debug[pos + 2..];
+        let rest = rest.strip_prefix("Some(").unwrap_or(rest);
+        let end = rest.find([',', ' ', ')', '}']).unwrap_or(rest.len());
+        if let Ok(v) = rest[..end].parse::<f64>() {
+            out.push(format!(
+                "{name} = {}",
+                crate::symbolic::print::compact_number(v)
+            ));
+        }
+    }
+    out
 }

@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod augment;
+pub mod budget;
 pub mod cli;
 pub mod data;
 pub mod dataset;

@@ -14,6 +14,9 @@ use eqntk::cli;
     about = "Infinite-width NNGP and NTK kernels of ordinary and group-equivariant networks"
 )]
 struct Cli {
+    /// Memory budget for what a command allocates (e.g. 512M, 2G) [default: 8G].
+    #[arg(long, global = true, value_name = "SIZE")]
+    memory: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -35,7 +38,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e),
+    };
+    if let Some(m) = &cli.memory {
+        match eqntk::budget::parse_memory(m) {
+            Ok(bytes) => eqntk::budget::set_budget(bytes),
+            Err(e) => return fail(&e.to_string()),
+        }
+    }
     let result = match &cli.command {
         Command::Kernel(a) => cli::kernel::run(a).map(|s| (s, true)),
         Command::Predict(a) => cli::predict::run(a).map(|s| (s, true)),
@@ -53,9 +65,45 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+/// One line on stderr, control characters escaped; exit code 2.
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {}", cli::one_line(message));
+    ExitCode::from(2)
+}
+
+/// `--help` and `--version` print as clap renders them (exit 0); every other argument error
+/// is its first line, on one line (exit 2).
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let text = e.to_string();
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
+            }
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => fail(
+            "a subcommand is required (kernel, predict, derive, verify, group, experiment); \
+             see eqntk --help",
+        ),
+        _ => {
+            // The first paragraph (the error and what it lists), on one line.
+            let text = e.to_string();
+            let paragraph: Vec<&str> = text
+                .trim_start()
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.is_empty())
+                .collect();
+            let first = paragraph.join(" ");
+            let first = first.strip_prefix("error: ").unwrap_or(&first);
+            fail(&format!("{first} (see --help)"))
         }
     }
 }

@@ -46,12 +46,22 @@ impl FiniteAugmentation {
     /// `SO2` and `O2` are not finite (use [`crate::augment::So2Predictor`]); pairs without an
     /// action are [`Error::NoAction`].
     pub fn from_spec(spec: &GroupSpec, domain: Domain, shape: &[usize]) -> Result<Self> {
+        let side = match shape {
+            [h, _, _] => Some(*h),
+            _ => None,
+        };
+        // The irreps: Σ d² = |G| matrices of d × d per element, |G|² complex values in all.
+        if let Some(order) = spec.order(side) {
+            crate::budget::at_most(
+                &format!("the order of {spec} on this input"),
+                order,
+                crate::budget::MAX_GROUP_ORDER,
+            )?;
+            let order = order as u128;
+            crate::budget::check_values(&format!("the irreps of {spec}"), order * order, 16)?;
+        }
         match action_for(spec, domain, shape)? {
             InputAction::Sites(action) => {
-                let side = match shape {
-                    [h, _, _] => Some(*h),
-                    _ => None,
-                };
                 let with = GroupWithIrreps::from_spec(spec, side)?;
                 let rotation_order = match spec {
                     GroupSpec::Cyclic(k) => Some(*k),

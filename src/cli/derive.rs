@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::io::read_batch;
-use crate::network::Network;
 use crate::symbolic::{derive_network, evaluate_network, Format};
 
 /// Output formats of `eqntk derive`.
@@ -46,7 +45,7 @@ pub struct DeriveArgs {
 
 /// Run `eqntk derive`; returns what goes to stdout.
 pub fn run(args: &DeriveArgs) -> Result<String> {
-    let net = Network::from_file(&args.net)?;
+    let net = crate::io::read_network(&args.net)?;
     let deriv = derive_network(&net)?;
     if args.eval {
         let x1 = read_batch(args.x1.as_deref().expect("clap requires x1 with --eval"))?;
@@ -87,7 +86,18 @@ pub fn run(args: &DeriveArgs) -> Result<String> {
 /// The recursion and the parameter values as text; the closed polynomial for a linear network.
 fn text(deriv: &crate::symbolic::NetworkDerivation, format: Format) -> String {
     let mut s = deriv.render(format);
-    let params = deriv.render_params(format);
+    // Parameter values in compact notation (`1e200`, `1e-320`), never hundreds of digits.
+    let params: Vec<String> = deriv
+        .params()
+        .iter()
+        .map(|(p, v)| {
+            format!(
+                "{} = {}",
+                crate::symbolic::Expr::from(p.clone()).render(format),
+                crate::symbolic::print::compact_number(*v)
+            )
+        })
+        .collect();
     if !params.is_empty() {
         s += &format!("where {}\n", params.join(", "));
     }

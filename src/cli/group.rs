@@ -75,8 +75,20 @@ pub fn run(args: &GroupArgs) -> Result<(String, bool)> {
     }
 }
 
+/// Checks the memory of tables and irreps of a group of order (or quadrature size) `n`:
+/// `n²` cells of rendered text (about 256 bytes each, with their complex values).
+fn check_table_budget(what: &str, n: usize) -> Result<()> {
+    let n = n as u128;
+    crate::budget::check_values(what, n * n, 256)
+}
+
 fn table(group: &str, format: TableFormat) -> Result<String> {
     let spec = GroupSpec::parse(group)?;
+    let n = match spec.so2() {
+        Some(so2) => 2 * so2.band_limit() + 1,
+        None => spec.order(None).unwrap_or(1),
+    };
+    check_table_budget(&format!("the character table of {spec}"), n)?;
     let t = match spec.so2() {
         Some(so2) => so2_table(&so2),
         None => GroupWithIrreps::from_spec(&spec, None)?.character_table(),
@@ -144,7 +156,10 @@ fn parse_rep(s: &str) -> Result<RepSpec> {
             "unknown representation `{s}` (expected regular, signal:N or image:H)"
         ))
     };
-    let num = |v: &str| v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(bad);
+    let num = |v: &str| {
+        let n = v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(bad)?;
+        crate::budget::at_most(&format!("the size in {s}"), n, crate::budget::MAX_EXTENT)
+    };
     if s == "regular" {
         Ok(RepSpec::Regular)
     } else if let Some(n) = s.strip_prefix("signal:") {
@@ -159,6 +174,30 @@ fn parse_rep(s: &str) -> Result<RepSpec> {
 fn decomposition(group: &str, rep: &str, format: TableFormat) -> Result<String> {
     let spec = GroupSpec::parse(group)?;
     let rs = parse_rep(rep)?;
+    // A representation is one dim × dim matrix per group element.
+    let dim = match rs {
+        RepSpec::Regular => spec.order(None).unwrap_or(1),
+        RepSpec::Signal(n) => n,
+        RepSpec::Image(h) => h.saturating_mul(h),
+    } as u128;
+    let order = match (&rs, spec.so2()) {
+        (_, Some(so2)) => 2 * so2.band_limit() as u128 + 1,
+        (RepSpec::Image(h), None) => spec.order(Some(*h)).unwrap_or(1) as u128,
+        _ => spec.order(None).unwrap_or(1) as u128,
+    };
+    if order > crate::budget::MAX_GROUP_ORDER as u128 {
+        return Err(crate::budget::too_large(
+            &format!("the order of {spec} acting on {rep}"),
+            order,
+            crate::budget::MAX_GROUP_ORDER,
+        ));
+    }
+    crate::budget::check_values(
+        &format!("the representation {rep} of {spec}"),
+        order.saturating_mul(dim.saturating_mul(dim)),
+        8,
+    )?;
+    check_table_budget(&format!("the irreps of {spec}"), order as usize)?;
     let rows: Vec<(String, String, usize, usize)>; // name, latex, dim, multiplicity
     let (gname, dim);
     if let Some(so2) = spec.so2() {
@@ -282,6 +321,14 @@ fn check(group: &str, format: TableFormat) -> Result<(String, bool)> {
     let (gname, checks) = match spec.so2() {
         Some(so2) => (format!("SO2:{}", so2.band_limit()), so2_checks(&so2)?),
         None => {
+            // The regular representation: |G| matrices of |G| × |G|.
+            let n = spec.order(None).unwrap_or(1) as u128;
+            crate::budget::check_values(
+                &format!("the regular representation of {spec}"),
+                n.saturating_mul(n).saturating_mul(n),
+                8,
+            )?;
+            check_table_budget(&format!("the irreps of {spec}"), n as usize)?;
             let gi = GroupWithIrreps::from_spec(&spec, None)?;
             (gi.group.name(), finite_checks(&gi)?)
         }

@@ -10,7 +10,6 @@ use super::{matrix_json, matrix_table, Format};
 use crate::action::InputGroup;
 use crate::error::{Error, Result};
 use crate::io::{read_batch, write_npy, Array};
-use crate::network::Network;
 use crate::orbit::orbit_kernel;
 
 /// Arguments of `eqntk kernel`.
@@ -38,7 +37,7 @@ pub struct KernelArgs {
     #[arg(long, value_name = "GROUP")]
     pub orbit: Option<String>,
     /// Relative accuracy of the SO2 orbit quadrature [default: 1e-12]; needs --orbit.
-    #[arg(long, value_name = "TOL")]
+    #[arg(long, value_name = "TOL", allow_negative_numbers = true)]
     pub orbit_tol: Option<f64>,
 }
 
@@ -74,7 +73,7 @@ pub fn compute_with_orbit(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>, Opti
         }
         (t, _) => t.unwrap_or(DEFAULT_ORBIT_TOL),
     };
-    let net = Network::from_file(&args.net)?;
+    let net = crate::io::read_network(&args.net)?;
     let x1 = read_batch(&args.x1)?;
     let x2 = args.x2.as_deref().map(read_batch).transpose()?;
     match spec {
@@ -115,6 +114,8 @@ pub fn run(args: &KernelArgs) -> Result<String> {
     let computed = compute_with_orbit(args);
     bar.finish_and_clear();
     let (nngp, ntk, info) = computed?;
+    super::finite_matrix("the NNGP", &nngp)?;
+    super::finite_matrix("the NTK", &ntk)?;
     match (info, args.format) {
         (Some(info), Format::Json | Format::Table) => {
             let text = match args.format {
@@ -152,6 +153,8 @@ pub fn render(
     format: Format,
     out: Option<&std::path::Path>,
 ) -> Result<String> {
+    super::finite_matrix("the NNGP", nngp)?;
+    super::finite_matrix("the NTK", ntk)?;
     let text = match format {
         Format::Json => {
             serde_json::to_string(&json!({"nngp": matrix_json(nngp), "ntk": matrix_json(ntk)}))

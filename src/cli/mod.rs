@@ -20,6 +20,38 @@ pub enum Format {
     Npy,
 }
 
+/// A message as one line: line breaks, tabs and other control characters are escaped
+/// (`\n`, `\t`, `\u{1b}`), so that an error is always one line on stderr whatever file names
+/// or values it quotes.
+pub fn one_line(message: &str) -> String {
+    let mut s = String::with_capacity(message.len());
+    for c in message.trim_end().chars() {
+        if c.is_control() {
+            s.extend(c.escape_default());
+        } else {
+            s.push(c);
+        }
+    }
+    s
+}
+
+/// `Ok` when every entry of `m` is finite; otherwise an error naming `what` and the entry, so
+/// that no result holding ±∞ or NaN (JSON `null`) is ever written.
+pub fn finite_matrix(what: &str, m: &Mat<f64>) -> crate::error::Result<()> {
+    for j in 0..m.ncols() {
+        for i in 0..m.nrows() {
+            if !m[(i, j)].is_finite() {
+                return Err(crate::error::Error::Numeric(format!(
+                    "{what} is not finite at [{i}, {j}] ({}); the inputs, targets or scales are \
+                     too large",
+                    m[(i, j)]
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A matrix as nested JSON lists, row by row.
 pub fn matrix_json(m: &Mat<f64>) -> serde_json::Value {
     (0..m.nrows())

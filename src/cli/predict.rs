@@ -42,13 +42,13 @@ pub struct PredictArgs {
     #[arg(long)]
     pub x_test: PathBuf,
     /// Training times, comma separated; `inf` for the end of training.
-    #[arg(long, default_value = "inf")]
+    #[arg(long, default_value = "inf", allow_hyphen_values = true)]
     pub time: String,
     /// Learning rate η (time is measured in units of 1/η).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub learning_rate: f64,
     /// Added to the diagonal of the training kernels (neural-tangents' `diag_reg`).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub diag_reg: f64,
     /// Also output the covariance over test points.
     #[arg(long)]
@@ -218,7 +218,7 @@ fn time_json(t: f64) -> serde_json::Value {
 /// Run `eqntk predict`; returns what goes to stdout.
 pub fn run(args: &PredictArgs) -> Result<String> {
     let times = parse_times(&args.time)?;
-    let net = Network::from_file(&args.net)?;
+    let net = crate::io::read_network(&args.net)?;
     let x_train = read_batch(&args.x_train)?;
     let x_test = read_batch(&args.x_test)?;
     let y = targets(&args.y_train, x_train.len())?;
@@ -238,6 +238,12 @@ pub fn run(args: &PredictArgs) -> Result<String> {
     };
     bar.finish_and_clear();
     let p = computed?;
+    for (k, t) in p.times.iter().enumerate() {
+        super::finite_matrix(&format!("the mean at t = {t}"), &p.mean[k])?;
+        if let Some(c) = p.cov.get(k) {
+            super::finite_matrix(&format!("the covariance at t = {t}"), c)?;
+        }
+    }
     let text = match args.format {
         PredictFormat::Json => {
             let mut v = json!({

@@ -90,6 +90,20 @@ pub(crate) fn log_log_slope(points: &[(f64, f64)]) -> f64 {
         / pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>()
 }
 
+/// The log-log slope of `points` as a table cell, or `degenerate` (text) when fewer than two
+/// distinct x values make the slope undefined or it is not finite.
+pub(crate) fn slope_cell(points: &[(f64, f64)], degenerate: &str) -> crate::report::Cell {
+    let distinct = points
+        .iter()
+        .any(|p| p.0 != points[0].0 && p.0 > 0.0 && points[0].0 > 0.0);
+    let slope = log_log_slope(points);
+    if distinct && slope.is_finite() {
+        slope.into()
+    } else {
+        degenerate.into()
+    }
+}
+
 impl EnsembleSize {
     /// Runs the study: tables vs M (per width) and the fitted slopes, and the log-log plot.
     pub fn run(&self, ctx: &RunContext) -> Result<Report> {
@@ -253,7 +267,7 @@ impl EnsembleSize {
             by_width.push_row(row)?;
             slopes.push_row(vec![
                 width.into(),
-                log_log_slope(&points).into(),
+                slope_cell(&points, "needs ≥ 2 ensemble sizes"),
                 single.into(),
             ])?;
             plot.series

@@ -62,7 +62,7 @@ pub struct RunContext {
 impl RunContext {
     /// Loads a network file named relative to the experiment file.
     pub fn network(&self, path: &str) -> Result<Network> {
-        Network::from_file(&self.base.join(path))
+        crate::io::read_network(&self.base.join(path))
     }
 
     /// Loads a network file and checks that its declared input domain is the domain of the
@@ -88,16 +88,132 @@ impl RunContext {
 impl Experiment {
     /// Parses an experiment description; `file` names it in errors.
     pub fn from_toml_str(text: &str, file: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| Error::Spec(format!("{file}: {}", e.message())))
+        // Syntax first (with its line), then the kind's own keys from the text without the
+        // `kind` line, so that errors keep the line and the key of what is wrong.
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e| crate::io::toml_error(text, file, &e))?;
+        let kind = match table.get("kind") {
+            Some(toml::Value::String(k)) => k.clone(),
+            Some(v) => {
+                return Err(crate::error::Error::Spec(format!(
+                    "{file}: `kind` must be a string, got {v}"
+                )))
+            }
+            None => {
+                return Err(crate::error::Error::Spec(format!(
+                    "{file}: missing key `kind` (one of {KINDS})"
+                )))
+            }
+        };
+        let rest = without_top_level_key(text, "kind");
+        fn parse<T: serde::de::DeserializeOwned>(rest: &str, file: &str) -> Result<T> {
+            toml::from_str(rest).map_err(|e| crate::io::toml_error_as(rest, file, &e, ""))
+        }
+        let exp = match kind.as_str() {
+            "invariance_vs_time" => Experiment::InvarianceVsTime(parse(&rest, file)?),
+            "so2_orbit" => Experiment::So2Orbit(parse(&rest, file)?),
+            "ensemble_size" => Experiment::EnsembleSize(parse(&rest, file)?),
+            "monte_carlo" => Experiment::MonteCarlo(parse(&rest, file)?),
+            "so2_convergence" => Experiment::So2Convergence(parse(&rest, file)?),
+            other => {
+                return Err(crate::error::Error::Spec(format!(
+                    "{file}: unknown kind {other:?} (one of {KINDS})"
+                )))
+            }
+        };
+        exp.validate(file)?;
+        Ok(exp)
     }
 
     /// Reads an experiment file.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = crate::io::read_text(path)?;
         Self::from_toml_str(&text, &path.display().to_string())
+    }
+
+    /// The name of the kind, as written in the file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Experiment::InvarianceVsTime(_) => "invariance_vs_time",
+            Experiment::So2Orbit(_) => "so2_orbit",
+            Experiment::EnsembleSize(_) => "ensemble_size",
+            Experiment::MonteCarlo(_) => "monte_carlo",
+            Experiment::So2Convergence(_) => "so2_convergence",
+        }
+    }
+
+    /// Checks every size and time the file asks for against the limits of [`crate::budget`]
+    /// before anything is sampled, trained or allocated: counts, widths, members, angles,
+    /// orders, and the gradient-descent steps and work of trained ensembles. Errors name the
+    /// file and the key ([`Error::Key`]).
+    pub fn validate(&self, file: &str) -> Result<()> {
+        use crate::budget::{MAX_COUNT, MAX_GROUP_ORDER};
+        let at = Limits {
+            file,
+            place: self.kind(),
+        };
+        match self {
+            Experiment::InvarianceVsTime(e) => {
+                at.range("lattice", e.lattice, 2, MAX_LATTICE)?;
+                at.range("train", e.train, 1, MAX_EXAMPLES)?;
+                at.range("test", e.test, 1, MAX_EXAMPLES)?;
+                at.times("times", &e.times, true)?;
+                at.positive("temperature", e.temperature)?;
+                at.positive("learning_rate", e.learning_rate)?;
+            }
+            Experiment::So2Orbit(e) => {
+                at.range("points", e.points, 1, MAX_POINTS)?;
+                at.range("train", e.train, 1, MAX_EXAMPLES)?;
+                at.range("angles", e.angles, 2, MAX_ANGLES)?;
+                at.times("time", &[e.time], true)?;
+            }
+            Experiment::So2Convergence(e) => {
+                at.range("points", e.points, 1, MAX_POINTS)?;
+                at.range("train", e.train, 1, MAX_EXAMPLES)?;
+                at.range("test", e.test, 1, MAX_EXAMPLES)?;
+                at.range("angles", e.angles, 1, MAX_ANGLES)?;
+                at.list("orders", &e.orders, 1, MAX_GROUP_ORDER)?;
+                at.times("time", &[e.time], true)?;
+            }
+            Experiment::MonteCarlo(e) => {
+                at.range("inputs", e.inputs, 1, MAX_EXAMPLES)?;
+                at.range("samples", e.samples, 2, MAX_COUNT)?;
+                at.list("widths", &e.widths, 1, MAX_WIDTH)?;
+                let work = e.widths.iter().fold(0u128, |a, &w| {
+                    a.saturating_add((w as u128).saturating_mul(w as u128))
+                });
+                let work = work
+                    .saturating_mul(e.samples as u128)
+                    .saturating_mul((e.inputs as u128).saturating_mul(e.inputs as u128))
+                    .saturating_mul(e.nets.len().max(1) as u128);
+                at.work("samples × widths² × inputs²", work)?;
+            }
+            Experiment::EnsembleSize(e) => {
+                at.range("samples", e.samples, 1, MAX_POINTS)?;
+                at.range("train", e.train, 1, MAX_EXAMPLES)?;
+                at.range("test", e.test, 1, MAX_EXAMPLES)?;
+                at.range("repeats", e.repeats, 1, MAX_MEMBERS)?;
+                at.list("members", &e.members, 1, MAX_MEMBERS)?;
+                at.list("widths", &e.widths, 1, MAX_WIDTH)?;
+                at.times("time", &[e.time], false)?;
+                at.positive("steps_per_unit", e.steps_per_unit)?;
+                let steps = crate::budget::steps("training", e.time, e.steps_per_unit)
+                    .map_err(|err| at.err("time", err.to_string()))?;
+                let max_m = e.members.iter().copied().max().unwrap_or(1) as u128;
+                let members = max_m.saturating_mul(e.repeats as u128).max(2);
+                let work = e.widths.iter().fold(0u128, |a, &w| {
+                    a.saturating_add((w as u128).saturating_mul(w as u128))
+                });
+                let work = work
+                    .saturating_mul(members)
+                    .saturating_mul(steps as u128)
+                    .saturating_mul(e.train as u128)
+                    .saturating_mul(e.samples as u128);
+                at.work("members × widths² × steps × train × samples", work)?;
+            }
+        }
+        Ok(())
     }
 
     /// Runs the experiment and returns its tables and plots.
@@ -121,6 +237,135 @@ pub fn run_file(file: &Path, out: &Path, progress: bool) -> Result<Vec<PathBuf>>
         progress,
     };
     exp.run(&ctx)?.write(out)
+}
+
+/// The kinds of experiment, for messages.
+const KINDS: &str = "invariance_vs_time, so2_orbit, ensemble_size, monte_carlo, so2_convergence";
+
+/// `text` with the line of the top-level `key = …` (before the first table header) blanked,
+/// so that line numbers stay those of the file.
+fn without_top_level_key(text: &str, key: &str) -> String {
+    let mut in_top = true;
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            in_top = false;
+        }
+        let is_key = in_top
+            && t.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with('='));
+        if is_key {
+            out.push_str(if line.ends_with('\n') { "\n" } else { "" });
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// The largest Ising lattice side of an experiment.
+const MAX_LATTICE: usize = 64;
+/// The largest number of training or test examples of an experiment.
+const MAX_EXAMPLES: usize = 4096;
+/// The largest number of points (or samples) of one example of an experiment.
+const MAX_POINTS: usize = 4096;
+/// The largest number of angles of an SO(2) orbit of an experiment.
+const MAX_ANGLES: usize = 100_000;
+/// The largest width of a finite network of an experiment.
+const MAX_WIDTH: usize = 65_536;
+/// The largest ensemble size (and number of repeats) of an experiment.
+const MAX_MEMBERS: usize = 65_536;
+/// The largest work (multiply-adds, roughly) of the finite networks of one experiment: about
+/// a quarter of an hour on one core.
+const MAX_WORK: u128 = 2_000_000_000_000;
+
+/// Where an experiment's key is checked.
+struct Limits<'a> {
+    file: &'a str,
+    place: &'a str,
+}
+
+impl Limits<'_> {
+    fn err(&self, key: &str, reason: impl Into<String>) -> crate::error::Error {
+        crate::error::Error::Key {
+            file: self.file.to_string(),
+            place: self.place.to_string(),
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    fn range(&self, key: &str, v: usize, min: usize, max: usize) -> Result<()> {
+        if v < min || v > max {
+            return Err(self.err(
+                key,
+                format!("`{key}` = {v} is out of range (at least {min}, at most {max})"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn list(&self, key: &str, v: &[usize], min: usize, max: usize) -> Result<()> {
+        if v.is_empty() {
+            return Err(self.err(key, format!("`{key}` must not be empty")));
+        }
+        for &x in v {
+            self.range(key, x, min, max)?;
+        }
+        Ok(())
+    }
+
+    fn positive(&self, key: &str, v: f64) -> Result<()> {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(self.err(
+                key,
+                format!(
+                    "`{key}` must be a finite number > 0, got {}",
+                    crate::symbolic::print::compact_number(v)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn times(&self, key: &str, v: &[f64], inf_ok: bool) -> Result<()> {
+        if v.is_empty() {
+            return Err(self.err(key, format!("`{key}` must not be empty")));
+        }
+        for &t in v {
+            let ok = t >= 0.0 && (t.is_finite() || (inf_ok && t == f64::INFINITY));
+            if !ok {
+                let want = if inf_ok {
+                    "numbers ≥ 0 or inf"
+                } else {
+                    "finite numbers ≥ 0"
+                };
+                return Err(self.err(
+                    key,
+                    format!(
+                        "`{key}` must be {want}, got {}",
+                        crate::symbolic::print::compact_number(t)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn work(&self, what: &str, work: u128) -> Result<()> {
+        if work > MAX_WORK {
+            return Err(self.err(
+                what,
+                format!(
+                    "the finite networks need about {:.1e} operations ({what}), more than the \
+                     limit of {:.0e}; use fewer or smaller ones",
+                    work as f64, MAX_WORK as f64
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A progress bar on stderr (hidden unless `show`).

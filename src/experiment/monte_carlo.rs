@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Deserialize;
 
-use super::ensemble_size::log_log_slope;
+use super::ensemble_size::slope_cell;
 use super::report::{log_floor, Report};
 use super::{progress_bar, RunContext};
 use crate::data::Batch;
@@ -100,6 +100,7 @@ impl MonteCarloConvergence {
         );
         for named in &self.nets {
             let net = ctx.network(&named.path)?;
+            crate::budget::check_finite_networks(&net, &self.widths, self.samples, self.inputs)?;
             let shape = net.input_shape().to_vec();
             let per: usize = shape.iter().product();
             let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
@@ -125,7 +126,10 @@ impl MonteCarloConvergence {
                 pt.push((w as f64, log_floor(et)));
                 bar.inc(1);
             }
-            slopes.push_row(vec![named.name.clone().into(), log_log_slope(&pt).into()])?;
+            slopes.push_row(vec![
+                named.name.clone().into(),
+                slope_cell(&pt, "needs ≥ 2 widths"),
+            ])?;
             plot.series
                 .push(Series::new(format!("{} NTK", named.name), pt));
         }

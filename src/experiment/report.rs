@@ -25,6 +25,7 @@ impl Report {
             path: path.display().to_string(),
             source,
         };
+        self.check_finite()?;
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
         let mut written = Vec::new();
         for (stem, table) in &self.tables {
@@ -44,6 +45,44 @@ impl Report {
             written.push(path);
         }
         Ok(written)
+    }
+}
+
+impl Report {
+    /// `Ok` when every number of every table and plot is finite (t = ∞ is written as the text
+    /// `inf`); otherwise an error naming the table, row and column, before any file is written.
+    pub fn check_finite(&self) -> Result<()> {
+        for (stem, table) in &self.tables {
+            for (i, row) in table.rows.iter().enumerate() {
+                for (j, cell) in row.iter().enumerate() {
+                    if let Cell::Float(v) = cell {
+                        if !v.is_finite() {
+                            let column = table.columns.get(j).map_or("?", |c| c.name.as_str());
+                            return Err(Error::Numeric(format!(
+                                "table {stem}: row {i}, column \"{column}\" is not finite ({v}); \
+                                 nothing was written"
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        for (stem, plot) in &self.plots {
+            for series in &plot.series {
+                if series
+                    .points
+                    .iter()
+                    .any(|p| !(p.0.is_finite() && p.1.is_finite()))
+                {
+                    return Err(Error::Numeric(format!(
+                        "plot {stem}: series \"{}\" holds a non-finite point; nothing was \
+                         written",
+                        series.name
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Group names as written by users: `C8`, `D4`, `SO2`, `SO2:6`, `p4`, `p4:5`, `p4m:5`.
 
 use super::{Cyclic, Dihedral, FiniteGroup, RotoTranslation, So2};
+use crate::budget;
 use crate::error::{Error, Result};
 
 /// A group named by a user.
@@ -61,6 +62,21 @@ impl GroupSpec {
         } else {
             return Err(unknown());
         };
+        if let Some(order) = spec.order(None) {
+            if order > budget::MAX_GROUP_ORDER {
+                return Err(budget::too_large(
+                    &format!("the order of {s}"),
+                    order,
+                    budget::MAX_GROUP_ORDER,
+                ));
+            }
+        }
+        if let GroupSpec::So2 {
+            band_limit: Some(l),
+        } = spec
+        {
+            budget::at_most(&format!("the band limit of {s}"), l, budget::MAX_BAND_LIMIT)?;
+        }
         match spec {
             GroupSpec::Cyclic(0) | GroupSpec::Dihedral(0) => {
                 Err(Error::Group(format!("{s} is not a group: n must be ≥ 1")))
@@ -84,6 +100,18 @@ impl GroupSpec {
         }
     }
 
+    /// The order |G| of the finite group named (`side` supplies a missing torus side), saturating
+    /// instead of overflowing; `None` for SO2 and for `p4`/`p4m` without a side.
+    pub fn order(&self, side: Option<usize>) -> Option<usize> {
+        match *self {
+            GroupSpec::Cyclic(n) => Some(n),
+            GroupSpec::Dihedral(n) => Some(n.saturating_mul(2)),
+            GroupSpec::P4(h) => h.or(side).map(|h| h.saturating_mul(h).saturating_mul(4)),
+            GroupSpec::P4m(h) => h.or(side).map(|h| h.saturating_mul(h).saturating_mul(8)),
+            GroupSpec::So2 { .. } => None,
+        }
+    }
+
     /// The finite group named, with `side` supplying a missing torus side for `p4`/`p4m`.
     ///
     /// `SO2` is not finite and is an error here; so is `p4`/`p4m` without any side.
@@ -95,6 +123,15 @@ impl GroupSpec {
                 ))
             })
         };
+        if let Some(order) = self.order(side) {
+            if order > budget::MAX_GROUP_ORDER {
+                return Err(budget::too_large(
+                    &format!("the order of {self} on this input"),
+                    order,
+                    budget::MAX_GROUP_ORDER,
+                ));
+            }
+        }
         Ok(match *self {
             GroupSpec::Cyclic(n) => Box::new(Cyclic::new(n)?),
             GroupSpec::Dihedral(n) => Box::new(Dihedral::new(n)?),

@@ -163,12 +163,12 @@ impl Network {
         if let Some(x2) = x2 {
             self.check_batch(x2, "x2")?;
         }
+        crate::budget::check_kernel(self, x1.len(), x2.map_or(x1.len(), |x| x.len()))?;
         if let Some(pool) = self.so2_pool() {
             let (k, report) = self.so2_pooled_kernel(x1, x2, pool)?;
+            let k = k.finite_after(&self.layers[..=pool], 0)?;
             return Ok(KernelReport {
-                kernel: self
-                    .apply_layers(k, pool + 1, self.layers.len())?
-                    .complete(),
+                kernel: self.apply_finite(k, pool + 1)?.complete(),
                 so2: Some(report),
             });
         }
@@ -176,11 +176,26 @@ impl Network {
         let lead = self.pairwise_run(0, self.layers.len());
         let maps = self.block_maps(0, lead);
         let refs: Vec<&dyn BlockMap> = maps.iter().map(|m| &**m).collect();
-        let k = Kernel::input_mapped(x1, x2, self.full, &refs)?;
+        let k = Kernel::input_mapped(x1, x2, self.full, &refs)?
+            .finite_after(&self.layers[..lead], 0)?;
         Ok(KernelReport {
-            kernel: self.apply_layers(k, lead, self.layers.len())?.complete(),
+            kernel: self.apply_finite(k, lead)?.complete(),
             so2: None,
         })
+    }
+
+    /// [`Network::apply_layers`] from `from` to the end, one run of fused layers at a time,
+    /// checking after each that the kernel is finite ([`Kernel::finite_after`]).
+    fn apply_finite(&self, mut k: Kernel, from: usize) -> Result<Kernel> {
+        let mut l = from;
+        while l < self.layers.len() {
+            let end = self.pairwise_run(l, self.layers.len()).max(l + 1);
+            k = self
+                .apply_layers(k, l, end)?
+                .finite_after(&self.layers[l..end], l)?;
+            l = end;
+        }
+        Ok(k)
     }
 
     /// Apply layers `from..to` to a kernel whose sites are those before layer `from`; each run

@@ -128,6 +128,26 @@ fn superscript(s: &str) -> String {
         .collect()
 }
 
+/// A number as short plain text for messages and parameter lists: integers below 10¹⁶ as
+/// integers, `1e-5 ≤ |x| < 1e16` in positional notation (shortest round-trip digits), anything
+/// else in scientific notation (`1e200`, `1e-320`, `-2.5e-7`); `inf`, `-inf`, `NaN`.
+pub fn compact_number(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    if is_integer(x) {
+        return format!("{}", x as i64);
+    }
+    if (1e-5..1e16).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 fn is_integer(x: f64) -> bool {
     x.is_finite() && x.fract() == 0.0 && x.abs() < 1e16
 }

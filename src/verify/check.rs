@@ -31,8 +31,20 @@ pub struct Outcome {
 
 impl Outcome {
     /// Whether the claim holds.
+    ///
+    /// A claim whose numbers are not all finite never holds ([`Outcome::is_finite`]).
     pub fn holds(&self) -> bool {
-        self.discrepancy <= self.tolerance
+        self.is_finite() && self.discrepancy <= self.tolerance
+    }
+
+    /// Whether the discrepancy, the tolerance and every number of the table are finite.
+    pub fn is_finite(&self) -> bool {
+        self.discrepancy.is_finite()
+            && self.tolerance.is_finite()
+            && self.table.rows.iter().flatten().all(|c| match c {
+                crate::report::Cell::Float(v) => v.is_finite(),
+                _ => true,
+            })
     }
 }
 
@@ -195,8 +207,21 @@ pub fn group_name(g: &GroupSpec) -> String {
     }
 }
 
-/// Check one claim of `cf`.
+/// Check one claim of `cf`. Numbers that are not finite (an overflowing kernel, a NaN
+/// discrepancy) are an error, so that no document shows them and the claim fails.
 pub fn check(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
+    let outcome = check_numbers(cf, kind)?;
+    if !outcome.is_finite() {
+        return Err(Error::Numeric(format!(
+            "the claim's numbers are not finite ({} = {}); it cannot hold",
+            outcome.measure,
+            crate::symbolic::print::compact_number(outcome.discrepancy)
+        )));
+    }
+    Ok(outcome)
+}
+
+fn check_numbers(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
     match kind {
         ClaimKind::KernelEqual {
             a,
@@ -360,6 +385,12 @@ pub fn check(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
                 x2.as_deref().map(|n| input(cf, n)).transpose()?,
             );
             let sampled = network(cf, net)?;
+            crate::budget::check_finite_networks(
+                sampled,
+                widths,
+                *samples,
+                x1.len() + x2.map_or(0, |x| x.len()),
+            )?;
             let exact = network(cf, reference)?.kernel(x1, x2)?;
             let (ek, et) = (exact.nngp()?, exact.ntk()?);
             let mut t = Table::new(

@@ -286,6 +286,12 @@ impl Keys<'_> {
     fn count(&mut self, key: &str) -> Result<Option<usize>> {
         match self.table.remove(key) {
             None => Ok(None),
+            Some(Value::Integer(v)) if v > crate::budget::MAX_COUNT as i64 => {
+                Err(self.err(format!(
+                    "`{key}` = {v} is too large (at most {})",
+                    crate::budget::MAX_COUNT
+                )))
+            }
             Some(Value::Integer(v)) if v > 0 => Ok(Some(v as usize)),
             Some(v) => Err(self.err(format!("`{key}` must be a positive integer, got {v}"))),
         }
@@ -293,14 +299,20 @@ impl Keys<'_> {
     fn counts(&mut self, key: &str) -> Result<Option<Vec<usize>>> {
         match self.table.remove(key) {
             None => Ok(None),
-            Some(Value::Array(a)) if !a.is_empty() => a
-                .iter()
-                .map(|v| match v {
-                    Value::Integer(i) if *i > 0 => Ok(*i as usize),
-                    v => Err(self.err(format!("`{key}` must list positive integers, got {v}"))),
-                })
-                .collect::<Result<Vec<_>>>()
-                .map(Some),
+            Some(Value::Array(a)) if !a.is_empty() => {
+                a.iter()
+                    .map(|v| match v {
+                        Value::Integer(i) if *i > crate::budget::MAX_EXTENT as i64 => Err(self
+                            .err(format!(
+                                "`{key}`: {i} is too large (at most {} per entry)",
+                                crate::budget::MAX_EXTENT
+                            ))),
+                        Value::Integer(i) if *i > 0 => Ok(*i as usize),
+                        v => Err(self.err(format!("`{key}` must list positive integers, got {v}"))),
+                    })
+                    .collect::<Result<Vec<_>>>()
+                    .map(Some)
+            }
             Some(v) => Err(self.err(format!(
                 "`{key}` must be a non-empty list of positive integers, got {v}"
             ))),
@@ -356,22 +368,19 @@ impl Keys<'_> {
 }
 
 fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    })
+    crate::io::read_text(path)
 }
 
 /// `count` examples of shape `shape` with i.i.d. `N(0, scale²)` entries from ChaCha8 seeded by
 /// `seed`, drawn in C order.
 pub fn normal_batch(seed: u64, shape: &[usize], count: usize, scale: f64) -> Result<Batch> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let len = count * shape.iter().product::<usize>();
+    let mut full = vec![count];
+    full.extend_from_slice(shape);
+    let len = crate::budget::product("an input batch's shape", &full, crate::budget::MAX_ENTRIES)?;
     let values = (0..len)
         .map(|_| scale * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng))
         .collect::<Vec<f64>>();
-    let mut full = vec![count];
-    full.extend_from_slice(shape);
     Batch::from_array(&full, values)
 }
 
@@ -382,7 +391,7 @@ impl ClaimFile {
         let file = path.display().to_string();
         let mut top: Table = text
             .parse::<Table>()
-            .map_err(|e| Error::Spec(format!("{file}: invalid TOML: {}", e.message())))?;
+            .map_err(|e| crate::io::toml_error(&text, &file, &e))?;
         let dir = path.parent().unwrap_or(Path::new("."));
         let mut keys = Keys {
             file: &file,
@@ -458,7 +467,7 @@ impl ClaimFile {
                             "{file}: networks.{name}: `file` cannot be combined with other keys"
                         )));
                     }
-                    (Network::from_file(&dir.join(&f))?, f)
+                    (crate::io::read_network(&dir.join(&f))?, f)
                 }
                 Some(v) => {
                     return Err(Error::Spec(format!(
@@ -468,7 +477,8 @@ impl ClaimFile {
                 None => {
                     let text = toml::to_string(&net)
                         .map_err(|e| Error::Spec(format!("{file}: networks.{name}: {e}")))?;
-                    let net = Network::from_toml_str(&text, &format!("{file}: networks.{name}"))?;
+                    let net =
+                        crate::io::network_from_str(&text, &format!("{file}: networks.{name}"))?;
                     (net, "inline".to_string())
                 }
             };
