@@ -22,6 +22,7 @@ pub mod report;
 pub mod symbolic;
 pub mod verify;
 
+pub use action::Domain;
 pub use data::Batch;
 pub use error::{Error, Result};
 pub use finite::FiniteNetwork;

@@ -42,6 +42,12 @@ fn concat(a: &Batch, b: &Batch) -> Batch {
     Batch::new(a.shape().to_vec(), [a.values(), b.values()].concat()).unwrap()
 }
 
+/// The `[input]` keys of a planar point set of the given shape (point sets are never the
+/// default domain of `[P, 2]`).
+fn points(shape: &str) -> String {
+    format!("{shape}\ndomain = \"points\"")
+}
+
 fn mlp(shape: &str) -> Network {
     Network::from_toml_str(
         &format!(
@@ -371,7 +377,7 @@ fn full_augmentation_makes_the_mean_invariant() {
 /// arbitrary angles to 1e-8.
 #[test]
 fn so2_limit_and_cyclic_subgroups() {
-    let net = mlp("[3, 2]");
+    let net = mlp(&points("[3, 2]"));
     let shape = vec![3, 2];
     let x = random_batch(&shape, 3, 31);
     let y = random_targets(3, 1, 32);

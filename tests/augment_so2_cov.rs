@@ -26,6 +26,12 @@ fn random_targets(n: usize, o: usize, seed: u64) -> Mat<f64> {
     Mat::from_fn(n, o, |_, _| StandardNormal.sample(&mut rng))
 }
 
+/// The `[input]` keys of a planar point set of the given shape (point sets are never the
+/// default domain of `[P, 2]`).
+fn points(shape: &str) -> String {
+    format!("{shape}\ndomain = \"points\"")
+}
+
 fn erf_mlp(shape: &str) -> Network {
     Network::from_toml_str(
         &format!(
@@ -126,10 +132,10 @@ fn cyclic_cov(
 #[test]
 fn so2_covariance_is_the_large_k_limit_of_cyclic_augmentation() {
     for (kind, shape, shape_str) in [
-        (RotationKind::Signal, vec![5, 1], "[5, 1]"),
-        (RotationKind::Points, vec![3, 2], "[3, 2]"),
+        (RotationKind::Signal, vec![5, 1], "[5, 1]".to_string()),
+        (RotationKind::Points, vec![3, 2], points("[3, 2]")),
     ] {
-        let net = erf_mlp(shape_str);
+        let net = erf_mlp(&shape_str);
         let x = random_batch(&shape, 3, 51);
         let y = random_targets(3, 1, 52);
         let xt = random_batch(&shape, 3, 53);
@@ -157,7 +163,7 @@ fn so2_covariance_is_the_large_k_limit_of_cyclic_augmentation() {
 
 #[test]
 fn at_time_zero_the_covariance_is_the_prior() {
-    let net = erf_mlp("[3, 2]");
+    let net = erf_mlp(&points("[3, 2]"));
     let x = random_batch(&[3, 2], 3, 61);
     let y = random_targets(3, 1, 62);
     let xt = random_batch(&[3, 2], 4, 63);
@@ -174,7 +180,7 @@ fn at_time_zero_the_covariance_is_the_prior() {
 #[test]
 fn covariance_is_symmetric_positive_semidefinite() {
     let shape = [3, 2];
-    let net = erf_mlp("[3, 2]");
+    let net = erf_mlp(&points("[3, 2]"));
     let x = random_batch(&shape, 3, 71);
     let y = random_targets(3, 1, 72);
     let extra = random_batch(&shape, 3, 73);
@@ -220,10 +226,10 @@ fn covariance_is_symmetric_positive_semidefinite() {
 #[test]
 fn covariance_is_invariant_under_joint_rotations() {
     for (kind, shape, shape_str) in [
-        (RotationKind::Points, vec![3, 2], "[3, 2]"),
-        (RotationKind::Signal, vec![5, 1], "[5, 1]"),
+        (RotationKind::Points, vec![3, 2], points("[3, 2]")),
+        (RotationKind::Signal, vec![5, 1], "[5, 1]".to_string()),
     ] {
-        let net = erf_mlp(shape_str);
+        let net = erf_mlp(&shape_str);
         let x = random_batch(&shape, 3, 81);
         let y = random_targets(3, 1, 82);
         let xt = random_batch(&shape, 3, 83);
@@ -346,6 +352,7 @@ fn kinked_kernel_off_and_on_the_training_orbits() {
     let toml = r#"
         [input]
         shape = [3, 2]
+        domain = "points"
         [[layers]]
         kind = "flatten"
         [[layers]]

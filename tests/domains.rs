@@ -586,6 +586,22 @@ fn impossible_pairs_are_no_action_errors() {
             .to_string();
         assert!(e.contains(needle) && !e.contains('\n'), "{e}");
     }
+    // The SO(2) predictor rotates inputs as the network's declared domain says.
+    let x = batch(&[3, 2], 2, 9);
+    let y = Mat::from_fn(2, 1, |i, _| i as f64);
+    let e = So2Predictor::new(
+        &mlp(&[3, 2], None),
+        RotationKind::Points,
+        &x,
+        y.as_ref(),
+        OutputTransform::Invariant,
+        1.0,
+        0.0,
+        1e-12,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("declare [input] domain = \"points\""), "{e}");
     // A shape outside the declared domain.
     assert!(action_for(spec("C4"), Domain::Points, &[4, 3]).is_err());
     assert!(action_for(spec("C4"), Domain::Image, &[4, 4]).is_err());

@@ -298,6 +298,21 @@ impl So2Predictor {
             )));
         }
         net.check_batch(x_train, "x_train")?;
+        if RotationKind::of(net.domain()) != Some(kind) {
+            return Err(Error::Group(format!(
+                "SO2 rotates the inputs as {}, but the network's declared input domain is {} \
+                 (declare [input] domain = \"{}\")",
+                match kind {
+                    RotationKind::Signal => "periodic signals",
+                    RotationKind::Points => "planar point sets",
+                },
+                net.domain(),
+                match kind {
+                    RotationKind::Signal => "signal",
+                    RotationKind::Points => "points",
+                }
+            )));
+        }
         kind.check_shape(x_train.shape())?;
         let (n, o) = (x_train.len(), y_train.ncols());
         if y_train.nrows() != n || o == 0 {
