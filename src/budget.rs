@@ -249,6 +249,33 @@ pub fn check_finite_networks(
     Ok(())
 }
 
+/// The largest work of interpreting a derivation: example pairs × entries of one input ×
+/// Σ over layers of their site pairs (about 2.5·10⁶ per second on one core, so about forty
+/// seconds).
+pub const MAX_INTERPRETER_WORK: u128 = 100_000_000;
+
+/// Checks the work of evaluating the derivation of `net` by interpretation on `n1 × n2`
+/// examples against [`MAX_INTERPRETER_WORK`].
+pub fn check_interpreter(net: &crate::network::Network, n1: usize, n2: usize) -> Result<()> {
+    let entries = net.input_shape().iter().product::<usize>() as u128;
+    let work = (0..=net.layers().len())
+        .map(|l| {
+            let s = net.shape_before(l).sites() as u128;
+            s.saturating_mul(s)
+        })
+        .fold(0u128, u128::saturating_add)
+        .saturating_mul(entries)
+        .saturating_mul((n1 as u128).saturating_mul(n2 as u128));
+    if work > MAX_INTERPRETER_WORK {
+        return Err(too_large(
+            &format!("the work of interpreting the derivation on {n1} × {n2} examples"),
+            format!("{:.1e}", work as f64),
+            format!("{:.0e}; use fewer examples", MAX_INTERPRETER_WORK as f64),
+        ));
+    }
+    Ok(())
+}
+
 /// Training steps of a run of length `time` at `steps_per_unit` steps per unit time, or an
 /// error when they are not finite or over [`MAX_STEPS`].
 pub fn steps(what: &str, time: f64, steps_per_unit: f64) -> Result<u64> {

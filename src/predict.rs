@@ -92,12 +92,14 @@ impl Predictor {
     ) -> Result<Self> {
         if !(learning_rate.is_finite() && learning_rate > 0.0) {
             return Err(Error::Invalid(format!(
-                "the learning rate must be a finite number > 0, got {learning_rate}"
+                "the learning rate must be a finite number > 0, got {}",
+                crate::symbolic::print::compact_number(learning_rate)
             )));
         }
         if !(diag_reg.is_finite() && diag_reg >= 0.0) {
             return Err(Error::Invalid(format!(
-                "diag_reg must be a finite number >= 0, got {diag_reg}"
+                "diag_reg must be a finite number >= 0, got {}",
+                crate::symbolic::print::compact_number(diag_reg)
             )));
         }
         let n = ntk_train.nrows();
@@ -345,7 +347,8 @@ pub fn parse_times(s: &str) -> Result<Vec<f64>> {
 fn check_time(t: f64) -> Result<()> {
     if t.is_nan() || t < 0.0 {
         return Err(Error::Data(format!(
-            "training time must be >= 0 or inf, got {t}"
+            "training time must be >= 0 or inf, got {}",
+            crate::symbolic::print::compact_number(t)
         )));
     }
     Ok(())

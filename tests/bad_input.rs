@@ -173,7 +173,12 @@ fn huge_groups_are_too_large() {
     );
     // Within the order limit but over the memory budget: refused before allocating.
     fails(&["group", "table", "C65536"], &["memory budget"]);
-    fails(&["group", "check", "C4096"], &["memory budget"]);
+    fails(&["group", "check", "C4096"], &["too large", "group check"]);
+    fails(&["group", "check", "p4m:7"], &["too large", "group check"]);
+    fails(
+        &["group", "check", "SO2:4096"],
+        &["band limit", "group check"],
+    );
 }
 
 #[test]
@@ -226,6 +231,26 @@ fn huge_claim_inputs_are_too_large() {
             "too large",
         ),
     ];
+    // The interpreter of a derivation is bounded too (a small x1 against a large x2).
+    let gcnn = "[networks.gcnn]\ninput = { shape = [3, 3, 1] }\nlayers = [{ kind = \"lift\", group = \"C4\", filter = \"full\" }, { kind = \"relu\" }, { kind = \"group_conv\" }, { kind = \"relu\" }, { kind = \"group_pool\" }, { kind = \"dense\" }]\n";
+    let d = dir().join("interpreter");
+    std::fs::create_dir_all(&d).unwrap();
+    let f = d.join("interp.toml");
+    std::fs::write(
+        &f,
+        format!(
+            "title = \"t\"\n{gcnn}[inputs.x]\nseed = 1\nshape = [3, 3, 1]\ncount = 2\n[inputs.y]\nseed = 2\nshape = [3, 3, 1]\ncount = 100000\n[[claims]]\nkind = \"kernel_equal\"\na = \"gcnn\"\nb = \"derivation\"\nx1 = \"x\"\nx2 = \"y\"\n"
+        ),
+    )
+    .unwrap();
+    let r = eqntk(&["verify", s(&f)]);
+    assert_eq!(r.code, Some(1), "{} {}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("interpreting the derivation"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.elapsed < Duration::from_secs(30), "{:?}", r.elapsed);
     for (name, inputs, needle) in cases {
         let d = dir().join(name.trim_end_matches(".toml"));
         std::fs::create_dir_all(&d).unwrap();

@@ -111,12 +111,14 @@ impl BlockPredictor {
         let o = y_train.ncols();
         if !(learning_rate.is_finite() && learning_rate > 0.0) {
             return Err(Error::Invalid(format!(
-                "the learning rate must be a finite number > 0, got {learning_rate}"
+                "the learning rate must be a finite number > 0, got {}",
+                crate::symbolic::print::compact_number(learning_rate)
             )));
         }
         if !(diag_reg.is_finite() && diag_reg >= 0.0) {
             return Err(Error::Invalid(format!(
-                "diag_reg must be a finite number >= 0, got {diag_reg}"
+                "diag_reg must be a finite number >= 0, got {}",
+                crate::symbolic::print::compact_number(diag_reg)
             )));
         }
         if n == 0 || o == 0 {

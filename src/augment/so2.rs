@@ -125,11 +125,17 @@ fn extreme_angles(kind: RotationKind, shape: &[usize], x: &[f64], y: &[f64]) -> 
 /// (two panels, `order` nodes each).
 fn panel_nodes(rule: &Rule, [t_max, t_min]: [f64; 2]) -> Vec<(f64, f64)> {
     let mut lo = t_min;
-    while lo <= t_max {
-        lo += 2.0 * PI;
-    }
-    while lo > t_max + 2.0 * PI {
-        lo -= 2.0 * PI;
+    if (t_min - t_max).abs() < 1e6 {
+        while lo <= t_max {
+            lo += 2.0 * PI;
+        }
+        while lo > t_max + 2.0 * PI {
+            lo -= 2.0 * PI;
+        }
+    } else {
+        // Far apart (or not finite): one reduction instead of a loop of ~|Δ|/2π steps.
+        let r = (t_min - t_max).rem_euclid(2.0 * PI);
+        lo = t_max + if r > 0.0 { r } else { 2.0 * PI };
     }
     let mut out = Vec::with_capacity(2 * rule.nodes.len());
     for (a, b) in [(t_max, lo), (lo, t_max + 2.0 * PI)] {
@@ -284,17 +290,20 @@ impl So2Predictor {
     ) -> Result<Self> {
         if !(learning_rate.is_finite() && learning_rate > 0.0) {
             return Err(Error::Invalid(format!(
-                "the learning rate must be a finite number > 0, got {learning_rate}"
+                "the learning rate must be a finite number > 0, got {}",
+                crate::symbolic::print::compact_number(learning_rate)
             )));
         }
         if !(diag_reg.is_finite() && diag_reg >= 0.0) {
             return Err(Error::Invalid(format!(
-                "diag_reg must be a finite number >= 0, got {diag_reg}"
+                "diag_reg must be a finite number >= 0, got {}",
+                crate::symbolic::print::compact_number(diag_reg)
             )));
         }
         if !(tol.is_finite() && tol > 0.0) {
             return Err(Error::Invalid(format!(
-                "tol must be a finite number > 0, got {tol}"
+                "tol must be a finite number > 0, got {}",
+                crate::symbolic::print::compact_number(tol)
             )));
         }
         net.check_batch(x_train, "x_train")?;

@@ -47,7 +47,8 @@ pub(crate) fn hermitian_eigen(b: &Mat<C64>, what: &str) -> Result<(Vec<f64>, Mat
 pub(crate) fn check_time(t: f64) -> Result<()> {
     if t.is_nan() || t < 0.0 {
         return Err(Error::Data(format!(
-            "training time must be >= 0 or inf, got {t}"
+            "training time must be >= 0 or inf, got {}",
+            crate::symbolic::print::compact_number(t)
         )));
     }
     Ok(())

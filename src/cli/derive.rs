@@ -47,6 +47,28 @@ pub struct DeriveArgs {
 pub fn run(args: &DeriveArgs) -> Result<String> {
     let net = crate::io::read_network(&args.net)?;
     let deriv = derive_network(&net)?;
+    if let Some((k, t)) = deriv.polynomial() {
+        for (what, e) in [("K", &k), ("Θ", &t)] {
+            if !finite_constants(e) {
+                let cause: Vec<String> = deriv
+                    .params()
+                    .iter()
+                    .map(|(p, v)| {
+                        format!(
+                            "{} = {}",
+                            crate::symbolic::Expr::from(p.clone()).render(Format::Plain),
+                            crate::symbolic::print::compact_number(*v)
+                        )
+                    })
+                    .collect();
+                return Err(Error::NonFinite {
+                    layer: "the closed polynomial of the linear network".into(),
+                    quantity: format!("a coefficient of {what}"),
+                    cause: cause.join(", "),
+                });
+            }
+        }
+    }
     if args.eval {
         let x1 = read_batch(args.x1.as_deref().expect("clap requires x1 with --eval"))?;
         let x2 = args.x2.as_deref().map(read_batch).transpose()?;
@@ -112,4 +134,12 @@ fn text(deriv: &crate::symbolic::NetworkDerivation, format: Format) -> String {
         );
     }
     s
+}
+
+/// Whether every number in `e` is finite.
+fn finite_constants(e: &crate::symbolic::Expr) -> bool {
+    match e {
+        crate::symbolic::Expr::Num(v) => v.is_finite(),
+        e => e.children().into_iter().all(finite_constants),
+    }
 }

@@ -75,6 +75,9 @@ pub fn run(args: &GroupArgs) -> Result<(String, bool)> {
     }
 }
 
+/// The largest order of a group `group check` verifies.
+const MAX_CHECK_ORDER: usize = 256;
+
 /// Checks the memory of tables and irreps of a group of order (or quadrature size) `n`:
 /// `n²` cells of rendered text (about 256 bytes each, with their complex values).
 fn check_table_budget(what: &str, n: usize) -> Result<()> {
@@ -319,8 +322,23 @@ const TOL: f64 = 1e-9;
 fn check(group: &str, format: TableFormat) -> Result<(String, bool)> {
     let spec = GroupSpec::parse(group)?;
     let (gname, checks) = match spec.so2() {
-        Some(so2) => (format!("SO2:{}", so2.band_limit()), so2_checks(&so2)?),
+        Some(so2) => {
+            // Character orthogonality takes about L³ steps.
+            crate::budget::at_most(
+                &format!("the band limit of {spec} for `group check`"),
+                so2.band_limit(),
+                MAX_CHECK_ORDER,
+            )?;
+            (format!("SO2:{}", so2.band_limit()), so2_checks(&so2)?)
+        }
         None => {
+            // The checks multiply every pair of elements in every representation (work about
+            // |G|² · Σ d³): bounded so that a check stays a matter of seconds.
+            crate::budget::at_most(
+                &format!("the order of {spec} for `group check`"),
+                spec.order(None).unwrap_or(1),
+                MAX_CHECK_ORDER,
+            )?;
             // The regular representation: |G| matrices of |G| × |G|.
             let n = spec.order(None).unwrap_or(1) as u128;
             crate::budget::check_values(

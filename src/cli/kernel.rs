@@ -68,7 +68,8 @@ pub fn compute_with_orbit(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>, Opti
         (Some(_), None) => return Err(Error::Invalid("--orbit-tol needs --orbit GROUP".into())),
         (Some(t), Some(_)) if !(t.is_finite() && t > 0.0) => {
             return Err(Error::Invalid(format!(
-                "--orbit-tol must be a positive number, got {t}"
+                "--orbit-tol must be a positive number, got {}",
+                crate::symbolic::print::compact_number(t)
             )))
         }
         (t, _) => t.unwrap_or(DEFAULT_ORBIT_TOL),

@@ -239,6 +239,7 @@ pub fn run(args: &PredictArgs) -> Result<String> {
     bar.finish_and_clear();
     let p = computed?;
     for (k, t) in p.times.iter().enumerate() {
+        let t = crate::symbolic::print::compact_number(*t);
         super::finite_matrix(&format!("the mean at t = {t}"), &p.mean[k])?;
         if let Some(c) = p.cov.get(k) {
             super::finite_matrix(&format!("the covariance at t = {t}"), c)?;
@@ -258,7 +259,10 @@ pub fn run(args: &PredictArgs) -> Result<String> {
         PredictFormat::Table => {
             let mut s = String::new();
             for (k, t) in p.times.iter().enumerate() {
-                s.push_str(&format!("t = {t}\nmean (test × output)\n"));
+                s.push_str(&format!(
+                    "t = {}\nmean (test × output)\n",
+                    crate::symbolic::print::compact_number(*t)
+                ));
                 s.push_str(&super::matrix_table(&p.mean[k]));
                 if args.cov {
                     s.push_str("covariance (test × test)\n");

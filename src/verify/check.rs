@@ -56,6 +56,17 @@ pub fn source_kernels(
     x2: Option<&Batch>,
 ) -> Result<(Mat<f64>, Mat<f64>)> {
     let net = network(cf, &src.net)?;
+    if src.derivation {
+        // The interpreter evaluates the formulas pair by pair: its work is bounded up front.
+        let orbit = match &src.orbit {
+            Some(g) => g
+                .order(x2.unwrap_or(x1).shape().first().copied())
+                .unwrap_or(1),
+            None => 1,
+        };
+        let n2 = x2.unwrap_or(x1).len();
+        crate::budget::check_interpreter(net, x1.len(), n2.saturating_mul(orbit))?;
+    }
     match (&src.orbit, src.derivation) {
         (Some(g), false) => {
             let o = orbit_kernel(net, x1, x2, g, Lift::DEFAULT_SO2_TOL)?;

@@ -279,7 +279,10 @@ impl Keys<'_> {
     fn positive(&mut self, key: &str, default: f64) -> Result<f64> {
         let v = self.float(key, default)?;
         if !(v.is_finite() && v >= 0.0) {
-            return Err(self.err(format!("`{key}` must be a finite number ≥ 0, got {v}")));
+            return Err(self.err(format!(
+                "`{key}` must be a finite number ≥ 0, got {}",
+                crate::symbolic::print::compact_number(v)
+            )));
         }
         Ok(v)
     }
