@@ -49,14 +49,22 @@ pub enum Error {
     },
     /// An adaptive computation stopped at its cap before reaching its tolerance.
     #[error("{what} did not converge to {tol:e} (error estimate {estimate:e})")]
-    NotConverged { what: String, tol: f64, estimate: f64 },
+    NotConverged {
+        what: String,
+        tol: f64,
+        estimate: f64,
+    },
     /// A request would need more memory than the budget allows.
     #[error(
         "{what} would need {} but the memory budget is {} (raise it with --memory)",
         human_bytes(*needs),
         human_bytes(*budget)
     )]
-    Budget { what: String, needs: u128, budget: u128 },
+    Budget {
+        what: String,
+        needs: u128,
+        budget: u128,
+    },
     /// A size taken from user input is over the largest one eqntk accepts.
     #[error("{what} = {asked} is too large (at most {limit})")]
     TooLarge {

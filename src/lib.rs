@@ -18,6 +18,7 @@ pub mod orbit;
 pub mod predict;
 pub mod rep;
 pub mod report;
+pub mod so2_quadrature;
 pub mod symbolic;
 pub mod verify;
 

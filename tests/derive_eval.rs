@@ -491,5 +491,17 @@ fn so2_pair_with_an_off_grid_kink_is_an_error() {
     let err = evaluate_network(&net, &d, &x, Some(&y))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("did not settle"), "{err}");
+    assert!(err.contains("did not converge"), "{err}");
+}
+
+#[test]
+fn p4_bench_network_on_three_inputs() {
+    // The 8×8 p4 G-CNN of the benchmarks (256 sites per layer, 65536 site pairs): the
+    // interpreter evaluates only the site pairs the output needs, once each, one per class of
+    // right-invariant pairs (it took ~2 min when every layer's full table was tabulated).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let net = Network::from_file(&root.join("examples/bench/p4_relu2_pool.toml")).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(16);
+    let x = batch(&mut rng, 3, net.input_shape());
+    check(&net, &x, None, "p4_relu2_pool, 3 inputs");
 }

@@ -61,6 +61,7 @@ use crate::error::{Error, Result};
 use crate::group::GroupSpec;
 use crate::kernel::{BlockMap, Kernel};
 use crate::layer::Layer;
+use crate::so2_quadrature;
 
 /// How the angular section of an SO(2) G-CNN was evaluated (see the module docs of
 /// `network::so2` in the source: derivation, grid, aliasing estimate).
@@ -83,9 +84,6 @@ pub struct KernelReport {
     /// For a network starting with an SO(2) lifting: its angular grid and aliasing estimate.
     pub so2: Option<So2Report>,
 }
-
-/// Largest angular grid tried before giving up.
-const MAX_ANGLES: usize = 1 << 16;
 
 /// `|k⁰|` within this relative distance of its Cauchy–Schwarz bound counts as reaching it.
 const SINGULAR_GAP: f64 = 1e-9;
@@ -323,60 +321,32 @@ impl Section<'_> {
         (sk, st)
     }
 
-    /// Refine the grid of one pair until its pooled `(K̄, Θ̄)` changes by at most `tol` times
-    /// its scale; `Err(estimate)` when [`MAX_ANGLES`] is not enough.
-    fn pool(&self, pair: &Pair, n0: usize) -> std::result::Result<Pooled, f64> {
+    /// Refine the grid of one pair ([`crate::so2_quadrature::refine_sums`]) until its pooled
+    /// `(K̄, Θ̄)` changes by at most `tol` times its scale; `what` names the pair in the
+    /// [`Error::NotConverged`] at the cap.
+    fn pool(&self, pair: &Pair, n0: usize, what: impl FnOnce() -> String) -> Result<Pooled> {
         let natural = ((pair.v1.last.0 * pair.v2.last.0).abs().sqrt())
             .max((pair.v1.last.1 * pair.v2.last.1).abs().sqrt());
-        let mut n = n0;
-        let (mut sk, mut st) = self.sum(pair, n, 0, 1);
-        // Romberg rows (K and Θ) of the previous level, and the previous values of the plain
-        // rule and of the extrapolation.
-        let mut rows: Option<(Vec<f64>, Vec<f64>)> = None;
-        let mut prev: Option<[(f64, f64); 2]> = None;
-        loop {
-            let plain = (sk / n as f64, st / n as f64);
-            let extrapolated = if pair.singular {
-                let rk = romberg_row(rows.as_ref().map(|r| &r.0[..]), plain.0);
-                let rt = romberg_row(rows.as_ref().map(|r| &r.1[..]), plain.1);
-                let v = (*rk.last().unwrap(), *rt.last().unwrap());
-                rows = Some((rk, rt));
-                v
-            } else {
-                plain
-            };
-            let now = [plain, extrapolated];
-            if let Some(prev) = prev {
-                // Whichever sequence settles first: the plain rule for analytic integrands,
-                // the extrapolation for kinked ones (the same sequence for regular pairs).
-                let mut best: Option<Pooled> = None;
-                for ((vk, vt), (pk, pt)) in now.into_iter().zip(prev) {
-                    let scale = natural.max(vk.abs()).max(vt.abs()).max(f64::MIN_POSITIVE);
-                    let estimate = (vk - pk).abs().max((vt - pt).abs()) / scale;
-                    if best.as_ref().is_none_or(|b| estimate < b.estimate) {
-                        best = Some(Pooled {
-                            k: vk,
-                            t: vt,
-                            angles: n,
-                            estimate,
-                        });
-                    }
-                }
-                let best = best.expect("two sequences");
-                if best.estimate <= self.tol {
-                    return Ok(best);
-                }
-                if n >= MAX_ANGLES {
-                    return Err(best.estimate);
-                }
-            }
-            prev = Some(now);
-            // The new angles are the odd multiples of 2π/(2N).
-            n *= 2;
-            let (ak, at) = self.sum(pair, n, 1, 2);
-            sk += ak;
-            st += at;
-        }
+        let m = so2_quadrature::refine_sums(
+            n0,
+            self.tol,
+            pair.singular,
+            what,
+            |n, first, step| {
+                let (k, t) = self.sum(pair, n, first, step);
+                Ok(vec![k, t])
+            },
+            |v| {
+                let s = natural.max(v[0].abs()).max(v[1].abs());
+                vec![s, s]
+            },
+        )?;
+        Ok(Pooled {
+            k: m.values[0],
+            t: m.values[1],
+            angles: m.angles,
+            estimate: m.estimate,
+        })
     }
 }
 
@@ -426,7 +396,7 @@ impl Network {
         let s2 = x2.map(Spectra::new);
         let s2r = s2.as_ref().unwrap_or(&s1);
         let (n1, n2) = (x1.len(), x2.map_or(x1.len(), Batch::len));
-        let n0 = (2 * s1.degree() + 2).next_power_of_two().max(8);
+        let n0 = so2_quadrature::first_grid(s1.degree());
 
         let variances = |s: &Spectra, n: usize| -> Vec<Variances> {
             (0..n)
@@ -449,7 +419,7 @@ impl Network {
             jobs.extend((0..n1).map(|i| (1, i, i)));
             jobs.extend((0..n2).map(|j| (2, j, j)));
         }
-        let results: Vec<std::result::Result<Pooled, f64>> = jobs
+        let results: Vec<Result<Pooled>> = jobs
             .par_iter()
             .map(|&(which, i, j)| {
                 let (sa, sb, va, vb) = match which {
@@ -476,7 +446,18 @@ impl Network {
                     v1: va,
                     v2: vb,
                 };
-                section.pool(&pair, n0)
+                let what = || {
+                    let pair = match which {
+                        0 => format!("(x1[{i}], x2[{j}])"),
+                        1 => format!("(x1[{i}], x1[{i}])"),
+                        _ => format!("(x2[{i}], x2[{i}])"),
+                    };
+                    format!(
+                        "layers[0] (lift): the SO2 angular grid of the examples {pair} (raise \
+                         `tol` on the lift layer)"
+                    )
+                };
+                section.pool(&pair, n0, what)
             })
             .collect();
 
@@ -486,19 +467,7 @@ impl Network {
         let mut cov2 = x2.map(|_| vec![0.0; n2]);
         let (mut angles, mut estimate) = (0, 0.0f64);
         for (&(which, i, j), r) in jobs.iter().zip(results) {
-            let p = r.map_err(|e| {
-                let pair = match which {
-                    0 => format!("(x1[{i}], x2[{j}])"),
-                    1 => format!("(x1[{i}], x1[{i}])"),
-                    _ => format!("(x2[{i}], x2[{i}])"),
-                };
-                Error::Numeric(format!(
-                    "layers[0] (lift): the SO2 angular grid did not reach tol = {:e} with {} \
-                     angles for the examples {pair} (last change {e:.1e} relative); raise `tol` \
-                     on the lift layer",
-                    section.tol, MAX_ANGLES
-                ))
-            })?;
+            let p = r?;
             angles = angles.max(p.angles);
             estimate = estimate.max(p.estimate);
             match which {
@@ -527,18 +496,6 @@ impl Network {
             },
         ))
     }
-}
-
-/// The next row of a Romberg table whose previous row is `old`, from the trapezoidal value `t0`
-/// on the doubled grid: `R[j] = R[j−1] + (R[j−1] − old[j−1])/(4^j − 1)` (errors in even powers
-/// of the spacing).
-fn romberg_row(old: Option<&[f64]>, t0: f64) -> Vec<f64> {
-    let mut row = vec![t0];
-    for (j, &o) in old.unwrap_or(&[]).iter().enumerate() {
-        let r = row[j] + (row[j] - o) / (4f64.powi(j as i32 + 1) - 1.0);
-        row.push(r);
-    }
-    row
 }
 
 /// `k⁰(x_i, x_i)`, the variance of example i of `s`.
