@@ -28,7 +28,7 @@ fn batch(shape: &[usize], n: usize, seed: u64) -> Batch {
 fn general(net: &Network, x1: &Batch, x2: Option<&Batch>) -> Kernel {
     let mut k = net.input_kernel(x1, x2).unwrap();
     for (l, layer) in net.layers().iter().enumerate() {
-        k = layer.kernel(k, net.shape_before(l));
+        k = layer.kernel(k, net.shape_before(l)).unwrap();
     }
     k.complete()
 }

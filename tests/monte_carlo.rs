@@ -7,6 +7,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
+mod common;
+use common::monte_carlo_rule::{assert_within, max_abs};
+
 /// Inputs of unit scale: i.i.d. N(0, 1) entries.
 fn inputs(shape: &[usize], n: usize, seed: u64) -> Batch {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -15,16 +18,6 @@ fn inputs(shape: &[usize], n: usize, seed: u64) -> Batch {
         .map(|_| rng.sample::<f64, _>(StandardNormal))
         .collect();
     Batch::new(shape.to_vec(), v).unwrap()
-}
-
-fn max_abs(m: &Mat<f64>) -> f64 {
-    let mut a = 0.0f64;
-    for i in 0..m.nrows() {
-        for j in 0..m.ncols() {
-            a = a.max(m[(i, j)].abs());
-        }
-    }
-    a
 }
 
 struct Case {
@@ -75,21 +68,6 @@ fn cnn(padding: &str, readout: &str, act: &str, side: usize) -> Case {
     }
 }
 
-/// z-score of the agreement test (MATH.md §9: z ≈ 4–5).
-const Z: f64 = 5.0;
-
-/// The finite-width bias allowance `BIAS · scale / width`, `scale` the largest |analytic| entry.
-///
-/// The mean of a finite network's empirical kernel differs from the analytic one by O(1/n): a
-/// layer after the first sees the empirical covariance of its n inputs, and the dual activation
-/// is nonlinear in it, so `E[T(K̂)] − T(K) ≈ ½ T''·Var(K̂) = O(K/n)` (zero for networks with one
-/// hidden layer, and for linear networks). `measure_bias` (ignored; run with `--ignored`)
-/// measured `n · |bias| / scale` at widths 4, 8, 16 with 10 000 networks each: at most 0.28
-/// (ReLU MLP, two hidden layers, NNGP; ≤ 0.2 for the CNNs, consistent with 0 for identity), and
-/// constant in n, as an O(1/n) bias must be. 0.5 covers it; at the widths tested (≥ 64) it is
-/// well below one standard error.
-const BIAS: f64 = 0.5;
-
 /// Assert `|MC mean − analytic| ≤ Z·se + BIAS·scale/width` for every entry of NNGP and NTK.
 fn assert_agrees(case: &Case, width: usize, out_dim: usize, samples: usize, seed: u64) {
     let (k, t, mc) = run(case, width, out_dim, samples, seed);
@@ -97,30 +75,7 @@ fn assert_agrees(case: &Case, width: usize, out_dim: usize, samples: usize, seed
         ("nngp", &k, &mc.nngp_mean, &mc.nngp_se),
         ("ntk", &t, &mc.ntk_mean, &mc.ntk_se),
     ] {
-        let scale = max_abs(an);
-        assert!(
-            scale > 1e-3,
-            "{}: the analytic {what} is trivially small",
-            case.name
-        );
-        let bias = BIAS * scale / width as f64;
-        for i in 0..an.nrows() {
-            for j in 0..an.ncols() {
-                let d = (mean[(i, j)] - an[(i, j)]).abs();
-                let tol = Z * se[(i, j)] + bias + 1e-12 * scale;
-                assert!(
-                    d <= tol,
-                    "{} {what}[{i},{j}]: analytic {:.6} vs Monte Carlo {:.6} ± {:.2e} (se), \
-                     |diff| {:.2e} > tol {:.2e} (width {width}, {samples} samples)",
-                    case.name,
-                    an[(i, j)],
-                    mean[(i, j)],
-                    se[(i, j)],
-                    d,
-                    tol
-                );
-            }
-        }
+        assert_within(&case.name, what, an, mean, se, width, samples);
     }
 }
 

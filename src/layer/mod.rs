@@ -117,18 +117,18 @@ impl Layer {
     /// `input` must be a shape accepted by [`Layer::output_shape`]; networks check this when
     /// they are built.
     ///
-    /// # Panics
-    /// For the layers of an SO(2) G-CNN's angular section ([`Layer::is_so2_section`]): their
-    /// kernel is a function of the relative angle that only [`crate::Network::kernel`]
-    /// evaluates (a misuse of this low-level call, not an input error).
-    pub fn kernel(&self, k: Kernel, input: &Shape) -> Kernel {
+    /// # Errors
+    /// [`crate::Error::Invalid`] for the layers of an SO(2) G-CNN's angular section
+    /// ([`Layer::is_so2_section`]): their kernel is a function of the relative angle that only
+    /// [`crate::Network::kernel`] evaluates.
+    pub fn kernel(&self, k: Kernel, input: &Shape) -> crate::Result<Kernel> {
         match self.block_map(input) {
-            Some(m) => k.map(&*m),
-            None => panic!(
+            Some(m) => Ok(k.map(&*m)),
+            None => Err(crate::Error::Invalid(format!(
                 "{} on SO2 features acts on kernels of the relative angle; evaluate the network \
                  with Network::kernel",
                 self.kind()
-            ),
+            ))),
         }
     }
 

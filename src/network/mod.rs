@@ -3,7 +3,7 @@
 mod so2;
 mod spec;
 
-pub use so2::{KernelReport, So2Report};
+pub use so2::{KernelReport, So2Grid, So2Report};
 
 use crate::data::Batch;
 use crate::error::{Error, Result};
@@ -133,7 +133,9 @@ impl Network {
         if let Some(pool) = self.so2_pool() {
             let (k, report) = self.so2_pooled_kernel(x1, x2, pool)?;
             return Ok(KernelReport {
-                kernel: self.apply_layers(k, pool + 1, self.layers.len()).complete(),
+                kernel: self
+                    .apply_layers(k, pool + 1, self.layers.len())?
+                    .complete(),
                 so2: Some(report),
             });
         }
@@ -143,7 +145,7 @@ impl Network {
         let refs: Vec<&dyn BlockMap> = maps.iter().map(|m| &**m).collect();
         let k = Kernel::input_mapped(x1, x2, self.full, &refs)?;
         Ok(KernelReport {
-            kernel: self.apply_layers(k, lead, self.layers.len()).complete(),
+            kernel: self.apply_layers(k, lead, self.layers.len())?.complete(),
             so2: None,
         })
     }
@@ -151,15 +153,15 @@ impl Network {
     /// Apply layers `from..to` to a kernel whose sites are those before layer `from`; each run
     /// of pairwise layers is applied in one fused pass ([`Kernel::map_chain`]).
     ///
-    /// # Panics
+    /// # Errors
     /// If the range holds layers of an SO(2) angular section ([`Layer::is_so2_section`]), which
     /// only [`Network::kernel`] evaluates.
-    pub fn apply_layers(&self, mut k: Kernel, from: usize, to: usize) -> Kernel {
+    pub fn apply_layers(&self, mut k: Kernel, from: usize, to: usize) -> Result<Kernel> {
         let mut l = from;
         while l < to {
             let end = self.pairwise_run(l, to);
             if end == l {
-                k = self.layers[l].kernel(k, &self.shapes[l]);
+                k = self.layers[l].kernel(k, &self.shapes[l])?;
                 l += 1;
             } else {
                 let maps = self.block_maps(l, end);
@@ -168,7 +170,7 @@ impl Network {
                 l = end;
             }
         }
-        k
+        Ok(k)
     }
 
     /// The end of the run of layers from `from` (below `to`) that are pairwise block maps.

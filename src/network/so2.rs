@@ -498,6 +498,134 @@ impl Network {
     }
 }
 
+/// The C_N discretisation of an SO(2) G-CNN's circle: the N angles `θ_g = 2πg/N` and the
+/// input map of [`Network::discretised`].
+///
+/// The SO(2) lifting computes `h(θ)(x) = σ_w/√(PC) ⟨W, R_θ⁻¹ x⟩ + σ_b b`; on the grid its input is
+/// the stack of rotated copies `x̃[g] = R_{θ_g}⁻¹ x` (N sites of P·C channels, `[N, P·C]`
+/// row-major), on which the lifting is a dense layer acting at every site g.
+#[derive(Clone, Debug, PartialEq)]
+pub struct So2Grid {
+    angles: usize,
+    shape: Vec<usize>,
+}
+
+impl So2Grid {
+    /// The number N of grid angles.
+    pub fn angles(&self) -> usize {
+        self.angles
+    }
+
+    /// The shape `[N, P·C]` of a stacked example.
+    pub fn stacked_shape(&self) -> Vec<usize> {
+        vec![self.angles, self.shape.iter().product()]
+    }
+
+    /// `x̃[g] = R_{θ_g}⁻¹ x` for every example of `x` (examples of the SO(2) network's input
+    /// shape), as a batch of shape [`So2Grid::stacked_shape`].
+    pub fn stack(&self, x: &Batch) -> Result<Batch> {
+        let per = x.example_len();
+        let mut rows = vec![Vec::with_capacity(self.angles * per); x.len()];
+        for g in 0..self.angles {
+            let theta = 2.0 * PI * g as f64 / self.angles as f64;
+            let r = crate::orbit::rotate_batch(x, -theta)?;
+            for (i, row) in rows.iter_mut().enumerate() {
+                row.extend_from_slice(r.example(i));
+            }
+        }
+        Batch::from_examples(self.stacked_shape(), &rows)
+    }
+
+    /// [`So2Grid::stack`] of one example.
+    pub fn stack_example(&self, example: &[f64]) -> Result<Vec<f64>> {
+        let x = Batch::new(self.shape.clone(), example.to_vec())?;
+        Ok(self.stack(&x)?.example(0).to_vec())
+    }
+
+    /// The number of angles used when a finite SO(2) G-CNN of width `width` is sampled
+    /// ([`crate::FiniteNetwork::sample`]): the odd `N = 2⌈2√width⌉ + 1`, at least `2L + 3` for
+    /// an input kernel of degree L (1 for point sets, (n − 1)/2 for signals of n samples).
+    ///
+    /// The C_N kernel differs from the SO(2) one by the aliasing of the Fourier modes of the
+    /// relative angle at multiples of N: geometrically small for distinct generic examples, and
+    /// `O(N⁻²)` relative where a kinked activation (ReLU) meets `x′ = R_φ x` — at this N about
+    /// `1/(16·width)`, below the O(1/width) finite-width bias and far below the O(width^{-1/2})
+    /// Monte-Carlo error of one network.
+    pub fn angles_for_width(width: usize, degree: usize) -> usize {
+        let n = 2 * (2.0 * (width as f64).sqrt()).ceil() as usize + 1;
+        n.max(2 * degree + 3)
+    }
+}
+
+impl Network {
+    /// The degree L of the input kernel `φ ↦ k⁰(x, R_φ x′)` of an SO(2) G-CNN: 1 for point sets,
+    /// `(n − 1)/2` for signals of n samples; `None` for other networks.
+    pub fn so2_degree(&self) -> Option<usize> {
+        self.so2_pool()?;
+        Some(match self.input.as_slice() {
+            [2] | [_, 2] => 1,
+            [n, _] => (n - 1) / 2,
+            _ => 1,
+        })
+    }
+
+    /// The SO(2) G-CNN discretised on the C_N grid of `angles` angles (odd, ≥ 3): a network on the
+    /// stacked rotated inputs of the returned [`So2Grid`] in which
+    ///
+    /// * the SO(2) `lift` is a `dense` layer (same σ's and width) at every site g of `x̃[g]`:
+    ///   `K¹[g, g′] = σ_w² k⁰(R_{θ_g}⁻¹ x, R_{θ_g′}⁻¹ x′) + σ_b²`, the C_N lifting;
+    /// * a `group_conv` is a circular `conv` over the N sites with a filter of all N taps:
+    ///   `(1/N) Σ_h M[g + h, g′ + h]`, the C_N group convolution with full support;
+    /// * `group_pool` is `global_avg_pool`: the trapezoidal mean over the grid;
+    ///
+    /// and every other layer is kept. Its kernel on `grid.stack(x)` is the C_N kernel that the
+    /// SO(2) kernel is the N → ∞ limit of; its finite networks are finite C_N G-CNNs.
+    ///
+    /// Errors when the network has no SO(2) section or `angles` is even or below 3.
+    pub fn discretised(&self, angles: usize) -> Result<(Network, So2Grid)> {
+        let Some(pool) = self.so2_pool() else {
+            return Err(Error::Invalid(
+                "only an SO2 G-CNN (an SO2 lift first) has a C_N discretisation".into(),
+            ));
+        };
+        if angles < 3 || angles % 2 == 0 {
+            return Err(Error::Invalid(format!(
+                "the C_N discretisation of SO2 needs an odd N ≥ 3 (a group convolution is a \
+                 centred filter of all N taps), got N = {angles}"
+            )));
+        }
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for (l, layer) in self.layers.iter().enumerate() {
+            layers.push(match layer {
+                Layer::Lift(lift) if l == 0 => Layer::Dense(crate::layer::Dense {
+                    w_std: lift.w_std,
+                    b_std: lift.b_std,
+                    width: lift.width,
+                    parameterization: lift.parameterization,
+                }),
+                Layer::GroupConv(gc) if l < pool => Layer::Conv(crate::layer::Conv {
+                    filter: vec![angles],
+                    padding: crate::layer::Padding::Circular,
+                    w_std: gc.w_std,
+                    b_std: gc.b_std,
+                    width: gc.width,
+                    parameterization: gc.parameterization,
+                }),
+                Layer::GroupPool(_) if l == pool => {
+                    Layer::GlobalAvgPool(crate::layer::GlobalAvgPool)
+                }
+                other => other.clone(),
+            });
+        }
+        let grid = So2Grid {
+            angles,
+            shape: self.input.clone(),
+        };
+        let net = Network::new(grid.stacked_shape(), layers)?;
+        Ok((net, grid))
+    }
+}
+
 /// `k⁰(x_i, x_i)`, the variance of example i of `s`.
 fn trig_variance(s: &Spectra, i: usize) -> f64 {
     s.input_kernel(i, s, i).eval(0.0)
