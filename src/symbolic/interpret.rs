@@ -35,12 +35,13 @@
 //!   larger of the values and the Cauchy–Schwarz bound `√(M(x,x) M(x′,x′))`), by the one circle
 //!   quadrature of [`crate::so2_quadrature`] (its cap reached: [`Error::NotConverged`]). Where `|K⁽⁰⁾(x, ρ(φ)x′)|` reaches its
 //!   Cauchy–Schwarz bound, kinked activations (ReLU) make the integrand non-smooth and the grid
-//!   mean converges like `N⁻²`; the grid is anchored at φ = 0, so for `x′ = x` the kinks
-//!   (φ = 0, and φ = π for point sets) are nodes and Romberg extrapolation of the sequence of
-//!   grid means removes the even powers of `1/N` (the same remedy as the fast path's; whichever
-//!   of the plain and the extrapolated sequence settles first is taken). Pairs whose kink lies
-//!   off the grid (`x′` a rotated copy of `x` by an angle that is no node) are not handled and
-//!   end in the error.
+//!   mean converges like `N⁻²`. So the grid of the pair's kernels `K(x, ρ(φ)x′)` is anchored
+//!   at the angle φ₀ of the largest `|K⁽⁰⁾(x, ρ(φ)x′)|` — found from `x′` rotated at `2L + 1`
+//!   angles, which determine that trigonometric polynomial, then Newton's method — and the
+//!   self-covariances' grids at φ = 0; the kinks (φ₀, and φ₀ + π for point sets) are then nodes
+//!   and Romberg extrapolation of the sequence of grid means removes the even powers of `1/N`
+//!   (the same remedy as the fast path's; whichever of the plain and the extrapolated sequence
+//!   settles first is taken).
 //!
 //! Nothing of the fast path's site layout, fused maps, tap tables, reduced blocks or angular
 //! grid ([`crate::network::so2`]) is used.
@@ -152,15 +153,19 @@ fn flat(grid: &[usize], site: Option<&IndexValue>) -> Result<usize> {
 }
 
 /// The examples of one pair rotated by every angle of an SO(2) grid: `x[k]`, `x_prime[k]` for
-/// the angle `Elem(k)` (`k = 0`: the angle 0, then `φ = 2π(k−1)/N`).
+/// the angle `Elem(k)` (`k = 0`: the angle 0, then `φ = 2π(k−1)/N`), read by the
+/// self-covariances; `x_prime_cross[k]`, rotated by `φ₀ + 2π(k−1)/N` (`k ≥ 1`), read by the
+/// kernels of the pair `K(x, ρ(φ)x′)`, whose grid is anchored at `φ₀`.
 struct Rotated {
     x: Vec<Vec<f64>>,
     x_prime: Vec<Vec<f64>>,
+    x_prime_cross: Vec<Vec<f64>>,
 }
 
 impl Rotated {
-    /// `x` and `x′` (examples of `shape`) rotated by 0 and by `2πk/n`, `k = 0…n−1`.
-    fn new(shape: &[usize], x: &[f64], x_prime: &[f64], n: usize) -> Result<Self> {
+    /// `x` and `x′` (examples of `shape`) rotated by 0 and by `2πk/n`, `k = 0…n−1`, and `x′`
+    /// by `anchor + 2πk/n`.
+    fn new(shape: &[usize], x: &[f64], x_prime: &[f64], n: usize, anchor: f64) -> Result<Self> {
         let rotate = |e: &[f64], theta: f64| match shape {
             [2] => so2::rotate_points(e, &[1, 2], theta),
             [_, 2] => so2::rotate_points(e, shape, theta),
@@ -178,12 +183,77 @@ impl Rotated {
                 .iter()
                 .map(|&t| rotate(x_prime, t))
                 .collect::<Result<_>>()?,
+            x_prime_cross: angles
+                .iter()
+                .enumerate()
+                .map(|(k, &t)| rotate(x_prime, if k == 0 { t } else { t + anchor }))
+                .collect::<Result<_>>()?,
         })
     }
 }
 
+/// The angle `φ₀` where `|K⁽⁰⁾(x, ρ(φ)x′)|` is largest — where kinked activations make the
+/// integrand of the pair non-smooth when it reaches its Cauchy–Schwarz bound — from `x′`
+/// actually rotated: `g(φ) = x·ρ(φ)x′ / len` is a trigonometric polynomial of degree `band`,
+/// known exactly from its `2·band + 1` samples `g(2πk/(2·band + 1))`; its largest `|g|` on a
+/// fine sample is polished by Newton's method on `g′`.
+fn peak_angle(shape: &[usize], x: &[f64], x_prime: &[f64], band: usize) -> Result<f64> {
+    use std::f64::consts::PI;
+    let m = 2 * band + 1;
+    let angles: Vec<f64> = (0..m).map(|k| 2.0 * PI * k as f64 / m as f64).collect();
+    let g: Vec<f64> = Rotated::new(shape, x, x_prime, m, 0.0)?.x_prime[1..]
+        .iter()
+        .map(|y| x.iter().zip(y).map(|(a, b)| a * b).sum::<f64>())
+        .collect();
+    let coef = |q: usize, f: fn(f64) -> f64| -> f64 {
+        let w = if q == 0 { 1.0 } else { 2.0 } / m as f64;
+        w * angles
+            .iter()
+            .zip(&g)
+            .map(|(&p, &v)| v * f(q as f64 * p))
+            .sum::<f64>()
+    };
+    let a: Vec<f64> = (0..=band).map(|q| coef(q, f64::cos)).collect();
+    let b: Vec<f64> = (0..=band).map(|q| coef(q, f64::sin)).collect();
+    // (g, g′, g″) at φ.
+    let eval = |phi: f64| {
+        let (mut v, mut d1, mut d2) = (a[0], 0.0, 0.0);
+        for q in 1..=band {
+            let qf = q as f64;
+            let (sn, cs) = (qf * phi).sin_cos();
+            v += a[q] * cs + b[q] * sn;
+            d1 += qf * (b[q] * cs - a[q] * sn);
+            d2 -= qf * qf * (a[q] * cs + b[q] * sn);
+        }
+        (v, d1, d2)
+    };
+    let fine = 32 * m;
+    let h = 2.0 * PI / fine as f64;
+    let mut best = (0..fine)
+        .map(|j| j as f64 * h)
+        .max_by(|p, q| eval(*p).0.abs().total_cmp(&eval(*q).0.abs()))
+        .unwrap_or(0.0);
+    let mut phi = best;
+    for _ in 0..50 {
+        let (_, d1, d2) = eval(phi);
+        let step = d1 / d2;
+        if !step.is_finite() || step.abs() > h {
+            break;
+        }
+        phi -= step;
+        if step.abs() < 1e-16 {
+            break;
+        }
+    }
+    if eval(phi).0.abs() >= eval(best).0.abs() {
+        best = phi;
+    }
+    Ok(best)
+}
+
 impl LayerEnv<'_> {
-    fn example(&self, a: &ArgValue) -> Result<&[f64]> {
+    /// The example of argument `a`; `cross`: of a kernel of the pair `(x, ρ(φ)x′)`.
+    fn example(&self, a: &ArgValue, cross: bool) -> Result<&[f64]> {
         match (&a.transform, self.rotated) {
             (None, _) => Ok(match a.example {
                 Example::X => self.x,
@@ -192,6 +262,7 @@ impl LayerEnv<'_> {
             (Some(IndexValue::Elem(k)), Some(r)) => {
                 let all = match a.example {
                     Example::X => &r.x,
+                    Example::XPrime if cross => &r.x_prime_cross,
                     Example::XPrime => &r.x_prime,
                 };
                 all.get(*k)
@@ -209,7 +280,11 @@ impl LayerEnv<'_> {
         if at.kind == KernelKind::Ntk {
             return Ok(0.0);
         }
-        let (a, b) = (self.example(&at.args.0)?, self.example(&at.args.1)?);
+        let cross = at.args.0.example != at.args.1.example;
+        let (a, b) = (
+            self.example(&at.args.0, cross)?,
+            self.example(&at.args.1, cross)?,
+        );
         let (s, t) = match &at.sites {
             Some((s, t)) => (flat(self.in_grid, Some(s))?, flat(self.in_grid, Some(t))?),
             None => (0, 0),
@@ -666,8 +741,9 @@ pub fn evaluate_network(
                 return Ok((last[0], last[1]));
             }
             let what = || format!("the SO2 angular grid of the examples (x1[{i}], x2[{j}])");
+            let anchor = peak_angle(input_shape, x, xp, band)?;
             so2_refine(n0, so2_tol, what, |n| {
-                let rotated = Rotated::new(input_shape, x, xp, n)?;
+                let rotated = Rotated::new(input_shape, x, xp, n, anchor)?;
                 run(x, xp, Some(&rotated))
             })
         })
