@@ -48,7 +48,14 @@
 //! `1/N`, and Romberg extrapolation removes them. Such a pair stops as soon as either sequence
 //! — the plain rule (geometric for analytic φ, e.g. erf) or its extrapolation — changes by at
 //! most the tolerance, and reports that change. Other pairs use the anchor of their largest `|k⁰|` and the plain rule,
-//! which converges geometrically (the integrand is analytic in a strip).
+//! which converges geometrically (the integrand is analytic in a strip). The refinement, its
+//! stopping rule and its cap are those of [`crate::so2_quadrature`] (the one circle quadrature of
+//! the crate; at the cap, [`Error::NotConverged`]).
+//!
+//! **The C_N discretisation.** [`Network::discretised`] builds the C_N G-CNN on the same circle
+//! (the lift on the N rotated copies of the input, [`So2Grid`]); its kernel is the trapezoidal
+//! rule of the one above on the unanchored grid, and its finite networks are what
+//! [`crate::FiniteNetwork::sample`] draws for an SO(2) G-CNN.
 
 use std::f64::consts::PI;
 
