@@ -19,6 +19,7 @@ pub mod orbit;
 pub mod predict;
 pub mod rep;
 pub mod report;
+pub mod so2_quadrature;
 pub mod symbolic;
 pub mod verify;
 

@@ -18,6 +18,7 @@
 //! tolerance — geometric convergence for kernels smooth in the angle. Where an `x2` is an `x1`
 //! (a Gram matrix's diagonal), ReLU-type kernels have a kink at angle 0; Romberg extrapolation
 //! of the same trapezoid sums then converges instead (whichever settles first is returned).
+//! Both are the one circle quadrature of [`crate::so2_quadrature`], with its cap.
 
 use faer::Mat;
 
@@ -25,6 +26,7 @@ use crate::action::{action_for, Domain, InputAction, InputGroup, RotationKind};
 use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::network::Network;
+use crate::so2_quadrature;
 
 /// An orbit-averaged NNGP and NTK, N1 × N2.
 #[derive(Clone, Debug)]
@@ -39,9 +41,6 @@ pub struct OrbitKernel {
     /// entry (an estimate of the quadrature error); 0 for finite groups.
     pub error_estimate: f64,
 }
-
-/// Largest SO(2) quadrature grid tried before giving up.
-const SO2_MAX_ANGLES: usize = 1 << 12;
 
 /// The NNGP and NTK of `net` averaged over the orbit of `x2` (`None`: `x2 = x1`) under `group`
 /// acting on the network's input domain ([`Network::domain`], [`action_for`]).
@@ -115,95 +114,43 @@ fn so2_average(
         )));
     }
     let (n1, n2) = (x1.len(), x2.len());
-    // Sums over the angles 2πk/N; doubling N reuses the even angles.
-    let mut sum_k = Mat::<f64>::zeros(n1, n2);
-    let mut sum_t = Mat::<f64>::zeros(n1, n2);
-    let mut add = |n: usize| -> Result<()> {
-        for k in 0..n {
-            let theta = 2.0 * std::f64::consts::PI * k as f64 / n as f64;
-            let kk = net.kernel(x1, Some(&kind.rotate_batch(x2, theta)?))?;
-            sum_k += kk.nngp()?;
-            sum_t += kk.ntk()?;
-        }
-        Ok(())
-    };
-    let mut n = 8;
-    add(n)?;
-    // Trapezoid averages are geometrically accurate for integrands smooth in the angle. Where
-    // x2_j is x1_i (the diagonal of a Gram matrix) the ReLU NTK has a kink |θ| at θ = 0, a node
-    // of every grid: the error is then an even power series in 1/N (Euler–Maclaurin), which
-    // Romberg extrapolation over the doublings removes. The first of the two to settle wins.
-    let mut prev: Option<(Mat<f64>, Mat<f64>)> = None;
-    let mut romberg_prev: Vec<(Mat<f64>, Mat<f64>)> = Vec::new();
-    loop {
-        let w = faer::Scale(1.0 / n as f64);
-        let (k, t) = (&sum_k * w, &sum_t * w);
-        // Romberg row: R[m][0] = trapezoid, R[m][j] = R[m][j−1] + (R[m][j−1] − R[m−1][j−1])/(4^j − 1).
-        let mut row = vec![(k.clone(), t.clone())];
-        for (j, (pk, pt)) in romberg_prev.iter().enumerate() {
-            let c = faer::Scale(1.0 / (4f64.powi(j as i32 + 1) - 1.0));
-            let (rk, rt) = &row[j];
-            let next = (rk + (rk - pk) * c, rt + (rt - pt) * c);
-            row.push(next);
-        }
-        if let Some((pk, pt)) = &prev {
-            let scale = max_abs(&k).max(max_abs(&t)).max(f64::MIN_POSITIVE);
-            let change = |a: (&Mat<f64>, &Mat<f64>), b: (&Mat<f64>, &Mat<f64>)| {
-                max_abs(&(a.0 - b.0)).max(max_abs(&(a.1 - b.1))) / scale
-            };
-            let trapezoid = change((&k, &t), (pk, pt));
-            let (rk, rt) = row.last().expect("non-empty");
-            let (qk, qt) = romberg_prev.last().expect("a previous level");
-            let romberg = change((rk, rt), (qk, qt));
-            if trapezoid <= tol {
-                return Ok(OrbitKernel {
-                    nngp: k,
-                    ntk: t,
-                    samples: n,
-                    error_estimate: trapezoid,
-                });
-            }
-            if romberg <= tol {
-                let (nngp, ntk) = row.pop().expect("non-empty");
-                return Ok(OrbitKernel {
-                    nngp,
-                    ntk,
-                    samples: n,
-                    error_estimate: romberg,
-                });
-            }
-            if n >= SO2_MAX_ANGLES {
-                return Err(Error::Numeric(format!(
-                    "the SO2 orbit average did not reach the tolerance {tol:e} with {n} angles \
-                     (last change {:.1e}; is some x2 a rotation of an x1 by an angle off the \
-                     grid 2πk/{n}?)",
-                    trapezoid.min(romberg)
-                )));
-            }
-        }
-        romberg_prev = row;
-        prev = Some((k, t));
-        // New angles: the odd multiples of 2π/(2N).
-        n *= 2;
-        let mut odd = |n: usize| -> Result<()> {
-            for k in (1..n).step_by(2) {
+    let len = n1 * n2;
+    // The values are the NNGP then the NTK, column-major; every change is measured against the
+    // largest entry. Where x2_j is x1_i (the diagonal of a Gram matrix) the ReLU NTK has a kink
+    // |θ| at θ = 0, a node of every grid, so the Romberg extrapolation is always tried.
+    let m = so2_quadrature::refine_sums(
+        8,
+        tol,
+        true,
+        || {
+            "the SO2 orbit average (is some x2 a rotation of an x1 by an angle off the grid?)"
+                .into()
+        },
+        |n, first, step| {
+            let mut s = vec![0.0; 2 * len];
+            for k in (first..n).step_by(step) {
                 let theta = 2.0 * std::f64::consts::PI * k as f64 / n as f64;
                 let kk = net.kernel(x1, Some(&kind.rotate_batch(x2, theta)?))?;
-                sum_k += kk.nngp()?;
-                sum_t += kk.ntk()?;
+                let (kn, kt) = (kk.nngp()?, kk.ntk()?);
+                for j in 0..n2 {
+                    for i in 0..n1 {
+                        s[j * n1 + i] += kn[(i, j)];
+                        s[len + j * n1 + i] += kt[(i, j)];
+                    }
+                }
             }
-            Ok(())
-        };
-        odd(n)?;
-    }
-}
-
-fn max_abs(m: &Mat<f64>) -> f64 {
-    let mut a = 0.0f64;
-    for j in 0..m.ncols() {
-        for i in 0..m.nrows() {
-            a = a.max(m[(i, j)].abs());
-        }
-    }
-    a
+            Ok(s)
+        },
+        |v| {
+            let scale = v.iter().fold(0.0f64, |a, b| a.max(b.abs()));
+            vec![scale; v.len()]
+        },
+    )?;
+    let v = &m.values;
+    Ok(OrbitKernel {
+        nngp: Mat::from_fn(n1, n2, |i, j| v[j * n1 + i]),
+        ntk: Mat::from_fn(n1, n2, |i, j| v[len + j * n1 + i]),
+        samples: m.angles,
+        error_estimate: m.estimate,
+    })
 }

@@ -488,16 +488,31 @@ fn so2_gcnns_match_the_fast_kernel() {
 }
 
 #[test]
-fn so2_pair_with_an_off_grid_kink_is_an_error() {
-    // x′ = x rotated by 1 rad: ReLU kinks at φ = −1, not a node of the grid anchored at 0
-    let toml = so2_toml(&[3, 2], "points", "relu", 1);
-    let net = Network::from_toml_str(&toml, "so2.toml").unwrap();
+fn so2_pair_with_an_off_grid_kink() {
+    // x′ = x rotated by 1 rad: the ReLU kinks sit at φ = −1 (and −1 + π), which the interpreter
+    // finds from rotated inputs and anchors its grid at; with a group convolution, on point
+    // sets and on an odd signal.
     let mut rng = ChaCha8Rng::seed_from_u64(8);
-    let x = batch(&mut rng, 1, &[3, 2]);
-    let y = eqntk::orbit::rotate_batch(&x, eqntk::action::Domain::Points, 1.0).unwrap();
-    let d = derive_network(&net).unwrap();
-    let err = evaluate_network(&net, &d, &x, Some(&y))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("did not settle"), "{err}");
+    for (shape, domain, depth) in [
+        (vec![3, 2], eqntk::action::Domain::Points, 1),
+        (vec![5, 1], eqntk::action::Domain::Signal, 2),
+    ] {
+        let toml = so2_toml(&shape, &domain.to_string(), "relu", depth);
+        let net = Network::from_toml_str(&toml, "so2.toml").unwrap();
+        let x = batch(&mut rng, 1, &shape);
+        let y = eqntk::orbit::rotate_batch(&x, domain, 1.0).unwrap();
+        check_so2(&net, &x, Some(&y), &toml);
+    }
+}
+
+#[test]
+fn p4_bench_network_on_three_inputs() {
+    // The 8×8 p4 G-CNN of the benchmarks (256 sites per layer, 65536 site pairs): the
+    // interpreter evaluates only the site pairs the output needs, once each, one per class of
+    // right-invariant pairs (it took ~2 min when every layer's full table was tabulated).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let net = Network::from_file(&root.join("examples/bench/p4_relu2_pool.toml")).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(16);
+    let x = batch(&mut rng, 3, net.input_shape());
+    check(&net, &x, None, "p4_relu2_pool, 3 inputs");
 }

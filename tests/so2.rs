@@ -517,10 +517,11 @@ fn bad_input_is_a_clear_error() {
             assert!(e.contains(n), "`{n}` not in: {e}");
         }
     }
-    // Finite SO(2) G-CNNs need a discretisation.
+    // Finite SO(2) G-CNNs are sampled on an odd C_N grid (tests/monte_carlo_so2.rs).
     let g = net(&gcnn(&[7, 1], 1, RELU, "", true));
-    let e = FiniteNetwork::sample(&g, 8, 0).unwrap_err().to_string();
-    assert!(e.contains("SO2"), "{e}");
+    assert!(FiniteNetwork::sample(&g, 8, 0).is_ok());
+    let e = g.discretised(8).unwrap_err().to_string();
+    assert!(e.contains("odd N"), "{e}");
 }
 
 #[test]

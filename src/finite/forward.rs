@@ -62,7 +62,12 @@ impl FiniteNetwork {
     pub(super) fn trace(&self, example: &[f64]) -> Trace {
         let mut inputs = Vec::with_capacity(self.ops.len());
         let mut patches = Vec::with_capacity(self.ops.len());
-        let mut h = example.to_vec();
+        let mut h = match &self.so2 {
+            Some(grid) => grid
+                .stack_example(example)
+                .expect("the example has the network's input shape"),
+            None => example.to_vec(),
+        };
         for op in &self.ops {
             let (out, patch) = op.pass.forward(&self.params, &op.dims, &h);
             inputs.push(h);

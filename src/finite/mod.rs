@@ -44,6 +44,9 @@ pub struct FiniteNetwork {
     ops: Vec<Op>,
     params: Vec<f64>,
     out_dim: usize,
+    /// For an SO(2) G-CNN, sampled as its C_N discretisation: the grid whose stacked rotated
+    /// inputs the ops read ([`crate::Network::discretised`]).
+    so2: Option<crate::network::So2Grid>,
 }
 
 /// One layer of a finite network: its pass and the sizes of its features.

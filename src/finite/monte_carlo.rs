@@ -100,6 +100,22 @@ impl std::fmt::Display for Discrepancy {
 }
 
 impl Agreement {
+    /// The tolerance of every entry of one kernel: `z·se + bias·scale/width + 1e-12·scale`
+    /// (0 where the kernel is trivially small).
+    pub fn tolerances(&self, analytic: &Mat<f64>, se: &Mat<f64>, width: usize) -> Mat<f64> {
+        let scale = (0..analytic.nrows())
+            .flat_map(|i| (0..analytic.ncols()).map(move |j| analytic[(i, j)].abs()))
+            .fold(0.0, f64::max);
+        let bias = self.bias * scale / width as f64;
+        Mat::from_fn(analytic.nrows(), analytic.ncols(), |i, j| {
+            if scale > 1e-3 {
+                self.z * se[(i, j)] + bias + 1e-12 * scale
+            } else {
+                0.0
+            }
+        })
+    }
+
     /// Compare an estimate at `width` with the analytic `nngp` and `ntk`: the entry with the
     /// largest `diff/tol`, and whether every entry is within its tolerance (`Ok`) or not
     /// (`Err`). Errors too when an analytic kernel is trivially small (max |entry| ≤ 1e-3),
@@ -116,10 +132,7 @@ impl Agreement {
             ("nngp", nngp, &mc.nngp_mean, &mc.nngp_se),
             ("ntk", ntk, &mc.ntk_mean, &mc.ntk_se),
         ] {
-            let scale = (0..an.nrows())
-                .flat_map(|i| (0..an.ncols()).map(move |j| an[(i, j)].abs()))
-                .fold(0.0, f64::max);
-            let bias = self.bias * scale / width as f64;
+            let tol = self.tolerances(an, se, width);
             for i in 0..an.nrows() {
                 for j in 0..an.ncols() {
                     let d = Discrepancy {
@@ -129,12 +142,7 @@ impl Agreement {
                         mean: mean[(i, j)],
                         se: se[(i, j)],
                         diff: (mean[(i, j)] - an[(i, j)]).abs(),
-                        // a trivially small kernel says nothing: it never agrees
-                        tol: if scale > 1e-3 {
-                            self.z * se[(i, j)] + bias + 1e-12 * scale
-                        } else {
-                            0.0
-                        },
+                        tol: tol[(i, j)],
                     };
                     if worst.as_ref().is_none_or(|w| d.ratio() > w.ratio()) {
                         worst = Some(d);

@@ -11,10 +11,14 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{FiniteBuilder, FiniteNetwork, Op, OpDims};
 use crate::error::{Error, Result};
-use crate::network::Network;
+use crate::network::{Network, So2Grid};
 
 impl FiniteNetwork {
     /// Sample a network of width `width` with one output from `seed`.
+    ///
+    /// An SO(2) G-CNN is sampled as its C_N discretisation ([`Network::discretised`]) with
+    /// `N = So2Grid::angles_for_width(width, L)` angles; the sampled network takes the SO(2)
+    /// network's inputs and rotates them onto the grid.
     ///
     /// Every dense and conv layer gets `width` output channels, except the last one, which gets
     /// 1 (the `width` keys of the network file are ignored; under `parameterization =
@@ -43,12 +47,15 @@ impl FiniteNetwork {
             )));
         }
         let layers = net.layers();
-        if (0..layers.len()).any(|l| layers[l].is_so2_section(net.shape_before(l))) {
-            return Err(Error::Invalid(
-                "a finite SO2 G-CNN needs a discretisation of the circle: sample the C<N> \
-                 G-CNN (lift with group = \"C<N>\") instead"
-                    .into(),
-            ));
+        if let Some(degree) = net.so2_degree() {
+            // An SO(2) G-CNN is sampled as the C_N G-CNN on the same circle (see
+            // `So2Grid::angles_for_width` for N); its inputs are rotated onto the grid.
+            let angles = So2Grid::angles_for_width(width, degree);
+            let (discrete, grid) = net.discretised(angles)?;
+            let mut fin = Self::sample_with_outputs(&discrete, width, out_dim, seed)?;
+            fin.input = net.input_shape().to_vec();
+            fin.so2 = Some(grid);
+            return Ok(fin);
         }
         let last_affine = layers
             .iter()
@@ -95,6 +102,7 @@ impl FiniteNetwork {
             ops,
             params,
             out_dim,
+            so2: None,
         })
     }
 }

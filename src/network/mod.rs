@@ -3,7 +3,7 @@
 mod so2;
 mod spec;
 
-pub use so2::{KernelReport, So2Report};
+pub use so2::{KernelReport, So2Grid, So2Report};
 
 use crate::action::{action_for, Domain, InputAction};
 use crate::data::Batch;

@@ -48,7 +48,14 @@
 //! `1/N`, and Romberg extrapolation removes them. Such a pair stops as soon as either sequence
 //! — the plain rule (geometric for analytic φ, e.g. erf) or its extrapolation — changes by at
 //! most the tolerance, and reports that change. Other pairs use the anchor of their largest `|k⁰|` and the plain rule,
-//! which converges geometrically (the integrand is analytic in a strip).
+//! which converges geometrically (the integrand is analytic in a strip). The refinement, its
+//! stopping rule and its cap are those of [`crate::so2_quadrature`] (the one circle quadrature of
+//! the crate; at the cap, [`Error::NotConverged`]).
+//!
+//! **The C_N discretisation.** [`Network::discretised`] builds the C_N G-CNN on the same circle
+//! (the lift on the N rotated copies of the input, [`So2Grid`]); its kernel is the trapezoidal
+//! rule of the one above on the unanchored grid, and its finite networks are what
+//! [`crate::FiniteNetwork::sample`] draws for an SO(2) G-CNN.
 
 use std::f64::consts::PI;
 
@@ -61,7 +68,8 @@ use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::group::GroupSpec;
 use crate::kernel::{BlockMap, Kernel};
-use crate::layer::{Activation, Dense, GroupConv, GroupPool, Lift};
+use crate::layer::{Activation, Dense, GroupConv, GroupPool, Layer, Lift};
+use crate::so2_quadrature;
 
 /// How the angular section of an SO(2) G-CNN was evaluated (see the module docs of
 /// `network::so2` in the source: derivation, grid, aliasing estimate).
@@ -84,9 +92,6 @@ pub struct KernelReport {
     /// For a network starting with an SO(2) lifting: its angular grid and aliasing estimate.
     pub so2: Option<So2Report>,
 }
-
-/// Largest angular grid tried before giving up.
-const MAX_ANGLES: usize = 1 << 16;
 
 /// `|k⁰|` within this relative distance of its Cauchy–Schwarz bound counts as reaching it.
 const SINGULAR_GAP: f64 = 1e-9;
@@ -326,60 +331,32 @@ impl Section<'_> {
         (sk, st)
     }
 
-    /// Refine the grid of one pair until its pooled `(K̄, Θ̄)` changes by at most `tol` times
-    /// its scale; `Err(estimate)` when [`MAX_ANGLES`] is not enough.
-    fn pool(&self, pair: &Pair, n0: usize) -> std::result::Result<Pooled, f64> {
+    /// Refine the grid of one pair ([`crate::so2_quadrature::refine_sums`]) until its pooled
+    /// `(K̄, Θ̄)` changes by at most `tol` times its scale; `what` names the pair in the
+    /// [`Error::NotConverged`] at the cap.
+    fn pool(&self, pair: &Pair, n0: usize, what: impl FnOnce() -> String) -> Result<Pooled> {
         let natural = ((pair.v1.last.0 * pair.v2.last.0).abs().sqrt())
             .max((pair.v1.last.1 * pair.v2.last.1).abs().sqrt());
-        let mut n = n0;
-        let (mut sk, mut st) = self.sum(pair, n, 0, 1);
-        // Romberg rows (K and Θ) of the previous level, and the previous values of the plain
-        // rule and of the extrapolation.
-        let mut rows: Option<(Vec<f64>, Vec<f64>)> = None;
-        let mut prev: Option<[(f64, f64); 2]> = None;
-        loop {
-            let plain = (sk / n as f64, st / n as f64);
-            let extrapolated = if pair.singular {
-                let rk = romberg_row(rows.as_ref().map(|r| &r.0[..]), plain.0);
-                let rt = romberg_row(rows.as_ref().map(|r| &r.1[..]), plain.1);
-                let v = (*rk.last().unwrap(), *rt.last().unwrap());
-                rows = Some((rk, rt));
-                v
-            } else {
-                plain
-            };
-            let now = [plain, extrapolated];
-            if let Some(prev) = prev {
-                // Whichever sequence settles first: the plain rule for analytic integrands,
-                // the extrapolation for kinked ones (the same sequence for regular pairs).
-                let mut best: Option<Pooled> = None;
-                for ((vk, vt), (pk, pt)) in now.into_iter().zip(prev) {
-                    let scale = natural.max(vk.abs()).max(vt.abs()).max(f64::MIN_POSITIVE);
-                    let estimate = (vk - pk).abs().max((vt - pt).abs()) / scale;
-                    if best.as_ref().is_none_or(|b| estimate < b.estimate) {
-                        best = Some(Pooled {
-                            k: vk,
-                            t: vt,
-                            angles: n,
-                            estimate,
-                        });
-                    }
-                }
-                let best = best.expect("two sequences");
-                if best.estimate <= self.tol {
-                    return Ok(best);
-                }
-                if n >= MAX_ANGLES {
-                    return Err(best.estimate);
-                }
-            }
-            prev = Some(now);
-            // The new angles are the odd multiples of 2π/(2N).
-            n *= 2;
-            let (ak, at) = self.sum(pair, n, 1, 2);
-            sk += ak;
-            st += at;
-        }
+        let m = so2_quadrature::refine_sums(
+            n0,
+            self.tol,
+            pair.singular,
+            what,
+            |n, first, step| {
+                let (k, t) = self.sum(pair, n, first, step);
+                Ok(vec![k, t])
+            },
+            |v| {
+                let s = natural.max(v[0].abs()).max(v[1].abs());
+                vec![s, s]
+            },
+        )?;
+        Ok(Pooled {
+            k: m.values[0],
+            t: m.values[1],
+            angles: m.angles,
+            estimate: m.estimate,
+        })
     }
 }
 
@@ -428,7 +405,7 @@ impl Network {
         let s2 = x2.map(|x| Spectra::new(x, self.domain));
         let s2r = s2.as_ref().unwrap_or(&s1);
         let (n1, n2) = (x1.len(), x2.map_or(x1.len(), Batch::len));
-        let n0 = (2 * s1.degree() + 2).next_power_of_two().max(8);
+        let n0 = so2_quadrature::first_grid(s1.degree());
 
         let variances = |s: &Spectra, n: usize| -> Vec<Variances> {
             (0..n)
@@ -451,7 +428,7 @@ impl Network {
             jobs.extend((0..n1).map(|i| (1, i, i)));
             jobs.extend((0..n2).map(|j| (2, j, j)));
         }
-        let results: Vec<std::result::Result<Pooled, f64>> = jobs
+        let results: Vec<Result<Pooled>> = jobs
             .par_iter()
             .map(|&(which, i, j)| {
                 let (sa, sb, va, vb) = match which {
@@ -478,7 +455,18 @@ impl Network {
                     v1: va,
                     v2: vb,
                 };
-                section.pool(&pair, n0)
+                let what = || {
+                    let pair = match which {
+                        0 => format!("(x1[{i}], x2[{j}])"),
+                        1 => format!("(x1[{i}], x1[{i}])"),
+                        _ => format!("(x2[{i}], x2[{i}])"),
+                    };
+                    format!(
+                        "layers[0] (lift): the SO2 angular grid of the examples {pair} (raise \
+                         `tol` on the lift layer)"
+                    )
+                };
+                section.pool(&pair, n0, what)
             })
             .collect();
 
@@ -488,19 +476,7 @@ impl Network {
         let mut cov2 = x2.map(|_| vec![0.0; n2]);
         let (mut angles, mut estimate) = (0, 0.0f64);
         for (&(which, i, j), r) in jobs.iter().zip(results) {
-            let p = r.map_err(|e| {
-                let pair = match which {
-                    0 => format!("(x1[{i}], x2[{j}])"),
-                    1 => format!("(x1[{i}], x1[{i}])"),
-                    _ => format!("(x2[{i}], x2[{i}])"),
-                };
-                Error::Numeric(format!(
-                    "layers[0] (lift): the SO2 angular grid did not reach tol = {:e} with {} \
-                     angles for the examples {pair} (last change {e:.1e} relative); raise `tol` \
-                     on the lift layer",
-                    section.tol, MAX_ANGLES
-                ))
-            })?;
+            let p = r?;
             angles = angles.max(p.angles);
             estimate = estimate.max(p.estimate);
             match which {
@@ -531,16 +507,130 @@ impl Network {
     }
 }
 
-/// The next row of a Romberg table whose previous row is `old`, from the trapezoidal value `t0`
-/// on the doubled grid: `R[j] = R[j−1] + (R[j−1] − old[j−1])/(4^j − 1)` (errors in even powers
-/// of the spacing).
-fn romberg_row(old: Option<&[f64]>, t0: f64) -> Vec<f64> {
-    let mut row = vec![t0];
-    for (j, &o) in old.unwrap_or(&[]).iter().enumerate() {
-        let r = row[j] + (row[j] - o) / (4f64.powi(j as i32 + 1) - 1.0);
-        row.push(r);
+/// The C_N discretisation of an SO(2) G-CNN's circle: the N angles `θ_g = 2πg/N` and the
+/// input map of [`Network::discretised`].
+///
+/// The SO(2) lifting computes `h(θ)(x) = σ_w/√(PC) ⟨W, R_θ⁻¹ x⟩ + σ_b b`; on the grid its input is
+/// the stack of rotated copies `x̃[g] = R_{θ_g}⁻¹ x` (N sites of P·C channels, `[N, P·C]`
+/// row-major), on which the lifting is a dense layer acting at every site g.
+#[derive(Clone, Debug, PartialEq)]
+pub struct So2Grid {
+    angles: usize,
+    shape: Vec<usize>,
+    domain: Domain,
+}
+
+impl So2Grid {
+    /// The number N of grid angles.
+    pub fn angles(&self) -> usize {
+        self.angles
     }
-    row
+
+    /// The shape `[N, P·C]` of a stacked example.
+    pub fn stacked_shape(&self) -> Vec<usize> {
+        vec![self.angles, self.shape.iter().product()]
+    }
+
+    /// `x̃[g] = R_{θ_g}⁻¹ x` for every example of `x` (examples of the SO(2) network's input
+    /// shape), as a batch of shape [`So2Grid::stacked_shape`].
+    pub fn stack(&self, x: &Batch) -> Result<Batch> {
+        let per = x.example_len();
+        let mut rows = vec![Vec::with_capacity(self.angles * per); x.len()];
+        for g in 0..self.angles {
+            let theta = 2.0 * PI * g as f64 / self.angles as f64;
+            let r = crate::orbit::rotate_batch(x, self.domain, -theta)?;
+            for (i, row) in rows.iter_mut().enumerate() {
+                row.extend_from_slice(r.example(i));
+            }
+        }
+        Batch::from_examples(self.stacked_shape(), &rows)
+    }
+
+    /// [`So2Grid::stack`] of one example.
+    pub fn stack_example(&self, example: &[f64]) -> Result<Vec<f64>> {
+        let x = Batch::new(self.shape.clone(), example.to_vec())?;
+        Ok(self.stack(&x)?.example(0).to_vec())
+    }
+
+    /// The number of angles used when a finite SO(2) G-CNN of width `width` is sampled
+    /// ([`crate::FiniteNetwork::sample`]): the odd `N = 2⌈2√width⌉ + 1`, at least `2L + 3` for
+    /// an input kernel of degree L (1 for point sets, (n − 1)/2 for signals of n samples).
+    ///
+    /// The C_N kernel differs from the SO(2) one by the aliasing of the Fourier modes of the
+    /// relative angle at multiples of N: geometrically small for distinct generic examples, and
+    /// `O(N⁻²)` relative where a kinked activation (ReLU) meets `x′ = R_φ x` — at this N about
+    /// `1/(16·width)`, below the O(1/width) finite-width bias and far below the O(width^{-1/2})
+    /// Monte-Carlo error of one network.
+    pub fn angles_for_width(width: usize, degree: usize) -> usize {
+        let n = 2 * (2.0 * (width as f64).sqrt()).ceil() as usize + 1;
+        n.max(2 * degree + 3)
+    }
+}
+
+impl Network {
+    /// The degree L of the input kernel `φ ↦ k⁰(x, R_φ x′)` of an SO(2) G-CNN: 1 for point sets,
+    /// `(n − 1)/2` for signals of n samples; `None` for other networks.
+    pub fn so2_degree(&self) -> Option<usize> {
+        self.so2_pool()?;
+        Some(match (self.domain, self.input.as_slice()) {
+            (Domain::Signal, [n, _]) => (n - 1) / 2,
+            _ => 1,
+        })
+    }
+
+    /// The SO(2) G-CNN discretised on the C_N grid of `angles` angles (odd, ≥ 3): a network on the
+    /// stacked rotated inputs of the returned [`So2Grid`] in which
+    ///
+    /// * the SO(2) `lift` is a `dense` layer (same σ's and width) at every site g of `x̃[g]`:
+    ///   `K¹[g, g′] = σ_w² k⁰(R_{θ_g}⁻¹ x, R_{θ_g′}⁻¹ x′) + σ_b²`, the C_N lifting;
+    /// * a `group_conv` is a circular `conv` over the N sites with a filter of all N taps:
+    ///   `(1/N) Σ_h M[g + h, g′ + h]`, the C_N group convolution with full support;
+    /// * `group_pool` is `global_avg_pool`: the trapezoidal mean over the grid;
+    ///
+    /// and every other layer is kept. Its kernel on `grid.stack(x)` is the C_N kernel that the
+    /// SO(2) kernel is the N → ∞ limit of; its finite networks are finite C_N G-CNNs.
+    ///
+    /// Errors when the network has no SO(2) section or `angles` is even or below 3.
+    pub fn discretised(&self, angles: usize) -> Result<(Network, So2Grid)> {
+        let Some(pool) = self.so2_pool() else {
+            return Err(Error::Invalid(
+                "only an SO2 G-CNN (an SO2 lift first) has a C_N discretisation".into(),
+            ));
+        };
+        if angles < 3 || angles % 2 == 0 {
+            return Err(Error::Invalid(format!(
+                "the C_N discretisation of SO2 needs an odd N ≥ 3 (a group convolution is a \
+                 centred filter of all N taps), got N = {angles}"
+            )));
+        }
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for (l, layer) in self.layers.iter().enumerate() {
+            let lift = layer.downcast_ref::<Lift>().filter(|_| l == 0);
+            let group_conv = layer.downcast_ref::<GroupConv>().filter(|_| l < pool);
+            layers.push(if let Some(lift) = lift {
+                Layer::new(Dense {
+                    weights: lift.weights,
+                })
+            } else if let Some(gc) = group_conv {
+                Layer::new(crate::layer::Conv {
+                    filter: vec![angles],
+                    padding: crate::layer::Padding::Circular,
+                    weights: gc.weights,
+                })
+            } else if l == pool && layer.is::<GroupPool>() {
+                Layer::new(crate::layer::GlobalAvgPool)
+            } else {
+                layer.clone()
+            });
+        }
+        let grid = So2Grid {
+            angles,
+            shape: self.input.clone(),
+            domain: self.domain,
+        };
+        let net = Network::new(grid.stacked_shape(), layers)?;
+        Ok((net, grid))
+    }
 }
 
 /// `k⁰(x_i, x_i)`, the variance of example i of `s`.

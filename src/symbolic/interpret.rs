@@ -1,8 +1,14 @@
 //! Numbers from a network's derivation by interpretation — the independent check of the fast
 //! kernel code ([`crate::Network::kernel`]).
 //!
-//! For every example pair `(x, x′) = (x1[i], x2[j])` the definitions of layer `l = 1 … L` are
-//! evaluated with [`Derivation::evaluate`] in an environment built for that layer alone:
+//! For every example pair `(x, x′) = (x1[i], x2[j])` the printed definitions of layer
+//! `l = 1 … L` are evaluated on demand: reading `K⁽ᴸ⁾(x, x′)` evaluates its right-hand side,
+//! whose kernels of layer `L − 1` are evaluated from their definitions in turn, each value
+//! memoised per (layer, kind, examples, site pair), so every needed entry is computed once and
+//! unneeded ones (the off-diagonal self-covariances of a layer read only by a nonlinearity) never.
+//! On right-invariant G-CNN layers one site pair per class `((g k, p), (g′ k, p′))` is evaluated
+//! (see `Memo` in the source). Each right-hand side is evaluated in an environment built for its
+//! layer alone:
 //!
 //! * the input kernel `K⁽⁰⁾[s,s'](x,x′) = (1/C) Σ_c x[s,c] x′[s',c]` summed directly from the
 //!   examples (`Θ⁽⁰⁾ = 0`);
@@ -25,49 +31,48 @@
 //!   `K⁽⁰⁾[δ,δ](x, ρ(φ)x′)` is summed from `x` and `x′` actually rotated by φ
 //!   ([`crate::action::so2`]); the pool `(1/2π) ∫ dφ` is the grid mean. N doubles from
 //!   `max(8, 2L + 2)` (L the band limit of the input kernel) until the pooled `(K, Θ)` and the
-//!   network's `(K⁽ᴸ⁾, Θ⁽ᴸ⁾)` change by at most [`SO2_TOL`] relative to their scale (the larger
-//!   of the values and the Cauchy–Schwarz bound `√(M(x,x) M(x′,x′))`), at most
-//!   [`SO2_MAX_ANGLES`] angles (an error otherwise). Where `|K⁽⁰⁾(x, ρ(φ)x′)|` reaches its
+//!   network's `(K⁽ᴸ⁾, Θ⁽ᴸ⁾)` change by at most the lift's `tol` relative to their scale (the
+//!   larger of the values and the Cauchy–Schwarz bound `√(M(x,x) M(x′,x′))`), by the one circle
+//!   quadrature of [`crate::so2_quadrature`] (its cap reached: [`Error::NotConverged`]). Where `|K⁽⁰⁾(x, ρ(φ)x′)|` reaches its
 //!   Cauchy–Schwarz bound, kinked activations (ReLU) make the integrand non-smooth and the grid
-//!   mean converges like `N⁻²`; the grid is anchored at φ = 0, so for `x′ = x` the kinks
-//!   (φ = 0, and φ = π for point sets) are nodes and Romberg extrapolation of the sequence of
-//!   grid means removes the even powers of `1/N` (the same remedy as the fast path's; whichever
-//!   of the plain and the extrapolated sequence settles first is taken). Pairs whose kink lies
-//!   off the grid (`x′` a rotated copy of `x` by an angle that is no node) are not handled and
-//!   end in the error.
+//!   mean converges like `N⁻²`. So the grid of the pair's kernels `K(x, ρ(φ)x′)` is anchored
+//!   at the angle φ₀ of the largest `|K⁽⁰⁾(x, ρ(φ)x′)|` — found from `x′` rotated at `2L + 1`
+//!   angles, which determine that trigonometric polynomial, then Newton's method — and the
+//!   self-covariances' grids at φ = 0; the kinks (φ₀, and φ₀ + π for point sets) are then nodes
+//!   and Romberg extrapolation of the sequence of grid means removes the even powers of `1/N`
+//!   (the same remedy as the fast path's; whichever of the plain and the extrapolated sequence
+//!   settles first is taken).
 //!
-//! Nothing of the fast path's site layout, fused maps, tap tables or angular grid
-//! ([`crate::network::so2`]) is used.
+//! Nothing of the fast path's site layout, fused maps, tap tables, reduced blocks or angular
+//! grid ([`crate::network::so2`]) is used.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use faer::Mat;
 use rayon::prelude::*;
 
-use super::derivation::{Derivation, KernelTable};
+use super::derivation::Definition;
 use super::eval::GroupOps;
-use super::eval::{ArgValue, Env, KernelAt};
-use super::expr::DualFn;
-use super::index::{IndexSet, IndexValue};
-use super::kernel_sym::{Example, KernelKind};
+use super::eval::{ArgValue, Env, KernelAt, Scope};
+use super::expr::{DualFn, Expr};
+use super::index::{Index, IndexSet, IndexValue};
+use super::kernel_sym::{Example, KernelKind, KernelSym};
 use super::network::NetworkDerivation;
 use super::param::Param;
+use super::print::Format;
 use crate::action::{site_action, Domain, RotationKind, SiteAction};
 use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::group::{GroupSpec, PointGroup};
 use crate::layer::lift::{window_offsets, Lifted};
 use crate::layer::{
-    Activation, Conv, GroupConv, GroupPool, Layer, Lift, LiftFilter, Padding, Shape,
+    Activation, Conv, Dense, Flatten, GlobalAvgPool, GroupConv, GroupPool, Layer, Lift, LiftFilter,
+    Padding, Shape,
 };
 use crate::network::Network;
-
-/// Relative change of the pooled SO(2) kernels at which the angular grid stops.
-pub const SO2_TOL: f64 = 1e-13;
-
-/// Largest SO(2) angular grid the interpreter tries.
-pub const SO2_MAX_ANGLES: usize = 1 << 13;
+use crate::so2_quadrature;
 
 /// All points of a grid in row-major order (`[]` gives no points: a vector has no sites).
 fn grid_points(grid: &[usize]) -> Vec<IndexValue> {
@@ -122,7 +127,6 @@ struct LayerEnv<'a> {
     in_sites: &'a [IndexValue],
     out_sites: &'a [IndexValue],
     plan: &'a LayerPlan,
-    prev: Option<&'a KernelTable>,
     x: &'a [f64],
     x_prime: &'a [f64],
     channels: usize,
@@ -152,15 +156,26 @@ fn flat(grid: &[usize], site: Option<&IndexValue>) -> Result<usize> {
 }
 
 /// The examples of one pair rotated by every angle of an SO(2) grid: `x[k]`, `x_prime[k]` for
-/// the angle `Elem(k)` (`k = 0`: the angle 0, then `φ = 2π(k−1)/N`).
+/// the angle `Elem(k)` (`k = 0`: the angle 0, then `φ = 2π(k−1)/N`), read by the
+/// self-covariances; `x_prime_cross[k]`, rotated by `φ₀ + 2π(k−1)/N` (`k ≥ 1`), read by the
+/// kernels of the pair `K(x, ρ(φ)x′)`, whose grid is anchored at `φ₀`.
 struct Rotated {
     x: Vec<Vec<f64>>,
     x_prime: Vec<Vec<f64>>,
+    x_prime_cross: Vec<Vec<f64>>,
 }
 
 impl Rotated {
-    /// `x` and `x′` (examples of `shape`) rotated by 0 and by `2πk/n`, `k = 0…n−1`.
-    fn new(shape: &[usize], domain: Domain, x: &[f64], x_prime: &[f64], n: usize) -> Result<Self> {
+    /// `x` and `x′` (examples of `shape`) rotated by 0 and by `2πk/n`, `k = 0…n−1`, and `x′`
+    /// by `anchor + 2πk/n`.
+    fn new(
+        shape: &[usize],
+        domain: Domain,
+        x: &[f64],
+        x_prime: &[f64],
+        n: usize,
+        anchor: f64,
+    ) -> Result<Self> {
         let kind = RotationKind::of(domain).ok_or_else(|| Error::NoAction {
             group: "SO2".into(),
             domain: domain.name().into(),
@@ -179,12 +194,83 @@ impl Rotated {
                 .iter()
                 .map(|&t| rotate(x_prime, t))
                 .collect::<Result<_>>()?,
+            x_prime_cross: angles
+                .iter()
+                .enumerate()
+                .map(|(k, &t)| rotate(x_prime, if k == 0 { t } else { t + anchor }))
+                .collect::<Result<_>>()?,
         })
     }
 }
 
+/// The angle `φ₀` where `|K⁽⁰⁾(x, ρ(φ)x′)|` is largest — where kinked activations make the
+/// integrand of the pair non-smooth when it reaches its Cauchy–Schwarz bound — from `x′`
+/// actually rotated: `g(φ) = x·ρ(φ)x′ / len` is a trigonometric polynomial of degree `band`,
+/// known exactly from its `2·band + 1` samples `g(2πk/(2·band + 1))`; its largest `|g|` on a
+/// fine sample is polished by Newton's method on `g′`.
+fn peak_angle(
+    shape: &[usize],
+    domain: Domain,
+    x: &[f64],
+    x_prime: &[f64],
+    band: usize,
+) -> Result<f64> {
+    use std::f64::consts::PI;
+    let m = 2 * band + 1;
+    let angles: Vec<f64> = (0..m).map(|k| 2.0 * PI * k as f64 / m as f64).collect();
+    let g: Vec<f64> = Rotated::new(shape, domain, x, x_prime, m, 0.0)?.x_prime[1..]
+        .iter()
+        .map(|y| x.iter().zip(y).map(|(a, b)| a * b).sum::<f64>())
+        .collect();
+    let coef = |q: usize, f: fn(f64) -> f64| -> f64 {
+        let w = if q == 0 { 1.0 } else { 2.0 } / m as f64;
+        w * angles
+            .iter()
+            .zip(&g)
+            .map(|(&p, &v)| v * f(q as f64 * p))
+            .sum::<f64>()
+    };
+    let a: Vec<f64> = (0..=band).map(|q| coef(q, f64::cos)).collect();
+    let b: Vec<f64> = (0..=band).map(|q| coef(q, f64::sin)).collect();
+    // (g, g′, g″) at φ.
+    let eval = |phi: f64| {
+        let (mut v, mut d1, mut d2) = (a[0], 0.0, 0.0);
+        for q in 1..=band {
+            let qf = q as f64;
+            let (sn, cs) = (qf * phi).sin_cos();
+            v += a[q] * cs + b[q] * sn;
+            d1 += qf * (b[q] * cs - a[q] * sn);
+            d2 -= qf * qf * (a[q] * cs + b[q] * sn);
+        }
+        (v, d1, d2)
+    };
+    let fine = 32 * m;
+    let h = 2.0 * PI / fine as f64;
+    let mut best = (0..fine)
+        .map(|j| j as f64 * h)
+        .max_by(|p, q| eval(*p).0.abs().total_cmp(&eval(*q).0.abs()))
+        .unwrap_or(0.0);
+    let mut phi = best;
+    for _ in 0..50 {
+        let (_, d1, d2) = eval(phi);
+        let step = d1 / d2;
+        if !step.is_finite() || step.abs() > h {
+            break;
+        }
+        phi -= step;
+        if step.abs() < 1e-16 {
+            break;
+        }
+    }
+    if eval(phi).0.abs() >= eval(best).0.abs() {
+        best = phi;
+    }
+    Ok(best)
+}
+
 impl LayerEnv<'_> {
-    fn example(&self, a: &ArgValue) -> Result<&[f64]> {
+    /// The example of argument `a`; `cross`: of a kernel of the pair `(x, ρ(φ)x′)`.
+    fn example(&self, a: &ArgValue, cross: bool) -> Result<&[f64]> {
         match (&a.transform, self.rotated) {
             (None, _) => Ok(match a.example {
                 Example::X => self.x,
@@ -193,6 +279,7 @@ impl LayerEnv<'_> {
             (Some(IndexValue::Elem(k)), Some(r)) => {
                 let all = match a.example {
                     Example::X => &r.x,
+                    Example::XPrime if cross => &r.x_prime_cross,
                     Example::XPrime => &r.x_prime,
                 };
                 all.get(*k)
@@ -210,7 +297,11 @@ impl LayerEnv<'_> {
         if at.kind == KernelKind::Ntk {
             return Ok(0.0);
         }
-        let (a, b) = (self.example(&at.args.0)?, self.example(&at.args.1)?);
+        let cross = at.args.0.example != at.args.1.example;
+        let (a, b) = (
+            self.example(&at.args.0, cross)?,
+            self.example(&at.args.1, cross)?,
+        );
         let (s, t) = match &at.sites {
             Some((s, t)) => (flat(self.in_grid, Some(s))?, flat(self.in_grid, Some(t))?),
             None => (0, 0),
@@ -250,18 +341,13 @@ impl Env for LayerEnv<'_> {
         }
     }
     fn kernel(&self, at: &KernelAt) -> Result<f64> {
-        if at.layer + 1 != self.l {
+        if at.layer != 0 {
             return Err(Error::Invalid(format!(
-                "layer {} reads the kernel of layer {}, not of its input",
-                self.l, at.layer
+                "kernel of layer {} read outside the memoised evaluation: {at:?}",
+                at.layer
             )));
         }
-        match self.prev {
-            None => self.input_kernel(at),
-            Some(t) => t.get(at).ok_or_else(|| {
-                Error::Invalid(format!("kernel of layer {} not computed: {at:?}", at.layer))
-            }),
-        }
+        self.input_kernel(at)
     }
     fn dual(&self, f: &DualFn, k11: f64, k12: f64, k22: f64) -> Result<f64> {
         match self.layer.downcast_ref::<Activation>() {
@@ -430,7 +516,11 @@ fn shape_sites(s: &Shape) -> Vec<IndexValue> {
 
 /// Per-layer data shared by all example pairs.
 struct LayerPlan {
-    derivation: Derivation,
+    /// The layer's definitions, one per kind and pair of examples of the left-hand side.
+    variants: Vec<Variant>,
+    /// Whether the layer's kernel is right-invariant (see [`Memo`]), so that one site pair per
+    /// class `((g k, p), (g' k, p'))` is evaluated.
+    right_invariant: bool,
     offsets: Vec<IndexValue>,
     in_sites: Vec<IndexValue>,
     out_sites: Vec<IndexValue>,
@@ -469,18 +559,16 @@ pub fn evaluate_network(
             net.shape_before(depth).sites()
         )));
     }
+    let invariant_from = right_invariant_from(net);
     let plans: Vec<LayerPlan> = (1..=depth)
         .map(|l| {
-            let defs = deriv
+            let variants = deriv
                 .compact()
                 .definitions()
                 .iter()
                 .filter(|d| d.layer == l)
-                .cloned();
-            let mut derivation = Derivation::new();
-            for d in defs {
-                derivation.push(d)?;
-            }
+                .flat_map(Variant::of)
+                .collect();
             let layer = &net.layers()[l - 1];
             let input = net.shape_before(l - 1);
             let point = |v: Vec<i64>| IndexValue::Point(v);
@@ -549,7 +637,9 @@ pub fn evaluate_network(
                 None => (0..order).collect(),
             };
             Ok(LayerPlan {
-                derivation,
+                variants,
+                right_invariant: invariant_from.is_some_and(|from| l >= from)
+                    && net.shape_before(l).lifted.is_some(),
                 offsets,
                 in_sites: grid_points(&input.grid),
                 out_sites: if so2 {
@@ -588,9 +678,14 @@ pub fn evaluate_network(
         [n, _] => (n - 1) / 2,
         _ => 1,
     };
-    let n0 = (2 * band + 2).next_power_of_two().max(8);
+    let n0 = so2_quadrature::first_grid(band);
+    // The accuracy asked of the angular grid: the SO(2) lift's `tol`.
+    let so2_tol = match net.layers().first().and_then(|l| l.downcast_ref::<Lift>()) {
+        Some(l) => l.so2_tol(),
+        None => Lift::DEFAULT_SO2_TOL,
+    };
     // `(M(x,x′), M(x,x), M(x′,x′))` of K and Θ at layer `l` (untransformed arguments).
-    let read = |table: &KernelTable, l: usize| -> Result<[f64; 6]> {
+    let read = |memo: &Memo, l: usize| -> Result<[f64; 6]> {
         let get = |kind, a, b| {
             let at = KernelAt {
                 layer: l,
@@ -608,14 +703,17 @@ pub fn evaluate_network(
                 ),
                 sites: None,
             };
-            table
-                .get(&at)
-                .ok_or_else(|| Error::Invalid(format!("the derivation does not define layer {l}")))
+            memo.get(&at)
         };
         let (x, xp) = (Example::X, Example::XPrime);
+        let (k, t) = (get(KernelKind::Nngp, x, xp)?, get(KernelKind::Ntk, x, xp)?);
+        if !pool_needed {
+            // Only the angular refinement needs the self-covariances (for its scales).
+            return Ok([k, t, 0.0, 0.0, 0.0, 0.0]);
+        }
         Ok([
-            get(KernelKind::Nngp, x, xp)?,
-            get(KernelKind::Ntk, x, xp)?,
+            k,
+            t,
             get(KernelKind::Nngp, x, x)?,
             get(KernelKind::Nngp, xp, xp)?,
             get(KernelKind::Ntk, x, x)?,
@@ -624,10 +722,10 @@ pub fn evaluate_network(
     };
     // All layers for one pair; the values at the pool (if any) and at the end.
     let run = |x: &[f64], xp: &[f64], rotated: Option<&Rotated>| -> Result<([f64; 6], [f64; 6])> {
-        let mut prev: Option<KernelTable> = None;
-        let mut pooled = None;
-        for (l, plan) in plans.iter().enumerate() {
-            let env = LayerEnv {
+        let envs = plans
+            .iter()
+            .enumerate()
+            .map(|(l, plan)| LayerEnv {
                 l: l + 1,
                 layer: &net.layers()[l],
                 params: deriv.params(),
@@ -636,21 +734,24 @@ pub fn evaluate_network(
                 plan,
                 in_sites: &plan.in_sites,
                 out_sites: &plan.out_sites,
-                prev: prev.as_ref(),
                 x,
                 x_prime: xp,
                 channels,
                 rotated,
                 duals: RefCell::new(HashMap::new()),
-            };
-            let table = plan.derivation.evaluate(&env)?;
-            if Some(l + 1) == pool {
-                pooled = Some(read(&table, l + 1)?);
-            }
-            prev = Some(table);
-        }
-        let last = read(&prev.expect("a network has layers"), depth)?;
-        Ok((pooled.unwrap_or(last), last))
+            })
+            .collect();
+        let memo = Memo {
+            envs,
+            grids: (1..=depth).map(|l| &net.shape_before(l).grid[..]).collect(),
+            values: RefCell::new(HashMap::default()),
+        };
+        let last = read(&memo, depth)?;
+        let pooled = match pool {
+            Some(p) => read(&memo, p)?,
+            None => last,
+        };
+        Ok((pooled, last))
     };
     let values: Vec<(f64, f64)> = pairs
         .par_iter()
@@ -660,13 +761,11 @@ pub fn evaluate_network(
                 let (_, last) = run(x, xp, None)?;
                 return Ok((last[0], last[1]));
             }
-            so2_refine(n0, |n| {
-                let rotated = Rotated::new(input_shape, net.domain(), x, xp, n)?;
+            let what = || format!("the SO2 angular grid of the examples (x1[{i}], x2[{j}])");
+            let anchor = peak_angle(input_shape, net.domain(), x, xp, band)?;
+            so2_refine(n0, so2_tol, what, |n| {
+                let rotated = Rotated::new(input_shape, net.domain(), x, xp, n, anchor)?;
                 run(x, xp, Some(&rotated))
-            })
-            .map_err(|e| match e {
-                Error::Numeric(m) => Error::Numeric(format!("examples (x1[{i}], x2[{j}]): {m}")),
-                other => other,
             })
         })
         .collect::<Result<_>>()?;
@@ -684,11 +783,14 @@ pub fn evaluate_network(
 }
 
 /// `(K⁽ᴸ⁾, Θ⁽ᴸ⁾)` of one pair of an SO(2) network from `run(N)` — the pooled and the final
-/// `(K, Θ, K(x,x), K(x′,x′), Θ(x,x), Θ(x′,x′))` on the grid of N angles — with N doubling from
-/// `n0` until the plain or the Romberg-extrapolated sequence of `(K̄, Θ̄, K⁽ᴸ⁾, Θ⁽ᴸ⁾)` changes by at
-/// most [`SO2_TOL`] relative to the scales `max(|K|, |Θ|, √(K(x,x) K(x′,x′)), √(Θ(x,x) Θ(x′,x′)))`.
+/// `(K, Θ, K(x,x), K(x′,x′), Θ(x,x), Θ(x′,x′))` on the grid of N angles — refined by the circle
+/// quadrature of [`crate::so2_quadrature::refine`] (N doubling from `n0`, plain or
+/// Romberg-extrapolated) until `(K̄, Θ̄, K⁽ᴸ⁾, Θ⁽ᴸ⁾)` changes by at most `tol` relative to the
+/// scales `max(|K|, |Θ|, √(K(x,x) K(x′,x′)), √(Θ(x,x) Θ(x′,x′)))`.
 fn so2_refine(
     n0: usize,
+    tol: f64,
+    what: impl FnOnce() -> String,
     run: impl Fn(usize) -> Result<([f64; 6], [f64; 6])>,
 ) -> Result<(f64, f64)> {
     let scale = |v: &[f64; 6]| {
@@ -696,52 +798,343 @@ fn so2_refine(
             .max(v[1].abs())
             .max((v[2] * v[3]).abs().sqrt())
             .max((v[4] * v[5]).abs().sqrt())
-            .max(f64::MIN_POSITIVE)
     };
-    let mut n = n0;
-    let mut rows: Option<Vec<Vec<f64>>> = None;
-    let mut prev: Option<[[f64; 4]; 2]> = None;
-    loop {
+    let m = so2_quadrature::refine(n0, tol, true, what, |n| {
         let (p, f) = run(n)?;
-        let plain = [p[0], p[1], f[0], f[1]];
-        let scales = [scale(&p), scale(&p), scale(&f), scale(&f)];
-        let new_rows: Vec<Vec<f64>> = (0..4)
-            .map(|c| romberg_row(rows.as_ref().map(|r| &r[c][..]), plain[c]))
-            .collect();
-        let extrapolated: [f64; 4] = std::array::from_fn(|c| *new_rows[c].last().expect("a row"));
-        rows = Some(new_rows);
-        let now = [plain, extrapolated];
-        let mut best = f64::INFINITY;
-        if let Some(prev) = prev {
-            for (v, w) in now.iter().zip(&prev) {
-                let change = (0..4)
-                    .map(|c| (v[c] - w[c]).abs() / scales[c])
-                    .fold(0.0, f64::max);
-                if change <= SO2_TOL {
-                    return Ok((v[2], v[3]));
-                }
-                best = best.min(change);
+        Ok(so2_quadrature::Level {
+            values: vec![p[0], p[1], f[0], f[1]],
+            scales: vec![scale(&p), scale(&p), scale(&f), scale(&f)],
+        })
+    })?;
+    Ok((m.values[2], m.values[3]))
+}
+
+/// One definition with its examples renamed: `K⁽ˡ⁾(x, x′) := …` also read as the
+/// self-covariances `K⁽ˡ⁾(x, x) := …` and `K⁽ˡ⁾(x′, x′) := …` (every kernel of its right-hand
+/// side renamed alike).
+struct Variant {
+    lhs: KernelSym,
+    rhs: Expr,
+}
+
+impl Variant {
+    fn of(d: &Definition) -> Vec<Variant> {
+        let maps: [fn(Example) -> Example; 3] = [|e| e, |_| Example::X, |_| Example::XPrime];
+        let mut out: Vec<Variant> = vec![];
+        for m in maps {
+            let lhs = d.name.map_examples(m);
+            let key = (lhs.args.0.example, lhs.args.1.example);
+            if out
+                .iter()
+                .any(|v| (v.lhs.args.0.example, v.lhs.args.1.example) == key)
+            {
+                continue;
             }
+            let rhs = d
+                .rhs
+                .substitute_kernels(&|k| Some(Expr::from(k.map_examples(m))));
+            out.push(Variant { lhs, rhs });
         }
-        if n >= SO2_MAX_ANGLES {
-            return Err(Error::Numeric(format!(
-                "the SO2 angular grid did not settle to {SO2_TOL:e} with {SO2_MAX_ANGLES} angles \
-                 (last change {best:.1e} relative)"
-            )));
-        }
-        prev = Some(now);
-        n *= 2;
+        out
     }
 }
 
-/// The next row of a Romberg table whose previous row is `old`, from the grid mean `t0` on the
-/// doubled grid: `R[j] = R[j−1] + (R[j−1] − old[j−1])/(4^j − 1)` (errors in even powers of
-/// the spacing).
-fn romberg_row(old: Option<&[f64]>, t0: f64) -> Vec<f64> {
-    let mut row = vec![t0];
-    for (j, &o) in old.unwrap_or(&[]).iter().enumerate() {
-        let r = row[j] + (row[j] - o) / (4f64.powi(j as i32 + 1) - 1.0);
-        row.push(r);
+/// The kernels of one example pair, evaluated on demand and memoised per (layer, kind,
+/// examples, site pair): a kernel is computed from its definition the first time a formula
+/// reads it. Only what the output needs is evaluated — for the self-covariances entering a
+/// nonlinearity, the site diagonal.
+///
+/// On a layer whose kernel is right-invariant, `K[(g k, p), (g′ k, p′)] = K[(g, p), (g′, p′)]`
+/// for every point-group element k (a G-CNN whose lifting filter the point group maps to itself:
+/// p4/p4m windows and full filters, and later dense layers, nonlinearities and group
+/// convolutions), the pair is evaluated at its representative `((g g′⁻¹, p), (e, p′))`.
+struct Memo<'a> {
+    envs: Vec<LayerEnv<'a>>,
+    /// The output grid of every layer (`grids[l − 1]` for layer l), to number its sites.
+    grids: Vec<&'a [usize]>,
+    values: RefCell<HashMap<[u64; 3], f64, BuildHasherDefault<WordHasher>>>,
+}
+
+/// A multiply-rotate hash of machine words (the memo's keys are three words).
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        self.0
     }
-    row
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(*b as u64);
+        }
+    }
+    fn write_u64(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, w: usize) {
+        self.write_u64(w as u64);
+    }
+}
+
+/// A site as one word: `(g + 1) << 32 | (flat(p) + 1)`, 0 for a missing part; `None` for a
+/// point off `grid`.
+fn site_word(v: &IndexValue, grid: &[usize]) -> Option<u64> {
+    let point = |c: &[i64]| -> Option<u64> {
+        if c.len() != grid.len() {
+            return None;
+        }
+        let mut i = 0u64;
+        for (&c, &n) in c.iter().zip(grid) {
+            if c < 0 || c as usize >= n {
+                return None;
+            }
+            i = i * n as u64 + c as u64;
+        }
+        Some(i + 1)
+    };
+    match v {
+        IndexValue::Point(c) => point(c),
+        IndexValue::Elem(g) => Some((*g as u64 + 1) << 32),
+        IndexValue::Pair(g, p) => match (&**g, &**p) {
+            (IndexValue::Elem(g), IndexValue::Point(c)) => {
+                Some(((*g as u64 + 1) << 32) | point(c)?)
+            }
+            _ => None,
+        },
+    }
+}
+
+/// The environment of layer `l` of a [`Memo`]: its kernels are read through the memo.
+struct LayerView<'m, 'a> {
+    memo: &'m Memo<'a>,
+    l: usize,
+}
+
+impl Memo<'_> {
+    fn get(&self, at: &KernelAt) -> Result<f64> {
+        if at.layer == 0 {
+            return self.envs[0].input_kernel(at);
+        }
+        let env = self
+            .envs
+            .get(at.layer - 1)
+            .ok_or_else(|| Error::Invalid(format!("the network has no layer {}", at.layer)))?;
+        let group = env.plan.group.as_ref().filter(|_| env.plan.right_invariant);
+        let word = self.word(at, group)?;
+        if let Some(v) = self.values.borrow().get(&word) {
+            return Ok(*v);
+        }
+        let key = match group {
+            Some(g) => representative(at, Some(g)),
+            None => at.clone(),
+        };
+        let examples = (key.args.0.example, key.args.1.example);
+        let variant = env
+            .plan
+            .variants
+            .iter()
+            .find(|v| {
+                v.lhs.kind == key.kind
+                    && v.lhs.tag == key.tag
+                    && (v.lhs.args.0.example, v.lhs.args.1.example) == examples
+            })
+            .ok_or_else(|| Error::Invalid(format!("the derivation does not define {key:?}")))?;
+        let mut scope = Scope::new();
+        if variant.lhs.args.0.transform.is_some() || key.args.0.transform.is_some() {
+            return Err(Error::Invalid(format!(
+                "{}: only the second argument carries a relative angle",
+                variant.lhs.render(Format::Plain)
+            )));
+        }
+        match (&variant.lhs.args.1.transform, &key.args.1.transform) {
+            (None, None) => {}
+            // The plain kernel of a definition of the relative angle is its value at angle 0.
+            (Some(Index::Var(v)), t) => {
+                scope.bind(v.clone(), t.clone().unwrap_or(IndexValue::Elem(0)));
+            }
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "{key:?} does not fit the definition {}",
+                    variant.lhs.render(Format::Plain)
+                )))
+            }
+        }
+        match (&variant.lhs.idx, &key.sites) {
+            (None, None) => {}
+            (Some((pa, pb)), Some((sa, sb))) => {
+                bind_pattern(pa, sa, &mut scope)?;
+                bind_pattern(pb, sb, &mut scope)?;
+            }
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "{key:?} does not fit the sites of {}",
+                    variant.lhs.render(Format::Plain)
+                )))
+            }
+        }
+        let view = LayerView {
+            memo: self,
+            l: at.layer,
+        };
+        let v = variant.rhs.eval_in(&view, &mut scope)?;
+        self.values.borrow_mut().insert(word, v);
+        Ok(v)
+    }
+
+    /// The memo key of `at`: layer, kind, examples and angle in one word, then the two sites
+    /// (at their representative on a right-invariant layer, `group` given).
+    fn word(&self, at: &KernelAt, group: Option<&LayerGroup>) -> Result<[u64; 3]> {
+        let bad = || Error::Invalid(format!("kernel {at:?} lies off its layer's sites"));
+        if at.tag.is_some() {
+            return Err(Error::Invalid(format!(
+                "a network derivation has no tagged kernels: {at:?}"
+            )));
+        }
+        let angle = |a: &ArgValue| -> Result<u64> {
+            match &a.transform {
+                None => Ok(0),
+                Some(IndexValue::Elem(k)) => Ok(*k as u64 + 1),
+                Some(_) => Err(bad()),
+            }
+        };
+        let ex = |a: &ArgValue| (a.example == Example::XPrime) as u64;
+        let head = (at.layer as u64) << 40
+            | ((at.kind == KernelKind::Ntk) as u64) << 39
+            | ex(&at.args.0) << 38
+            | ex(&at.args.1) << 37
+            | angle(&at.args.0)? << 20
+            | angle(&at.args.1)?;
+        let (a, b) = match &at.sites {
+            None => (0, 0),
+            Some((a, b)) => {
+                let grid = self.grids[at.layer - 1];
+                let (a, b) = (
+                    site_word(a, grid).ok_or_else(bad)?,
+                    site_word(b, grid).ok_or_else(bad)?,
+                );
+                match group {
+                    Some(g) if a >> 32 > 0 && b >> 32 > 0 => {
+                        let (ga, gb) = ((a >> 32) as usize - 1, (b >> 32) as usize - 1);
+                        let r = g.mul(ga, g.inv(gb)) as u64;
+                        (
+                            ((r + 1) << 32) | (a & 0xffff_ffff),
+                            (1 << 32) | (b & 0xffff_ffff),
+                        )
+                    }
+                    _ => (a, b),
+                }
+            }
+        };
+        Ok([head, a, b])
+    }
+}
+
+impl Env for LayerView<'_, '_> {
+    fn param(&self, p: &Param) -> Result<f64> {
+        self.memo.envs[self.l - 1].param(p)
+    }
+    fn set(&self, s: IndexSet) -> Result<Vec<IndexValue>> {
+        self.memo.envs[self.l - 1].set(s)
+    }
+    fn kernel(&self, at: &KernelAt) -> Result<f64> {
+        // A definition reads its own layer (Θ⁽ˡ⁾ from K⁽ˡ⁾) or the layer before.
+        if at.layer != self.l && at.layer + 1 != self.l {
+            return Err(Error::Invalid(format!(
+                "layer {} reads the kernel of layer {}, not of its input",
+                self.l, at.layer
+            )));
+        }
+        self.memo.get(at)
+    }
+    fn group(&self) -> Option<&dyn GroupOps> {
+        self.memo.envs[self.l - 1].group()
+    }
+    fn dual(&self, f: &DualFn, k11: f64, k12: f64, k22: f64) -> Result<f64> {
+        self.memo.envs[self.l - 1].dual(f, k11, k12, k22)
+    }
+    fn sites(&self, layer: usize) -> Result<Vec<IndexValue>> {
+        self.memo.envs[self.l - 1].sites(layer)
+    }
+    fn resolve(&self, layer: usize, site: &IndexValue) -> Option<IndexValue> {
+        self.memo.envs[self.l - 1].resolve(layer, site)
+    }
+}
+
+/// `((g g′⁻¹, p), (e, p′))` for the sites `((g, p), (g′, p′))` of `at` (`(g g′⁻¹, e)` without
+/// positions); other keys unchanged.
+fn representative(at: &KernelAt, group: Option<&LayerGroup>) -> KernelAt {
+    let (Some(group), Some((a, b))) = (group, &at.sites) else {
+        return at.clone();
+    };
+    let split = |v: &IndexValue| match v {
+        IndexValue::Elem(g) => Some((*g, None)),
+        IndexValue::Pair(g, p) => match **g {
+            IndexValue::Elem(g) => Some((g, Some((**p).clone()))),
+            _ => None,
+        },
+        IndexValue::Point(_) => None,
+    };
+    let (Some((g, p)), Some((h, q))) = (split(a), split(b)) else {
+        return at.clone();
+    };
+    let join = |g: usize, p: Option<IndexValue>| match p {
+        None => IndexValue::Elem(g),
+        Some(p) => IndexValue::pair(IndexValue::Elem(g), p),
+    };
+    let g = group.mul(g, group.inv(h));
+    KernelAt {
+        sites: Some((join(g, p), join(0, q))),
+        ..at.clone()
+    }
+}
+
+/// The first layer (1-based) from which kernels are right-invariant, if the network starts with
+/// a lifting whose filter every point-group element maps to itself — a square window or the
+/// full torus for p4/p4m, a full-support filter for the groups acting on sites — followed by
+/// dense layers, nonlinearities and group convolutions only (up to the layer whose input is no
+/// longer lifted). The invariance holds layer by layer (MATH.md §7): the lifting gives
+/// `K¹[(g,p),(g′,p′)] = σ_w² (1/|F|) Σ_δ K⁰[p + A_g δ, p′ + A_g′ δ] + σ_b²`, and replacing
+/// `(g, g′)` by `(g k, g′ k)` permutes the taps `A_k δ` of F; the later layers act alike on every
+/// right translate.
+fn right_invariant_from(net: &Network) -> Option<usize> {
+    let lift = net.layers().first()?.downcast_ref::<Lift>()?;
+    let symmetric = match (&lift.group, &lift.filter) {
+        (GroupSpec::So2 { .. }, _) => false,
+        (GroupSpec::P4(_) | GroupSpec::P4m(_), LiftFilter::Window(w)) => {
+            w.len() == 2 && w[0] == w[1]
+        }
+        (GroupSpec::P4(_) | GroupSpec::P4m(_), LiftFilter::Full) => {
+            lift.padding == Padding::Circular
+        }
+        (_, LiftFilter::Full) => true,
+        _ => false,
+    };
+    let chain_ok = net.layers()[1..].iter().enumerate().all(|(i, l)| {
+        net.shape_before(i + 1).lifted.is_none()
+            || l.is::<Activation>()
+            || l.is::<Dense>()
+            || l.is::<GroupConv>()
+            || l.is::<GroupPool>()
+            || l.is::<GlobalAvgPool>()
+            || l.is::<Flatten>()
+    });
+    (symmetric && chain_ok).then_some(1)
+}
+
+/// Bind the variables of a site pattern (`s`, `(g, p)`) to a site.
+fn bind_pattern(pattern: &Index, value: &IndexValue, scope: &mut Scope) -> Result<()> {
+    match (pattern, value) {
+        (Index::Var(v), x) => {
+            scope.bind(v.clone(), x.clone());
+            Ok(())
+        }
+        (Index::Pair(pa, pb), IndexValue::Pair(a, b)) => {
+            bind_pattern(pa, a, scope)?;
+            bind_pattern(pb, b, scope)
+        }
+        (p, x) => Err(Error::Invalid(format!(
+            "site {x:?} does not fit the index pattern {}",
+            p.render(Format::Plain)
+        ))),
+    }
 }

@@ -45,3 +45,15 @@ pub fn assert_close(a: &Mat<f64>, b: &Mat<f64>, tol: f64, what: &str) {
         }
     }
 }
+
+/// The least-squares slope of `ln y` against `ln x`.
+pub fn log_log_slope(points: &[(f64, f64)]) -> f64 {
+    let logs: Vec<(f64, f64)> = points.iter().map(|(x, y)| (x.ln(), y.ln())).collect();
+    let n = logs.len() as f64;
+    let (mx, my) = (
+        logs.iter().map(|l| l.0).sum::<f64>() / n,
+        logs.iter().map(|l| l.1).sum::<f64>() / n,
+    );
+    logs.iter().map(|l| (l.0 - mx) * (l.1 - my)).sum::<f64>()
+        / logs.iter().map(|l| (l.0 - mx).powi(2)).sum::<f64>()
+}
