@@ -404,3 +404,17 @@ fn group_layer_formulas() {
         &gcnn("[3, 2]", "group = 'SO2'\nfilter = 'full'", ""),
     );
 }
+
+#[test]
+fn parameter_lists_print_extreme_values_compactly() {
+    let net = Network::from_toml_str(
+        "[input]\nshape = [2]\n[[layers]]\nkind = 'dense'\nw_std = 1e-300\nb_std = 1e140\n",
+        "tiny.toml",
+    )
+    .unwrap();
+    let md = eqntk::symbolic::derive_network(&net)
+        .unwrap()
+        .to_markdown("tiny");
+    assert!(md.contains("= 1e-300") && md.contains("= 1e140"), "{md}");
+    assert!(!md.contains("00000000"), "{md}");
+}

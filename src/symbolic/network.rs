@@ -141,7 +141,13 @@ impl NetworkDerivation {
     pub fn render_params(&self, format: Format) -> Vec<String> {
         self.params
             .iter()
-            .map(|(p, v)| format!("{} = {v}", Expr::from(p.clone()).render(format)))
+            .map(|(p, v)| {
+                format!(
+                    "{} = {}",
+                    Expr::from(p.clone()).render(format),
+                    super::print::compact_number(*v)
+                )
+            })
             .collect()
     }
 
