@@ -3,69 +3,12 @@
 
 mod common;
 
+use common::cli::{data, eqntk, fails, file, s};
 use common::normal_batch as batch;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use eqntk::io::{write_npy, Array};
 use eqntk::orbit::orbit_kernel;
-use eqntk::{Batch, Network};
-
-fn eqntk(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_eqntk"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("eqntk-cli-groups-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn file(name: &str, text: &str) -> PathBuf {
-    let p = dir().join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-/// A batch written as `[N, *shape]` .npy.
-fn data(name: &str, b: &Batch) -> PathBuf {
-    let p = dir().join(name);
-    let mut shape = vec![b.len()];
-    shape.extend_from_slice(b.shape());
-    write_npy(
-        &p,
-        &Array {
-            shape,
-            values: b.values().to_vec(),
-        },
-    )
-    .unwrap();
-    p
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// Runs the command and checks it failed cleanly: exit code 2, one line on stderr, nothing on
-/// stdout; returns the message.
-fn fails(args: &[&str]) -> String {
-    let (code, stdout, stderr) = eqntk(args);
-    assert_eq!(code, 2, "{args:?}: stdout {stdout} stderr {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(stdout.is_empty(), "{stdout}");
-    stderr
-}
+use eqntk::Network;
 
 fn json(args: &[&str]) -> serde_json::Value {
     let (code, out, err) = eqntk(args);

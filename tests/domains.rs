@@ -3,16 +3,17 @@
 //! each equal to a brute-force orbit average computed here by transforming the inputs by hand;
 //! impossible pairs and bad `[input] domain` keys are one-line errors with exit code 2.
 
+mod common;
+
+use common::cli::{data, eqntk, fails, file, s};
 use std::f64::consts::PI;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use eqntk::action::{action_for, Domain, InputAction, InputGroup, RotationKind};
 use eqntk::augment::{
     block_prediction, reflected_training_set, FiniteAugmentation, OutputTransform, So2Predictor,
 };
 use eqntk::group::GroupSpec;
-use eqntk::io::{write_npy, Array};
 use eqntk::orbit::orbit_kernel;
 use eqntk::{Batch, Error, Network};
 use faer::Mat;
@@ -636,59 +637,6 @@ fn domains_default_only_where_unambiguous() {
 
 // ---------------------------------------------------------------------------------------------
 // The command line
-
-fn eqntk(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_eqntk"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("eqntk-domains-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn file(name: &str, text: &str) -> PathBuf {
-    let p = dir().join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn data(name: &str, b: &Batch) -> PathBuf {
-    let p = dir().join(name);
-    let mut shape = vec![b.len()];
-    shape.extend_from_slice(b.shape());
-    write_npy(
-        &p,
-        &Array {
-            shape,
-            values: b.values().to_vec(),
-        },
-    )
-    .unwrap();
-    p
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// Exit code 2, one line on stderr, nothing on stdout; returns the message.
-fn fails(args: &[&str]) -> String {
-    let (code, stdout, stderr) = eqntk(args);
-    assert_eq!(code, 2, "{args:?}: stdout {stdout} stderr {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
-    assert!(stdout.is_empty(), "{stdout}");
-    stderr
-}
 
 fn mlp_text(shape: &[usize], domain: Option<&str>) -> String {
     format!(

@@ -1,6 +1,8 @@
 //! Fixtures shared by the test files (`mod common;` in each).
 #![allow(dead_code)]
 
+pub mod cli;
+
 use eqntk::Batch;
 use faer::Mat;
 use rand::{Rng, SeedableRng};
