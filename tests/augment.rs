@@ -4,7 +4,7 @@
 
 #![allow(clippy::needless_range_loop)]
 
-mod common;
+use crate::common;
 
 use common::normal_batch as random_batch;
 // Index loops over the time list keep the (mean, cov) pairs aligned and readable.

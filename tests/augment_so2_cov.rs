@@ -3,7 +3,7 @@
 //! prior at t = 0, symmetric PSD, invariant under rotating both test inputs together, and the
 //! `eqntk predict --augment SO2 --cov` command.
 
-mod common;
+use crate::common;
 
 use common::normal_batch as random_batch;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! `eqntk kernel --orbit GROUP` end to end, and bad group-layer input as one-line errors with
 //! exit code 2.
 
-mod common;
+use crate::common;
 
 use common::cli::{data, eqntk, fails, file, s};
 use common::normal_batch as batch;

@@ -3,7 +3,7 @@
 //! each equal to a brute-force orbit average computed here by transforming the inputs by hand;
 //! impossible pairs and bad `[input] domain` keys are one-line errors with exit code 2.
 
-mod common;
+use crate::common;
 
 use common::cli::{data, eqntk, fails, file, s};
 use std::f64::consts::PI;

@@ -1,6 +1,6 @@
 //! The kernel engine against hand derivations and an independent brute-force reference.
 
-mod common;
+use crate::common;
 
 use common::normal_batch as batch;
 use eqntk::{Batch, Network};

@@ -298,7 +298,7 @@ fn trained_ensemble_matches_the_infinite_ensemble_predictor() {
 /// *same* gradient-descent steps (so the time discretisation cancels). Prints, over points and
 /// outputs, the largest |difference|, the largest |difference|/SE, and the largest excess
 /// `|difference| − 3·SE` (a lower bound on the bias where it stands out of the noise).
-/// Run with `cargo test --test ensemble -- --ignored --nocapture`.
+/// Run with `cargo test --test suite ensemble -- --ignored --nocapture`.
 #[test]
 #[ignore = "measurement (a few minutes); its numbers are quoted at MEAN_BIAS_B"]
 fn measure_finite_width_bias() {

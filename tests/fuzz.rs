@@ -8,7 +8,7 @@
 //! than 0, 1 or 2, or an error that is not one line `error: …` on stderr.
 //!
 //! `EQNTK_FUZZ_CASES` (default 1500) sets the number of cases, `EQNTK_FUZZ_SEED` (default 1) the
-//! seed; a long run: `EQNTK_FUZZ_CASES=20000 cargo test --release --test fuzz`.
+//! seed; a long run: `EQNTK_FUZZ_CASES=20000 cargo test --release --test suite fuzz`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

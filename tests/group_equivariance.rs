@@ -30,7 +30,7 @@
 //! centre c still are (`f_{(g,p)}(u·x) = f_{(a⁻¹g, c + A_a⁻¹(p − c))}(x)`): the pooled kernel is
 //! C4/D4-invariant.
 
-mod common;
+use crate::common;
 
 use common::normal_batch as batch;
 use eqntk::action::{site_action, Domain, SiteAction};

@@ -19,7 +19,7 @@
 //!
 //! with the arc-cosine ReLU dual in between, mean pooling and a dense readout.
 
-mod common;
+use crate::common;
 
 use common::normal_batch as batch;
 use eqntk::Network;

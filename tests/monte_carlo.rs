@@ -1,6 +1,6 @@
 //! Analytic kernels (`Network::kernel`) against Monte-Carlo means of finite networks (MATH.md §9).
 
-mod common;
+use crate::common;
 
 use common::{max_abs, normal_batch};
 use eqntk::finite::{monte_carlo, monte_carlo_outputs, Agreement, MonteCarlo};

@@ -2,7 +2,7 @@
 //! NTK defect of MATH.md §10, and the finite G-CNN against a direct forward pass written from
 //! the definition of a p4 convolution (rotated filters, no tap tables).
 
-mod common;
+use crate::common;
 
 use common::{max_abs, normal_batch};
 use eqntk::finite::{monte_carlo_outputs, Agreement, MonteCarlo};

@@ -13,7 +13,7 @@
 //!
 //! and the per-draw error of the empirical NTK shrinks like `width^{-1/2}`.
 
-mod common;
+use crate::common;
 
 use common::{log_log_slope, max_abs, normal_batch as inputs};
 use eqntk::action::Domain;

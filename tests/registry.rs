@@ -3,7 +3,7 @@
 //! networks = the fast kernel within the library's agreement rule (z = 5 standard errors plus
 //! the O(1/width) bias allowance). A new kind is covered by adding its registry line.
 
-mod common;
+use crate::common;
 
 use common::{assert_close, normal_batch};
 use eqntk::finite::{monte_carlo_outputs, Agreement};

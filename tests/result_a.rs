@@ -1,7 +1,7 @@
 //! Result A (MATH.md §7): the G-CNN kernel equals the orbit-averaged kernel of its plain
 //! counterpart, NNGP and NTK, to ≤ 1e-12 relative.
 
-mod common;
+use crate::common;
 
 use common::normal_batch as batch;
 use eqntk::group::GroupSpec;

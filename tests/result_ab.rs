@@ -8,7 +8,7 @@
 //! isotypic block, where it acts as `|G| Θ̄(X,X)`; the `|G|` cancels against the loss
 //! normalisation by `|G|N·O`, leaving `Θ̄(x,X) Θ̄⁻¹ (I − e^{−ηΘ̄t/(N·O)}) Y` = the G-CNN's μ_t.
 
-mod common;
+use crate::common;
 
 use common::normal_batch as batch;
 use eqntk::augment::{augmented_prediction, block_prediction, FiniteAugmentation, OutputTransform};

@@ -3,7 +3,7 @@
 //! average of the MLP (Result A), is invariant under rotations of either input, and the C_k
 //! averages converge to it geometrically.
 
-mod common;
+use crate::common;
 
 use common::normal_batch as batch;
 use std::f64::consts::PI;

@@ -1,0 +1,42 @@
+//! The integration tests as one binary: each file is a module, shared fixtures are in `common`.
+//!
+//! One binary rather than one per file, so the crate is linked once for all of them.
+
+mod common;
+
+mod activation;
+mod augment;
+mod augment_ensemble;
+mod augment_so2_cov;
+mod bad_input;
+mod cli;
+mod cli_groups;
+mod collapse;
+mod derive_eval;
+mod derive_formulas;
+mod domains;
+mod engine;
+mod ensemble;
+mod experiment;
+mod fast_paths;
+mod fuzz;
+mod group_actions;
+mod group_axioms;
+mod group_cli;
+mod group_decompose;
+mod group_equivariance;
+mod group_fast_paths;
+mod group_reference;
+mod group_reps;
+mod group_tables;
+mod io;
+mod monte_carlo;
+mod monte_carlo_groups;
+mod monte_carlo_so2;
+mod predict;
+mod registry;
+mod result_a;
+mod result_ab;
+mod so2;
+mod symbolic;
+mod verify;
