@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use eqntk::layer::REGISTRY;
-use eqntk::symbolic::{derive_network, evaluate_network, parse_derivation, parse_expr, Format, Names};
+use eqntk::symbolic::{
+    derive_network, evaluate_network, parse_derivation, parse_expr, Format, Names,
+};
 use eqntk::verify::claims::ClaimFile;
 use eqntk::{Error, Network};
 
@@ -66,7 +68,11 @@ fn print_parse_print_is_the_identity_on_every_shipped_network() {
                 derivation.render(Format::Unicode),
                 "{name}"
             );
-            assert_eq!(parsed.render(Format::Latex), derivation.render(Format::Latex), "{name}");
+            assert_eq!(
+                parsed.render(Format::Latex),
+                derivation.render(Format::Latex),
+                "{name}"
+            );
         }
     }
 }
@@ -74,7 +80,11 @@ fn print_parse_print_is_the_identity_on_every_shipped_network() {
 #[test]
 fn parsed_derivations_evaluate_to_the_fast_kernels() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for f in ["examples/mlp.toml", "examples/cnn.toml", "examples/bench/p4_relu2_pool.toml"] {
+    for f in [
+        "examples/mlp.toml",
+        "examples/cnn.toml",
+        "examples/bench/p4_relu2_pool.toml",
+    ] {
         let net = Network::from_file(&root.join(f)).unwrap();
         let x = common::normal_batch(net.input_shape(), 3, 5);
         let d = derive_network(&net).unwrap();
@@ -118,7 +128,10 @@ fn malformed_formulas_are_one_line_errors_with_the_column() {
         let (c, msg) = parse_error(text);
         assert_eq!(c, column, "{text}: {msg}");
         assert!(msg.contains(reason), "{text}: {msg}");
-        assert!(msg.starts_with(&format!("nngp formula, column {column}: ")), "{msg}");
+        assert!(
+            msg.starts_with(&format!("nngp formula, column {column}: ")),
+            "{msg}"
+        );
         // the caret stands before the offending token
         let marked = msg.rsplit(": ").next().unwrap();
         let chars: Vec<char> = text.chars().collect();
@@ -144,7 +157,13 @@ fn operators_follow_the_usual_precedence() {
         ("cos(pi) + sin(pi/2)", 0.0),
     ];
     for (text, want) in cases {
-        let got = parse_expr(text, &Names::new(), "test").unwrap().eval(&env).unwrap();
-        assert!((got - want).abs() < 1e-14, "{text} = {got}, expected {want}");
+        let got = parse_expr(text, &Names::new(), "test")
+            .unwrap()
+            .eval(&env)
+            .unwrap();
+        assert!(
+            (got - want).abs() < 1e-14,
+            "{text} = {got}, expected {want}"
+        );
     }
 }

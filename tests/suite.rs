@@ -19,6 +19,7 @@ mod engine;
 mod ensemble;
 mod experiment;
 mod fast_paths;
+mod formula_claims;
 mod formula_parse;
 mod fuzz;
 mod group_actions;

@@ -391,7 +391,12 @@ impl<'a> Parser<'a> {
         let full = if self.offset > 0 {
             // report columns of the whole line
             let pad = " ".repeat(self.offset);
-            return syntax(self.what, &format!("{pad}{}", self.text), at + self.offset, reason);
+            return syntax(
+                self.what,
+                &format!("{pad}{}", self.text),
+                at + self.offset,
+                reason,
+            );
         } else {
             self.text
         };
@@ -571,7 +576,10 @@ impl<'a> Parser<'a> {
             if args.len() != 3 {
                 return Err(self.error_at(
                     at,
-                    &format!("`{name}` takes 3 arguments (k11, k12, k22), got {}", args.len()),
+                    &format!(
+                        "`{name}` takes 3 arguments (k11, k12, k22), got {}",
+                        args.len()
+                    ),
                 ));
             }
             return Ok(Expr::Apply(Func::Dual(dual), args));
@@ -675,10 +683,7 @@ impl<'a> Parser<'a> {
                 ))
             }
         };
-        Ok(Arg {
-            example,
-            transform,
-        })
+        Ok(Arg { example, transform })
     }
 
     /// `prod ('+' prod)*`
@@ -735,11 +740,14 @@ impl<'a> Parser<'a> {
             self.next();
             self.expect(Tok::Minus, "`-1` (the inverse) after `^` in an index")?;
             match self.next() {
-                (Tok::Num(v), _) if v == 1.0 => {}
+                (Tok::Num(1.0), _) => {}
                 (t, at) => {
                     return Err(self.error_at(
                         at,
-                        &format!("only `^-1` (the inverse) is an index power, found {}", describe(&t)),
+                        &format!(
+                            "only `^-1` (the inverse) is an index power, found {}",
+                            describe(&t)
+                        ),
                     ))
                 }
             }
@@ -793,14 +801,14 @@ impl<'a> Parser<'a> {
                 "G" => Ok(IndexSet::Group),
                 "H" => Ok(IndexSet::Support),
                 "Omega" => Ok(IndexSet::Sites),
-                _ => Err(self.error_at(
-                    at,
-                    &format!("unknown index set `{s}` (F, G, H or Omega)"),
-                )),
+                _ => Err(self.error_at(at, &format!("unknown index set `{s}` (F, G, H or Omega)"))),
             },
             (t, at) => Err(self.error_at(
                 at,
-                &format!("expected an index set (F, G, H, Omega), found {}", describe(&t)),
+                &format!(
+                    "expected an index set (F, G, H, Omega), found {}",
+                    describe(&t)
+                ),
             )),
         }
     }
