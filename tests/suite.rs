@@ -19,6 +19,8 @@ mod engine;
 mod ensemble;
 mod experiment;
 mod fast_paths;
+mod formula_claims;
+mod formula_parse;
 mod fuzz;
 mod group_actions;
 mod group_axioms;
