@@ -22,6 +22,7 @@ mod fast_paths;
 mod formula_claims;
 mod formula_parse;
 mod fuzz;
+mod gram;
 mod group_actions;
 mod group_axioms;
 mod group_cli;
