@@ -202,6 +202,9 @@ fn seeds() -> Seeds {
     networks.extend(read_dir("experiments/nets", |_| true));
     // Claim files that verify within a second (the others hold large G-CNN or Monte-Carlo runs).
     let fast = [
+        "formula_arccos.toml",
+        "formula_erf.toml",
+        "formula_linear.toml",
         "linear_closed_form.toml",
         "mlp_erf.toml",
         "result_a_c4.toml",

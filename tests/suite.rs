@@ -12,6 +12,7 @@ mod bad_input;
 mod cli;
 mod cli_groups;
 mod collapse;
+mod data_sets;
 mod derive_eval;
 mod derive_formulas;
 mod domains;
