@@ -138,7 +138,7 @@ mod tests {
     fn on_the_diagonal_it_is_half_the_gaussian_moment() {
         // E[u^{2n} 1[u ≥ 0]] = (2n − 1)!! k^n / 2
         for n in 0..=MAX_DEGREE {
-            let k = 0.7;
+            let k: f64 = 0.7;
             let double_fact: f64 = (1..=2 * n).step_by(2).map(|i| i as f64).product();
             let want = 0.5 * double_fact * k.powi(n as i32);
             let got = rectified_monomial(n, k, k, k).0;
