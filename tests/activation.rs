@@ -188,11 +188,7 @@ fn closed_forms_match_quadrature() {
 #[test]
 fn fast_quadrature_matches_reference_quadrature() {
     // `dual` for φ without a closed form (Gauss–Hermite or coarse panels) against the fine rule.
-    for act in [
-        Activation::Tanh,
-        Activation::Sigmoid,
-        Activation::Softplus,
-    ] {
+    for act in [Activation::Tanh, Activation::Sigmoid, Activation::Softplus] {
         assert!(!act.has_closed_form());
         for &(k11, k22) in &[(0.04, 0.2), (0.7, 1.0), (2.0, 0.5), (9.0, 25.0)] {
             for rho in [-1.0, -0.6, 0.1, 0.999, 1.0] {

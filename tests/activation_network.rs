@@ -58,9 +58,21 @@ fn hand_cases() {
         let at = format!("at ({k11}, {k12}, {k22})");
         let id = (k12, 1.0);
         close(d(Activation::Monomial { degree: 1 }), id, 1e-15, &at);
-        close(d(Activation::Polynomial { coef: vec![0.0, 1.0] }), id, 1e-15, &at);
+        close(
+            d(Activation::Polynomial {
+                coef: vec![0.0, 1.0],
+            }),
+            id,
+            1e-15,
+            &at,
+        );
         close(d(Activation::Hermite { degree: 1 }), id, 1e-15, &at);
-        close(d(Activation::Polynomial { coef: vec![-0.7] }), (0.49, 0.0), 1e-15, &at);
+        close(
+            d(Activation::Polynomial { coef: vec![-0.7] }),
+            (0.49, 0.0),
+            1e-15,
+            &at,
+        );
         close(d(Activation::Monomial { degree: 0 }), (1.0, 0.0), 0.0, &at);
         close(d(Activation::Hermite { degree: 0 }), (1.0, 0.0), 0.0, &at);
         // Isserlis: E[u²v²] = k11k22 + 2k12², E[u³v³] = 9k11k22k12 + 6k12³
@@ -77,7 +89,10 @@ fn hand_cases() {
             coef: vec![1.0, 2.0, 1.0],
         });
         // E[(1+u)²(1+v)²] = (1 + k11)(1 + k22) + 4k12 + 2k12² (u, v centred)
-        let want = ((1.0 + k11) * (1.0 + k22) + 4.0 * k12 + 2.0 * k12 * k12, 4.0 + 4.0 * k12);
+        let want = (
+            (1.0 + k11) * (1.0 + k22) + 4.0 * k12 + 2.0 * k12 * k12,
+            4.0 + 4.0 * k12,
+        );
         close(p, want, 1e-14, &at);
         // sin u sin v = [cos(u − v) − cos(u + v)]/2
         let e = (-(k11 + k22) / 2.0).exp();
@@ -108,8 +123,18 @@ fn hand_cases() {
             &at,
         );
         // b = 0: constants
-        close(d(Activation::Exp { a: 0.6, b: 0.0 }), (0.36, 0.0), 1e-15, &at);
-        close(d(Activation::Gaussian { a: 0.6, b: 0.0 }), (0.36, 0.0), 1e-15, &at);
+        close(
+            d(Activation::Exp { a: 0.6, b: 0.0 }),
+            (0.36, 0.0),
+            1e-15,
+            &at,
+        );
+        close(
+            d(Activation::Gaussian { a: 0.6, b: 0.0 }),
+            (0.36, 0.0),
+            1e-15,
+            &at,
+        );
         // log-normal moment E[e^{u+v}] = e^{Var(u+v)/2}
         let ln = (0.5 * (k11 + k22 + 2.0 * k12)).exp();
         close(d(Activation::Exp { a: 1.0, b: 1.0 }), (ln, ln), 1e-14, &at);
@@ -118,7 +143,12 @@ fn hand_cases() {
         let gauss = d(Activation::Gaussian { a: 1.0, b: -0.5 });
         close(gauss, (det.powf(-0.5), k12 * det.powf(-1.5)), 1e-14, &at);
         // rectified monomials: degree 1 is ReLU, 0 the step, 2 the textbook J₂
-        close(d(Activation::RectifiedMonomial { degree: 1 }), d(Activation::Relu), 1e-14, &at);
+        close(
+            d(Activation::RectifiedMonomial { degree: 1 }),
+            d(Activation::Relu),
+            1e-14,
+            &at,
+        );
         let th = (k12 / q.sqrt()).acos();
         close(
             d(Activation::RectifiedMonomial { degree: 0 }),
@@ -148,7 +178,10 @@ fn hand_cases() {
         let want = k / 4.0
             + k / PI * (k / ((1.0 + k) * (1.0 + 2.0 * k).sqrt()) + 0.5 * (k / (1.0 + k)).asin());
         let got = Activation::Gelu.dual(k, k, k).0;
-        assert!((got - want).abs() <= 1e-14 * want.max(1.0), "gelu({k}): {got} vs {want}");
+        assert!(
+            (got - want).abs() <= 1e-14 * want.max(1.0),
+            "gelu({k}): {got} vs {want}"
+        );
     }
 }
 
@@ -171,7 +204,10 @@ impl IntoPair for (f64, f64) {
 fn printed_closed_forms_evaluate_to_the_duals() {
     for (kind, params) in KINDS {
         let net = one_hidden_layer(kind, params);
-        let act = net.layers()[1].downcast_ref::<Activation>().unwrap().clone();
+        let act = net.layers()[1]
+            .downcast_ref::<Activation>()
+            .unwrap()
+            .clone();
         let (t, tdot) = dual_closed_form(&act).unwrap_or_else(|| panic!("{kind}: no closed form"));
         for (k11, k12, k22) in covariances() {
             let env = SimpleEnv::new()
@@ -179,7 +215,12 @@ fn printed_closed_forms_evaluate_to_the_duals() {
                 .with_param(Param::k(1, 2), k12)
                 .with_param(Param::k(2, 2), k22);
             let got = (t.eval(&env).unwrap(), tdot.eval(&env).unwrap());
-            close(got, act.dual(k11, k12, k22), 1e-12, &format!("{kind} ({k11}, {k12}, {k22})"));
+            close(
+                got,
+                act.dual(k11, k12, k22),
+                1e-12,
+                &format!("{kind} ({k11}, {k12}, {k22})"),
+            );
         }
     }
 }
@@ -223,9 +264,13 @@ fn bad_parameters_are_one_line_errors() {
             "[input]\nshape = [3]\n[[layers]]\nkind = \"dense\"\n[[layers]]\nkind = \"{kind}\"\n\
              {params}\n"
         );
-        let e = Network::from_toml_str(&toml, "net.toml").unwrap_err().to_string();
+        let e = Network::from_toml_str(&toml, "net.toml")
+            .unwrap_err()
+            .to_string();
         assert!(
-            e.contains(want) && e.contains("net.toml") && e.contains(&format!("layers[1] ({kind})")),
+            e.contains(want)
+                && e.contains("net.toml")
+                && e.contains(&format!("layers[1] ({kind})")),
             "{kind} {params}: {e}"
         );
         assert!(!e.contains('\n'), "{kind} {params}: not one line: {e}");
@@ -244,7 +289,10 @@ fn bad_parameters_are_one_line_errors() {
 
 /// Three inputs: two of x1, one of x2, stacked (so cross entries are covered).
 fn inputs(seed: u64) -> Batch {
-    let (a, b) = (normal_batch(&[3], 2, seed), normal_batch(&[3], 1, seed ^ 0xbeef));
+    let (a, b) = (
+        normal_batch(&[3], 2, seed),
+        normal_batch(&[3], 1, seed ^ 0xbeef),
+    );
     Batch::new(vec![3], [a.values(), b.values()].concat()).unwrap()
 }
 
@@ -283,7 +331,10 @@ fn hermite_off_unit_variance_matches_finite_networks_and_not_the_unit_variance_f
         a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>() / 3.0
     });
     let k1 = Mat::from_fn(3, 3, |i, j| 2.25 * k0[(i, j)] + 0.04);
-    assert!((0..3).all(|i| (k1[(i, i)] - 1.0).abs() > 0.3), "variances {k1:?}");
+    assert!(
+        (0..3).all(|i| (k1[(i, i)] - 1.0).abs() > 0.3),
+        "variances {k1:?}"
+    );
     let nt_k = Mat::from_fn(3, 3, |i, j| 1.44 * k1[(i, j)].powi(n) + 0.01);
     let nt_t = Mat::from_fn(3, 3, |i, j| {
         nt_k[(i, j)] + 1.44 * n as f64 * k1[(i, j)].powi(n - 1) * k1[(i, j)]
@@ -330,7 +381,10 @@ fn finite_network_error_shrinks_with_width() {
         }
         let slope = log_log_slope(&points);
         eprintln!("{kind}: error vs width slope {slope:.3} ({points:?})");
-        assert!((-1.2..=-0.35).contains(&slope), "{kind}: slope {slope:.3}, {points:?}");
+        assert!(
+            (-1.2..=-0.35).contains(&slope),
+            "{kind}: slope {slope:.3}, {points:?}"
+        );
     }
 }
 
@@ -382,7 +436,10 @@ fn random_stacks_derivation_psd_and_transposition() {
         }
         let what = format!("case {case} ({readout}): {:?}", net.layers());
         let x = normal_batch(&shape, 5, 500 + case as u64);
-        let (a, b) = (normal_batch(&shape, 2, 600 + case as u64), normal_batch(&shape, 3, 700));
+        let (a, b) = (
+            normal_batch(&shape, 2, 600 + case as u64),
+            normal_batch(&shape, 3, 700),
+        );
         // interpreted derivation = fast kernel
         let deriv = derive_network(&net).unwrap();
         for x2 in [None, Some(&b)] {
@@ -403,7 +460,10 @@ fn random_stacks_derivation_psd_and_transposition() {
             assert!(min_eigenvalue(&m) >= -1e-12 * scale, "{what}: not PSD");
         }
         // x1 ↔ x2 transposes
-        let (kab, kba) = (net.kernel(&a, Some(&b)).unwrap(), net.kernel(&b, Some(&a)).unwrap());
+        let (kab, kba) = (
+            net.kernel(&a, Some(&b)).unwrap(),
+            net.kernel(&b, Some(&a)).unwrap(),
+        );
         for (m1, m2) in [
             (kab.nngp().unwrap(), kba.nngp().unwrap()),
             (kab.ntk().unwrap(), kba.ntk().unwrap()),

@@ -57,7 +57,10 @@ fn kernels_match_neural_tangents() {
         "hermite",
         "sigmoid_like",
     ] {
-        assert!(kinds.contains(&kind), "no neural-tangents reference for {kind}");
+        assert!(
+            kinds.contains(&kind),
+            "no neural-tangents reference for {kind}"
+        );
     }
     let mut worst: f64 = 0.0;
     for case in cases {

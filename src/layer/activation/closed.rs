@@ -20,7 +20,7 @@ use crate::layer::dual::correlation;
 /// ```
 ///
 /// `δ² = 1 + k11 + k22 + (k11 k22 − k12²) ≥ 1` is evaluated in that form, so it never cancels.
-/// On the diagonal (`k11 = k12 = k22 = k`) `T = k/4 + [k arcsin(k/(1+k)) + k/√(1+2k)]/(2π)`.
+/// On the diagonal (`k11 = k12 = k22 = k`) `T = k/4 + (k/π)[k/((1+k)√(1+2k)) + ½ arcsin(k/(1+k))]`.
 #[inline(always)]
 pub fn gelu(k11: f64, k12: f64, k22: f64) -> (f64, f64) {
     let (k11, k22) = (k11.max(0.0), k22.max(0.0));
@@ -31,8 +31,8 @@ pub fn gelu(k11: f64, k12: f64, k22: f64) -> (f64, f64) {
     let delta = delta2.sqrt();
     let angle = (k12 / p.sqrt()).clamp(-1.0, 1.0).asin();
     let t = 0.25 * k12 + 0.5 * FRAC_1_PI * (k12 * angle + (q * delta2 + k12 * k12) / (p * delta));
-    let tdot = 0.25
-        + 0.5 * FRAC_1_PI * (angle + k12 / delta * (1.0 + (2.0 - q + k12 * k12 / delta2) / p));
+    let tdot =
+        0.25 + 0.5 * FRAC_1_PI * (angle + k12 / delta * (1.0 + (2.0 - q + k12 * k12 / delta2) / p));
     (t, tdot)
 }
 

@@ -7,9 +7,31 @@
 //! K' = T(k11, k12, k22) = E[φ(u) φ(v)],      Θ' = Ṫ(k11, k12, k22) · Θ,   Ṫ = E[φ'(u) φ'(v)].
 //! ```
 //!
-//! [`Activation::dual`] uses a closed form where one exists (ReLU, LeakyReLU, ABReLU, |x|,
-//! identity, erf, sine; see [`super::dual`]) and quadrature otherwise (tanh, GELU, sigmoid,
-//! softplus; see [`Activation::dual`] for the rule). [`Activation::dual_by_quadrature`] is the
+//! [`Activation::dual`] uses a closed form where one exists and quadrature otherwise (tanh,
+//! the logistic sigmoid, softplus; see [`Activation::dual`] for the rule). The closed forms,
+//! one file per family, with neural-tangents' parameter names and defaults:
+//!
+//! | family | kinds | where |
+//! |---|---|---|
+//! | piecewise linear | `relu`, `leaky_relu`, `abrelu`, `abs`, `identity` | [`super::dual`] |
+//! | erf and sines | `erf`, `sigmoid_like`, `sin`, `cos` | [`super::dual`] |
+//! | exponential and Gaussian | `gelu`, `sign`, `exp`, `gaussian`, `rbf` | [`closed`] |
+//! | polynomials | `monomial`, `polynomial`, `hermite` | [`polynomial`] |
+//! | rectified monomials | `rectified_monomial` (arc-cosine kernels of degree n) | [`rectified`] |
+//!
+//! Where neural-tangents is restricted or wrong, eqntk is exact, and its tests say so:
+//! * `hermite`: neural-tangents' kernel `T = k12^n` assumes unit-variance pre-activations; eqntk's
+//!   ([`polynomial::hermite`]) holds at every variance (checked by Monte Carlo at variance ≠ 1,
+//!   where the finite networks reject the unit-variance form);
+//! * `rectified_monomial`: neural-tangents divides by `sin θ` and returns NaN where `ρ = 1`
+//!   (diagonal entries); eqntk's polynomial form ([`rectified`]) has no division;
+//! * `sign`: neural-tangents forms `arctan2(√(k11 k22 − k12²), k12)`, so on the diagonal a
+//!   rounding error of `k12` moves `T` by its square root (~1e-4 in a two-layer network);
+//!   eqntk's `(2/π) arcsin ρ` gives `T(k, k, k) = 1` exactly;
+//! * `monomial`: neural-tangents allows degrees 0 to 5; eqntk any degree up to
+//!   [`MAX_DEGREE`].
+//!
+//! [`Activation::dual_by_quadrature`] is the
 //! slow, robust reference for every φ: split, geometrically graded Gauss–Legendre panels in the
 //! Cholesky coordinates of the covariance ([`super::quadrature::expect_pair_split`]), which
 //! handles kinks and the `ρ → ±1` limit. The tests check one against the other and both against
@@ -23,9 +45,9 @@
 //!   input consistent with the closed form: `Ṫ(0, 0, k) = E[φ'(0) φ'(v)] = (a + b)²/4`;
 //! * degenerate covariances: see [`super::dual`] (`ρ` clamped, `ρ = 0` when `k11 k22 = 0`).
 
-mod closed;
+pub mod closed;
 pub mod polynomial;
-mod rectified;
+pub mod rectified;
 
 use std::f64::consts::{FRAC_1_SQRT_2, FRAC_PI_4, PI};
 use std::sync::OnceLock;
@@ -278,7 +300,7 @@ impl Activation {
     /// Closed forms of [`super::dual`] where [`Activation::has_closed_form`]. Otherwise
     /// quadrature in the Cholesky coordinates of the covariance: the tensor Gauss–Hermite rule
     /// of [`quadrature::HERMITE_NODES`]² points while `√k11, √k22` are at most 0.5 (tanh) or 1
-    /// (GELU, sigmoid, softplus), where it is accurate to ≲ 1e-12; beyond, the split rule of
+    /// (sigmoid, softplus), where it is accurate to ≲ 1e-12; beyond, the split rule of
     /// [`Activation::dual_by_quadrature`] at [`Panels::FAST`] resolution (≲ 1e-12 relative for
     /// `√k ≤ 2`, ≲ 5e-9 up to `√k = 30`; about 20× the cost of Gauss–Hermite). Finite for every
     /// finite input (degenerate conventions in [`super::dual`]).
@@ -462,14 +484,7 @@ impl Activation {
                 k_out,
                 t_out,
             ),
-            _ => map_row(
-                |x, y| self.dual(k11, x, y),
-                k12,
-                k22,
-                t_in,
-                k_out,
-                t_out,
-            ),
+            _ => map_row(|x, y| self.dual(k11, x, y), k12, k22, t_in, k_out, t_out),
         }
     }
 }
@@ -810,7 +825,9 @@ impl LayerKind for Activation {
         match *self {
             Activation::LeakyRelu { alpha } => format!("leaky_relu (α = {alpha})"),
             Activation::AbRelu { a, b } => format!("abrelu (a = {a}, b = {b})"),
-            Activation::Erf { a, b, c } | Activation::Sin { a, b, c } | Activation::Cos { a, b, c }
+            Activation::Erf { a, b, c }
+            | Activation::Sin { a, b, c }
+            | Activation::Cos { a, b, c }
                 if (a, b, c) != (1.0, 1.0, 0.0) =>
             {
                 format!("{} (a = {a}, b = {b}, c = {c})", self.name())
@@ -938,7 +955,14 @@ fn activation_params(a: &Activation) -> String {
 /// * Erf `a·erf(bx) + c`: `T = a² (2/π) arcsin(2b² k₁₂/√((1+2b²k₁₁)(1+2b²k₂₂))) + c²`,
 ///   `Ṫ = a² (4b²/π) ((1+2b²k₁₁)(1+2b²k₂₂) − 4b⁴k₁₂²)^{−1/2}`;
 /// * Sin `a·sin(bx + c)`: `T = (a²/2)(e₋ − cos(2c) e₊)`, `Ṫ = (a²b²/2)(e₋ + cos(2c) e₊)` with
-///   `e∓ = exp(−b²(k₁₁ + k₂₂ ∓ 2k₁₂)/2)`.
+///   `e∓ = exp(−b²(k₁₁ + k₂₂ ∓ 2k₁₂)/2)`; Cos is Sin with `c + π/2`, SigmoidLike is Erf with
+///   `a = ½, b = 1/2.4020563531719796, c = ½`;
+/// * GELU, Sign, Exp, Gaussian, Rbf: the forms of the `closed` family file (GELU by
+///   Tsuchida et al. 2020, with `arcsin` and square roots);
+/// * Monomial, Polynomial, Hermite: polynomials in `k₁₁, k₁₂, k₂₂` ([`polynomial`]);
+/// * RectifiedMonomial of degree n: `(k₁₁k₂₂)^{n/2} [A_n(ρ)(π − arccos ρ) + B_n(ρ)√(1−ρ²)]/(2π)`
+///   with `ρ = k₁₂/√(k₁₁k₂₂)` and the polynomials `A_n`, `B_n` of the `rectified` family file;
+///   `Ṫ = n² T_{n−1}`.
 ///
 /// The activation's parameters enter as numbers; the result is in normal form.
 pub fn dual_closed_form(a: &Activation) -> Option<(Expr, Expr)> {
@@ -968,12 +992,10 @@ pub fn dual_closed_form(a: &Activation) -> Option<(Expr, Expr)> {
             let angle = (k12() / p.clone().sqrt()).arcsin();
             let t = 0.25 * k12()
                 + (k12() * angle.clone()
-                    + (q.clone() * delta2.clone() + k12().squared())
-                        / (p.clone() * delta.clone()))
+                    + (q.clone() * delta2.clone() + k12().squared()) / (p.clone() * delta.clone()))
                     / (2.0 * Expr::pi());
             let tdot = Expr::num(0.25)
-                + (angle
-                    + k12() / delta * (1.0 + (2.0 - q + k12().squared() / delta2) / p))
+                + (angle + k12() / delta * (1.0 + (2.0 - q + k12().squared() / delta2) / p))
                     / (2.0 * Expr::pi());
             (t, tdot)
         }
@@ -996,9 +1018,7 @@ pub fn dual_closed_form(a: &Activation) -> Option<(Expr, Expr)> {
             let tdot = Expr::num(4.0 * a * a * b * b) * k12() * d.sqrt().powi(-3);
             (t, tdot)
         }
-        Activation::Monomial { degree } => {
-            polynomial_form(&polynomial::monomial_coef(degree))
-        }
+        Activation::Monomial { degree } => polynomial_form(&polynomial::monomial_coef(degree)),
         Activation::Polynomial { ref coef } => polynomial_form(coef),
         Activation::Hermite { degree } => hermite_form(degree),
         Activation::RectifiedMonomial { degree } => {
