@@ -143,11 +143,10 @@ pub fn product_u128(dims: &[usize]) -> u128 {
     dims.iter().fold(1u128, |p, &d| p.saturating_mul(d as u128))
 }
 
-/// The memory of the kernels of `net` on `n1 × n2` examples: NNGP and NTK over every site
-/// pair (or the site diagonal, when the network only needs it), at the widest kernel the fold
-/// stores — after the leading run of pairwise layers (fused with the input kernel) and before
-/// and after every layer that is not a pairwise map; [`Error::Budget`] when over the budget.
-pub fn check_kernel(net: &crate::network::Network, n1: usize, n2: usize) -> Result<()> {
+/// The widest kernel the fold of `net` stores, in sites, and whether it keeps full site
+/// pairs: after the leading run of pairwise layers (fused with the input kernel) and before
+/// and after every layer that is not a pairwise map.
+fn widest(net: &crate::network::Network) -> (u128, bool) {
     let layers = net.layers();
     let pairwise = |l: usize| layers[l].block_map(net.shape_before(l)).is_some();
     let lead = (0..layers.len())
@@ -161,7 +160,31 @@ pub fn check_kernel(net: &crate::network::Network, n1: usize, n2: usize) -> Resu
                 .max(net.shape_before(l + 1).sites());
         }
     }
-    let full = net.keeps_full_sites();
+    (sites as u128, net.keeps_full_sites())
+}
+
+/// The bytes the kernels of `net` on `n1 × n2` examples hold: NNGP and NTK over every site
+/// pair (or the site diagonal, when the network only needs it) at the widest kernel the fold
+/// stores, and the examples' own blocks.
+pub fn kernel_bytes(net: &crate::network::Network, n1: usize, n2: usize) -> u128 {
+    let (sites, full) = widest(net);
+    let per_pair = if full {
+        sites.saturating_mul(sites)
+    } else {
+        sites
+    };
+    let pairs = (n1 as u128).saturating_mul(n2 as u128);
+    pairs
+        .saturating_mul(per_pair)
+        .saturating_add((n1 as u128 + n2 as u128).saturating_mul(per_pair))
+        .saturating_mul(2 * 8)
+}
+
+/// The memory of the kernels of `net` on `n1 × n2` examples ([`kernel_bytes`]) and their work
+/// (site-pair evaluations); [`Error::Budget`] or [`Error::TooLarge`] when over the limits.
+pub fn check_kernel(net: &crate::network::Network, n1: usize, n2: usize) -> Result<()> {
+    let layers = net.layers();
+    let (sites, full) = widest(net);
     let pair_count = |s: usize| {
         let s = s as u128;
         if full {
@@ -185,18 +208,9 @@ pub fn check_kernel(net: &crate::network::Network, n1: usize, n2: usize) -> Resu
             ),
         ));
     }
-    let sites = sites as u128;
-    let per_pair = if full {
-        sites.saturating_mul(sites)
-    } else {
-        sites
-    };
-    check_values(
+    check(
         &format!("the kernels of {n1} × {n2} examples over {sites} sites"),
-        pairs
-            .saturating_mul(per_pair)
-            .saturating_add((n1 as u128 + n2 as u128).saturating_mul(per_pair)),
-        2 * 8,
+        kernel_bytes(net, n1, n2),
     )
 }
 

@@ -80,6 +80,15 @@ pub enum Error {
         quantity: String,
         cause: String,
     },
+    /// A formula does not parse: `what` names it (`nngp formula`, `definitions, line 3`),
+    /// `column` is 1-based and `marked` is the text with `^` before the offending token.
+    #[error("{what}, column {column}: {reason}: {marked}")]
+    Parse {
+        what: String,
+        column: usize,
+        reason: String,
+        marked: String,
+    },
     /// A numerical failure that input checks could not prevent (a singular system, …).
     #[error("{0}")]
     Numeric(String),

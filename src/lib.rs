@@ -9,6 +9,7 @@ pub mod dataset;
 pub mod error;
 pub mod experiment;
 pub mod finite;
+pub mod gram;
 pub mod group;
 pub mod io;
 pub mod kernel;

@@ -25,6 +25,8 @@ struct Cli {
 enum Command {
     /// NNGP and NTK of a network on x1 × x2.
     Kernel(cli::kernel::KernelArgs),
+    /// Gram matrices from the files of the jobs of `kernel --tile I/T`.
+    Assemble(cli::assemble::AssembleArgs),
     /// Mean (and covariance) of an infinite ensemble trained by gradient flow on MSE.
     Predict(cli::predict::PredictArgs),
     /// The kernel recursion of a network as formulas, or evaluated by interpretation.
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
     }
     let result = match &cli.command {
         Command::Kernel(a) => cli::kernel::run(a).map(|s| (s, true)),
+        Command::Assemble(a) => cli::assemble::run(a).map(|s| (s, true)),
         Command::Predict(a) => cli::predict::run(a).map(|s| (s, true)),
         Command::Group(a) => cli::group::run(a),
         Command::Derive(a) => cli::derive::run(a).map(|s| (s, true)),

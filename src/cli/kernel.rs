@@ -39,6 +39,16 @@ pub struct KernelArgs {
     /// Relative accuracy of the SO2 orbit quadrature [default: 1e-12]; needs --orbit.
     #[arg(long, value_name = "TOL", allow_negative_numbers = true)]
     pub orbit_tol: Option<f64>,
+    /// With --format npy: compute only job I of T of a job array (tiles balanced in work) into
+    /// PREFIX.tile-I-of-T.*; `eqntk assemble PREFIX` writes the matrices when all T are done.
+    #[arg(long, value_name = "I/T")]
+    pub tile: Option<String>,
+    /// With --format npy: continue the interrupted run recorded in PREFIX.journal.
+    #[arg(long)]
+    pub resume: bool,
+    /// With --format npy: examples per tile side [default: all that fit 256 MiB of kernels].
+    #[arg(long, value_name = "N")]
+    pub tile_rows: Option<usize>,
 }
 
 /// The default of `--orbit-tol`.
@@ -111,6 +121,17 @@ fn with_context(e: Error, what: &str) -> Error {
 /// With `--orbit`, the JSON output gains `"orbit": {"group", "samples", "error_estimate"}` and
 /// the table a last line saying the same.
 pub fn run(args: &KernelArgs) -> Result<String> {
+    if args.format == Format::Npy && args.orbit.is_none() {
+        if let Some(out) = &args.out {
+            return tiled(args, out);
+        }
+    }
+    if args.tile.is_some() || args.resume || args.tile_rows.is_some() {
+        return Err(Error::Invalid(
+            "--tile, --resume and --tile-rows need --format npy --out PREFIX (and no --orbit)"
+                .into(),
+        ));
+    }
     let bar = super::spinner("computing the kernel");
     let computed = compute_with_orbit(args);
     bar.finish_and_clear();
@@ -145,6 +166,65 @@ pub fn run(args: &KernelArgs) -> Result<String> {
         }
         _ => render(&nngp, &ntk, args.format, args.out.as_deref()),
     }
+}
+
+/// `--format npy --out PREFIX`: the Gram matrices tile by tile into the files, resumable, or
+/// one job of a job array (`--tile I/T`).
+fn tiled(args: &KernelArgs, out: &std::path::Path) -> Result<String> {
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|source| Error::Io {
+            path: p.display().to_string(),
+            source,
+        })
+    };
+    let job = args.tile.as_deref().map(parse_tile).transpose()?;
+    if job.is_some() && args.resume {
+        return Err(Error::Invalid(
+            "--resume continues a whole run; a job of --tile I/T is rerun as it is".into(),
+        ));
+    }
+    let net = crate::io::read_network(&args.net)?;
+    let x1 = read_batch(&args.x1)?;
+    let x2 = args.x2.as_deref().map(read_batch).transpose()?;
+    let mut identity = vec![read(&args.net)?, read(&args.x1)?];
+    if let Some(p) = &args.x2 {
+        identity.push(read(p)?);
+    }
+    let parts: Vec<&[u8]> = identity.iter().map(|v| v.as_slice()).collect();
+    let run = crate::gram::GramRun::new(&net, &x1, x2.as_ref(), &parts, args.tile_rows)?;
+    let bar = super::progress("tiles");
+    let mut progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let written = match job {
+        Some((i, t)) => run.write_job(out, i, t, &mut progress),
+        None => run.write(
+            out,
+            crate::gram::WriteOptions {
+                resume: args.resume,
+                stop_after: None,
+            },
+            &mut progress,
+        ),
+    };
+    bar.finish_and_clear();
+    written.map(|_| String::new())
+}
+
+/// `I/T` with `0 ≤ I < T`.
+fn parse_tile(s: &str) -> Result<(usize, usize)> {
+    let bad = || Error::Invalid(format!("--tile {s:?}: write I/T with 0 ≤ I < T, e.g. 3/64"));
+    let (i, t) = s.split_once('/').ok_or_else(bad)?;
+    let (i, t): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        t.trim().parse().map_err(|_| bad())?,
+    );
+    if t == 0 || i >= t {
+        return Err(bad());
+    }
+    crate::budget::at_most("--tile jobs", t, crate::budget::MAX_COUNT)?;
+    Ok((i, t))
 }
 
 /// Write or format an NNGP/NTK pair in the chosen format.

@@ -1,5 +1,6 @@
 //! The `eqntk` command line: one module per subcommand, each returning what it prints.
 
+pub mod assemble;
 pub mod derive;
 pub mod experiment;
 pub mod group;
@@ -71,6 +72,20 @@ pub fn matrix_table(m: &Mat<f64>) -> String {
         s.push('\n');
     }
     s
+}
+
+/// A progress bar of `what` with an ETA on stderr; drawn only when stderr is a terminal, so
+/// pipes and logs stay clean. Finish it with `finish_and_clear`.
+pub fn progress(what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{bar:30}} {{pos}}/{{len}} {what}, {{elapsed}} elapsed, ETA {{eta}}"
+        ))
+        .expect("a valid template"),
+    );
+    bar
 }
 
 /// A spinner with the elapsed time on stderr while a long computation runs; drawn only when

@@ -413,6 +413,12 @@ impl Expr {
                     Func::Cos => x.cos(),
                     Func::Erf => erf(x),
                     Func::Exp => x.exp(),
+                    Func::Log => x.ln(),
+                    Func::Tan => x.tan(),
+                    Func::Arctan => x.atan(),
+                    Func::Abs => x.abs(),
+                    Func::Min => x.min(xs[1].eval_in(env, scope)?),
+                    Func::Max => x.max(xs[1].eval_in(env, scope)?),
                     Func::Dual(d) => {
                         env.dual(d, x, xs[1].eval_in(env, scope)?, xs[2].eval_in(env, scope)?)?
                     }

@@ -33,6 +33,18 @@ pub enum Func {
     Erf,
     /// `exp x`.
     Exp,
+    /// `log x` (natural logarithm).
+    Log,
+    /// `tan x`.
+    Tan,
+    /// `arctan x`.
+    Arctan,
+    /// `|x|`.
+    Abs,
+    /// `min(x, y)`.
+    Min,
+    /// `max(x, y)`.
+    Max,
     /// `T_φ` or `Ṫ_φ`, three arguments `(k₁₁, k₁₂, k₂₂)`.
     Dual(DualFn),
 }
@@ -42,6 +54,7 @@ impl Func {
     pub fn arity(&self) -> usize {
         match self {
             Func::Dual(_) => 3,
+            Func::Min | Func::Max => 2,
             _ => 1,
         }
     }

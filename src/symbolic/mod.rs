@@ -59,6 +59,7 @@ pub mod layers;
 pub mod network;
 pub mod normal;
 pub mod param;
+pub mod parse;
 pub mod print;
 
 pub use crate::layer::activation::{closed_forms, dual_closed_form};
@@ -75,4 +76,5 @@ pub use layers::{derive_layer, LayerDefinitions};
 pub use network::{derive_network, NetworkDerivation};
 pub use normal::Assumptions;
 pub use param::{Name, Param};
+pub use parse::{parse_bindings, parse_derivation, parse_expr, Names};
 pub use print::Format;

@@ -91,6 +91,15 @@ impl NetworkDerivation {
     pub fn compact(&self) -> &Derivation {
         &self.compact
     }
+    /// The same network with other definitions to interpret (a researcher's edited
+    /// recursion, read back by [`super::parse_derivation`]); the printed form is replaced too.
+    pub fn with_compact(&self, definitions: Derivation) -> NetworkDerivation {
+        NetworkDerivation {
+            compact: definitions.clone(),
+            closed: definitions,
+            ..self.clone()
+        }
+    }
     /// The value of every parameter the formulas name (`σ_{w,l}`, non-zero `σ_{b,l}`, `n_l`),
     /// sorted by name.
     pub fn params(&self) -> &BTreeMap<Param, f64> {

@@ -343,6 +343,12 @@ impl Printer {
             Func::Cos => self.pick(r"\cos", "cos", "cos").into(),
             Func::Erf => self.pick(r"\operatorname{erf}", "erf", "erf").into(),
             Func::Exp => self.pick(r"\exp", "exp", "exp").into(),
+            Func::Log => self.pick(r"\log", "log", "log").into(),
+            Func::Tan => self.pick(r"\tan", "tan", "tan").into(),
+            Func::Arctan => self.pick(r"\arctan", "arctan", "arctan").into(),
+            Func::Abs => self.pick(r"\operatorname{abs}", "abs", "abs").into(),
+            Func::Min => self.pick(r"\min", "min", "min").into(),
+            Func::Max => self.pick(r"\max", "max", "max").into(),
             Func::Dual(d) => match (self.0, d.derivative) {
                 (Format::Latex, false) => format!(r"T_{{\mathrm{{{}}}}}", d.phi),
                 (Format::Latex, true) => format!(r"\dot{{T}}_{{\mathrm{{{}}}}}", d.phi),

@@ -112,14 +112,14 @@ fn augment(g: &GroupSpec, domain: Domain, x: &Batch, y: &Mat<f64>) -> Result<(Ba
     Ok((xa, ya))
 }
 
-fn network<'a>(cf: &'a ClaimFile, name: &str) -> Result<&'a Network> {
+pub(super) fn network<'a>(cf: &'a ClaimFile, name: &str) -> Result<&'a Network> {
     cf.networks
         .get(name)
         .map(|(n, _)| n)
         .ok_or_else(|| Error::Spec(format!("no network named `{name}`")))
 }
 
-fn input<'a>(cf: &'a ClaimFile, name: &str) -> Result<&'a Batch> {
+pub(super) fn input<'a>(cf: &'a ClaimFile, name: &str) -> Result<&'a Batch> {
     cf.inputs
         .get(name)
         .map(|i| &i.batch)
@@ -166,7 +166,12 @@ fn selected(which: Which) -> Vec<(usize, &'static str)> {
 }
 
 /// Entries of two kernel pairs side by side (at most 16 entries, row-major).
-fn entry_table(title: &str, pairs: &[(&str, &Mat<f64>, &Mat<f64>)], la: &str, lb: &str) -> Table {
+pub(super) fn entry_table(
+    title: &str,
+    pairs: &[(&str, &Mat<f64>, &Mat<f64>)],
+    la: &str,
+    lb: &str,
+) -> Table {
     let sig = FloatFormat::Significant(10);
     let mut t = Table::new(
         title,
@@ -234,6 +239,13 @@ pub fn check(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
 
 fn check_numbers(cf: &ClaimFile, kind: &ClaimKind) -> Result<Outcome> {
     match kind {
+        ClaimKind::Formula {
+            net,
+            statement,
+            x1,
+            x2,
+            rtol,
+        } => super::formula::check_formula(cf, net, statement, x1, x2.as_deref(), *rtol),
         ClaimKind::KernelEqual {
             a,
             b,

@@ -172,6 +172,22 @@ pub enum ClaimKind {
         /// Relative tolerance.
         rtol: f64,
     },
+    /// A researcher's formula against the network's kernel ([`super::formula`]). Keys:
+    /// `network`, `x1`, `x2`, `nngp` and/or `ntk` with an optional `where` block, or
+    /// `definitions` (a whole recursion in the printed syntax); `rtol` (default 1e-8, see
+    /// [`super::formula`] on why closed forms lose digits).
+    Formula {
+        /// The network.
+        net: String,
+        /// The closed forms or the recursion.
+        statement: super::formula::Statement,
+        /// Inputs.
+        x1: String,
+        /// Inputs (default `x1`).
+        x2: Option<String>,
+        /// Relative tolerance.
+        rtol: f64,
+    },
     /// `μ_t(g·x) = μ_t(x)` for every `g`, every time, every test input (Result B, MATH.md §8).
     /// Keys: `net`, `group`, `augment` (train on the group's orbit of the training set,
     /// default true), `train`, `targets`, `test`, `times`, `rtol`.
@@ -619,6 +635,37 @@ impl ClaimFile {
                 which: k.which()?,
                 rtol: k.positive("rtol", 1e-12)?,
             },
+            "formula" => {
+                let net = k.required("network")?;
+                let (nngp, ntk) = (k.string("nngp")?, k.string("ntk")?);
+                let bindings = k.string("where")?;
+                let statement = match (k.string("definitions")?, nngp, ntk) {
+                    (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                        return Err(k.err("give `definitions` or `nngp`/`ntk`, not both"))
+                    }
+                    (Some(_), None, None) if bindings.is_some() => {
+                        return Err(k.err(
+                            "`where` goes with `nngp`/`ntk`; in `definitions` write a `where` line",
+                        ))
+                    }
+                    (Some(d), None, None) => super::formula::Statement::Definitions(d),
+                    (None, None, None) => {
+                        return Err(k.err("a formula claim needs `nngp`, `ntk` or `definitions`"))
+                    }
+                    (None, nngp, ntk) => super::formula::Statement::Closed {
+                        nngp,
+                        ntk,
+                        bindings: bindings.unwrap_or_default(),
+                    },
+                };
+                ClaimKind::Formula {
+                    net,
+                    statement,
+                    x1: k.required("x1")?,
+                    x2: k.string("x2")?,
+                    rtol: k.positive("rtol", 1e-8)?,
+                }
+            }
             "psd" => ClaimKind::Psd {
                 source: source(&mut k, "net", "orbit")?,
                 x: k.required("x")?,
@@ -695,6 +742,10 @@ impl ClaimFile {
                     [Some(x1), x2.as_ref()].into_iter().flatten().collect(),
                 ),
                 ClaimKind::Psd { source, x, .. } => (vec![&source.net], vec![x]),
+                ClaimKind::Formula { net, x1, x2, .. } => (
+                    vec![net],
+                    [Some(x1), x2.as_ref()].into_iter().flatten().collect(),
+                ),
                 ClaimKind::MonteCarlo {
                     net,
                     reference,

@@ -50,11 +50,43 @@ fn tolerance_text(x: f64) -> String {
     }
 }
 
+/// What a formula claim states, as the user wrote it (a text block), or nothing.
+fn statement(kind: &ClaimKind) -> String {
+    use super::formula::Statement;
+    let ClaimKind::Formula { statement, net, .. } = kind else {
+        return String::new();
+    };
+    let mut text = String::new();
+    match statement {
+        Statement::Closed {
+            nngp,
+            ntk,
+            bindings,
+        } => {
+            if let Some(f) = nngp {
+                text += &format!("K(x,x') = {}\n", f.trim());
+            }
+            if let Some(f) = ntk {
+                text += &format!("Theta(x,x') = {}\n", f.trim());
+            }
+            if !bindings.trim().is_empty() {
+                text += "where\n";
+                for line in bindings.trim().lines() {
+                    text += &format!("  {}\n", line.trim());
+                }
+            }
+        }
+        Statement::Definitions(d) => text += &format!("{}\n", d.trim()),
+    }
+    format!("Stated for `{net}`:\n\n```text\n{text}```\n\n")
+}
+
 fn claim_kind(kind: &ClaimKind) -> String {
     match kind {
         ClaimKind::KernelEqual { .. } => "kernel_equal".into(),
         ClaimKind::Invariant { group, .. } => format!("invariant ({})", group_name(group)),
         ClaimKind::Psd { .. } => "psd".into(),
+        ClaimKind::Formula { .. } => "formula".into(),
         ClaimKind::MonteCarlo { .. } => "monte_carlo".into(),
         ClaimKind::MeanPredictionEqual { .. } => "mean_prediction_equal".into(),
         ClaimKind::InvariantPrediction { group, .. } => {
@@ -167,6 +199,7 @@ pub(super) fn render(cf: &ClaimFile, results: &[ClaimResult]) -> Result<String> 
     s += "## Checks\n\n";
     for (i, r) in results.iter().enumerate() {
         s += &format!("### {}. {}\n\n", i + 1, r.claim.name);
+        s += &statement(&r.claim.kind);
         match &r.outcome {
             Ok(o) => {
                 s += &format!(

@@ -14,6 +14,7 @@
 pub mod check;
 pub mod claims;
 mod document;
+pub mod formula;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,179 @@
+//! An `n1 × n2` f64 `.npy` file written in place, block by block.
+//!
+//! The file is created at its final size with the `.npy` header (format 1.0, `'<f8'`, C order)
+//! and blocks are written at their offsets (`pwrite`), so nothing but the block is held in
+//! memory and blocks can arrive in any order, from a resumed run too.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use faer::MatRef;
+
+use crate::error::{Error, Result};
+
+/// The `.npy` header of a little-endian f64 C-order array of `shape` (version 1.0, padded so
+/// that the data starts at a multiple of 64 bytes, as numpy writes it).
+pub fn npy_header(shape: &[usize]) -> Vec<u8> {
+    let dims = match shape {
+        [n] => format!("({n},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {dims}, }}");
+    // magic (6) + version (2) + length (2) + dict + newline ≡ 0 (mod 64)
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut h = b"\x93NUMPY\x01\x00".to_vec();
+    h.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    h.extend_from_slice(dict.as_bytes());
+    h
+}
+
+/// An open `.npy` file of shape `[n1, n2]`.
+pub struct NpyOut {
+    file: File,
+    path: PathBuf,
+    n2: usize,
+    data_start: u64,
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+impl NpyOut {
+    /// Creates (or truncates) `path` at its full size, header written, data zero.
+    pub fn create(path: &Path, n1: usize, n2: usize) -> Result<Self> {
+        let file = File::create(path).map_err(io(path))?;
+        let header = npy_header(&[n1, n2]);
+        let bytes = (n1 as u64) * (n2 as u64) * 8;
+        file.set_len(header.len() as u64 + bytes)
+            .map_err(io(path))?;
+        file.write_all_at(&header, 0).map_err(io(path))?;
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+            n2,
+            data_start: header.len() as u64,
+        })
+    }
+
+    /// Opens a file made by [`NpyOut::create`] with the same shape, to continue writing it;
+    /// an error if its header or size is not that of an `[n1, n2]` array.
+    pub fn reopen(path: &Path, n1: usize, n2: usize) -> Result<Self> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(io(path))?;
+        let header = npy_header(&[n1, n2]);
+        let mut got = vec![0u8; header.len()];
+        let len = file.metadata().map_err(io(path))?.len();
+        let want = header.len() as u64 + (n1 as u64) * (n2 as u64) * 8;
+        if len != want || file.read_exact_at(&mut got, 0).is_err() || got != header {
+            return Err(Error::Data(format!(
+                "{}: not the partial output of this run (expected a {n1} × {n2} f64 array of \
+                 {want} bytes); remove it to start again",
+                path.display()
+            )));
+        }
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+            n2,
+            data_start: header.len() as u64,
+        })
+    }
+
+    /// Writes `block` with its top-left entry at `(r0, c0)`; `transpose` writes `blockᵀ` with
+    /// its top-left entry there instead.
+    pub fn write_block(
+        &self,
+        r0: usize,
+        c0: usize,
+        block: MatRef<'_, f64>,
+        transpose: bool,
+    ) -> Result<()> {
+        let (rows, cols) = if transpose {
+            (block.ncols(), block.nrows())
+        } else {
+            (block.nrows(), block.ncols())
+        };
+        let mut buf = Vec::with_capacity(cols * 8);
+        for r in 0..rows {
+            buf.clear();
+            for c in 0..cols {
+                let v = if transpose {
+                    block[(c, r)]
+                } else {
+                    block[(r, c)]
+                };
+                buf.extend_from_slice(&v.to_le_bytes());
+            }
+            let offset = self.data_start + (((r0 + r) * self.n2 + c0) as u64) * 8;
+            self.file
+                .write_all_at(&buf, offset)
+                .map_err(io(&self.path))?;
+        }
+        Ok(())
+    }
+
+    /// Writes `block` row-major starting at flat entry `offset` (the file as one long row).
+    pub fn write_flat(&self, offset: usize, block: MatRef<'_, f64>) -> Result<()> {
+        let mut buf = Vec::with_capacity(block.nrows() * block.ncols() * 8);
+        for r in 0..block.nrows() {
+            for c in 0..block.ncols() {
+                buf.extend_from_slice(&block[(r, c)].to_le_bytes());
+            }
+        }
+        self.file
+            .write_all_at(&buf, self.data_start + offset as u64 * 8)
+            .map_err(io(&self.path))
+    }
+
+    /// Flushes the data to the disk.
+    pub fn sync(&self) -> Result<()> {
+        self.file.sync_data().map_err(io(&self.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_land_where_numpy_readers_find_them() {
+        let dir = std::env::temp_dir().join(format!("eqntk-npy-out-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.npy");
+        let out = NpyOut::create(&path, 3, 4).unwrap();
+        let a = faer::Mat::from_fn(2, 4, |i, j| (10 * i + j) as f64);
+        let b = faer::Mat::from_fn(2, 1, |i, _| 100.0 + i as f64);
+        out.write_block(0, 0, a.as_ref(), false).unwrap();
+        // bᵀ is 1 × 2: row 2, columns 1..3
+        out.write_block(2, 1, b.as_ref(), true).unwrap();
+        drop(out);
+        let read = crate::io::read_array(&path).unwrap();
+        assert_eq!(read.shape, vec![3, 4]);
+        assert_eq!(
+            read.values,
+            vec![0., 1., 2., 3., 10., 11., 12., 13., 0., 100., 101., 0.]
+        );
+        assert!(NpyOut::reopen(&path, 3, 4).is_ok());
+        assert!(NpyOut::reopen(&path, 4, 3).is_err());
+        assert_eq!(npy_header(&[7]).len() % 64, 0);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

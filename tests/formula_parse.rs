@@ -1,0 +1,169 @@
+//! The parser of the printed syntax: print → parse → print is the identity on every shipped
+//! network and claim-file network, parsed derivations evaluate to the same kernels, and
+//! malformed formulas are one-line errors naming the column.
+
+use std::path::Path;
+
+use eqntk::layer::REGISTRY;
+use eqntk::symbolic::{
+    derive_network, evaluate_network, parse_derivation, parse_expr, Format, Names,
+};
+use eqntk::verify::claims::ClaimFile;
+use eqntk::{Error, Network};
+
+use crate::common;
+
+/// Every network the project ships: examples, benchmarks, claim files and the registry's
+/// example of each layer kind.
+fn shipped() -> Vec<(String, Network)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for dir in ["examples", "examples/bench"] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        files.sort();
+        for f in files {
+            out.push((f.display().to_string(), Network::from_file(&f).unwrap()));
+        }
+    }
+    let mut claims: Vec<_> = std::fs::read_dir(root.join("derivations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    claims.sort();
+    for f in claims {
+        let cf = ClaimFile::from_file(&f).unwrap();
+        for (name, (net, _)) in cf.networks {
+            out.push((format!("{}: {name}", f.display()), net));
+        }
+    }
+    for r in REGISTRY {
+        for kind in r.kinds {
+            let net = Network::from_toml_str(&(r.example)(kind), kind).unwrap();
+            out.push((format!("example of {kind}"), net));
+        }
+    }
+    out
+}
+
+#[test]
+fn print_parse_print_is_the_identity_on_every_shipped_network() {
+    let all = shipped();
+    assert!(all.len() > 40, "only {} networks", all.len());
+    for (name, net) in all {
+        let d = derive_network(&net).unwrap();
+        for derivation in [d.derivation(), d.compact()] {
+            let text = derivation.render(Format::Plain);
+            let (parsed, bindings) = parse_derivation(&text, &Names::open(), &name)
+                .unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+            assert!(bindings.is_empty());
+            assert_eq!(parsed.render(Format::Plain), text, "{name}");
+            // the other spellings follow, since names keep their canonical parameters
+            assert_eq!(
+                parsed.render(Format::Unicode),
+                derivation.render(Format::Unicode),
+                "{name}"
+            );
+            assert_eq!(
+                parsed.render(Format::Latex),
+                derivation.render(Format::Latex),
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn parsed_derivations_evaluate_to_the_fast_kernels() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for f in [
+        "examples/mlp.toml",
+        "examples/cnn.toml",
+        "examples/bench/p4_relu2_pool.toml",
+    ] {
+        let net = Network::from_file(&root.join(f)).unwrap();
+        let x = common::normal_batch(net.input_shape(), 3, 5);
+        let d = derive_network(&net).unwrap();
+        let text = d.compact().render(Format::Plain);
+        let (parsed, _) = parse_derivation(&text, &Names::open(), f).unwrap();
+        let (k, t) = evaluate_network(&net, &d.with_compact(parsed), &x, None).unwrap();
+        let fast = net.kernel(&x, None).unwrap();
+        common::assert_close(&k, &fast.nngp().unwrap(), 1e-12, f);
+        common::assert_close(&t, &fast.ntk().unwrap(), 1e-12, f);
+    }
+}
+
+fn parse_error(text: &str) -> (usize, String) {
+    match parse_expr(text, &Names::new(), "nngp formula") {
+        Err(Error::Parse { column, .. }) => {
+            let msg = parse_expr(text, &Names::new(), "nngp formula")
+                .unwrap_err()
+                .to_string();
+            assert!(!msg.contains('\n'), "{msg}");
+            (column, msg)
+        }
+        other => panic!("{text}: expected a parse error, got {other:?}"),
+    }
+}
+
+#[test]
+fn malformed_formulas_are_one_line_errors_with_the_column() {
+    let cases = [
+        ("(K0(x,x') + 1", 1, "unbalanced `(`"),
+        ("K0(x,x') + 1)", 13, "unbalanced `)`"),
+        ("foo(K0(x,x'))", 1, "unknown function `foo`"),
+        ("sqrt(1, 2)", 1, "takes 1 argument, got 2"),
+        ("max(1)", 1, "takes 2 arguments, got 1"),
+        ("2*beta", 3, "unknown symbol `beta`"),
+        ("", 1, "empty formula"),
+        ("K0(x,y)", 6, "a kernel argument is x or x'"),
+        ("1 + * 2", 5, "unexpected `*`"),
+        ("K0(x,x') ? 2", 10, "unexpected character ?"),
+    ];
+    for (text, column, reason) in cases {
+        let (c, msg) = parse_error(text);
+        assert_eq!(c, column, "{text}: {msg}");
+        assert!(msg.contains(reason), "{text}: {msg}");
+        assert!(
+            msg.starts_with(&format!("nngp formula, column {column}: ")),
+            "{msg}"
+        );
+        // the caret stands before the offending token
+        let marked = msg.rsplit(": ").next().unwrap();
+        let chars: Vec<char> = text.chars().collect();
+        let before: String = chars[..(column - 1).min(chars.len())].iter().collect();
+        assert!(marked.starts_with(&format!("{before}^")), "{msg}");
+    }
+}
+
+#[test]
+fn operators_follow_the_usual_precedence() {
+    use eqntk::symbolic::SimpleEnv;
+    let env = SimpleEnv::new();
+    let cases = [
+        ("-2^2", -4.0),
+        ("2^-1", 0.5),
+        ("1 - 2 - 3", -4.0),
+        ("12/3/2", 2.0),
+        ("2*3^2", 18.0),
+        ("(1 + 2)*3", 9.0),
+        ("min(1, 2) + max(1, 2)", 3.0),
+        ("abs(-3) + log(exp(2)) + arctan(tan(0.5))", 5.5),
+        ("1e-3*1e3 + .5", 1.5),
+        ("cos(pi) + sin(pi/2)", 0.0),
+    ];
+    for (text, want) in cases {
+        let got = parse_expr(text, &Names::new(), "test")
+            .unwrap()
+            .eval(&env)
+            .unwrap();
+        assert!(
+            (got - want).abs() < 1e-14,
+            "{text} = {got}, expected {want}"
+        );
+    }
+}
