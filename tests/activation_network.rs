@@ -480,3 +480,23 @@ fn random_stacks_derivation_psd_and_transposition() {
         assert!(seen.contains(kind), "no random stack used {kind}");
     }
 }
+
+/// The printed recursion of each new activation (layer 2 of a one-hidden-layer MLP, closed form
+/// substituted), plain and LaTeX, locked by snapshots: a change here is a change of the maths.
+#[test]
+fn derivations_are_snapshotted() {
+    use eqntk::symbolic::{Derivation, Format};
+    for (kind, params) in KINDS {
+        let net = one_hidden_layer(kind, params);
+        let layer = &net.layers()[1];
+        let shape = eqntk::layer::Shape::from_input(&[3]);
+        let defs = eqntk::symbolic::derive_layer(layer, 2, &shape).unwrap();
+        let shown = layer.closed_form(&defs);
+        let mut d = Derivation::new();
+        for def in shown {
+            d.push(def).unwrap();
+        }
+        let text = format!("{}\n{}", d.render(Format::Plain), d.render(Format::Latex));
+        insta::assert_snapshot!(format!("derivation_{kind}"), text);
+    }
+}

@@ -320,9 +320,7 @@ impl Activation {
             Activation::Rbf { gamma } => closed::rbf(gamma, k11, k12, k22),
             Activation::Exp { a, b } => closed::exp(a, b, k11, k12, k22),
             Activation::Gaussian { a, b } => closed::gaussian(a, b, k11, k12, k22),
-            Activation::Monomial { degree } => {
-                polynomial::polynomial(&polynomial::monomial_coef(degree), k11, k12, k22)
-            }
+            Activation::Monomial { degree } => polynomial::monomial(degree, k11, k12, k22),
             Activation::RectifiedMonomial { degree } => {
                 rectified::rectified_monomial(degree, k11, k12, k22)
             }

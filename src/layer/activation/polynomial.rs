@@ -76,6 +76,29 @@ pub fn polynomial(coef: &[f64], k11: f64, k12: f64, k22: f64) -> (f64, f64) {
     (t, tdot)
 }
 
+/// `(T, Ṫ)` of the monomial `x^n`, without allocating: `A_m(k) = C(n, m) k^{(n−m)/2}`, so
+/// `T = Σ_m m! C(n, m)² k12^m (k11 k22)^{(n−m)/2}` over `m ≡ n (mod 2)`, and `Ṫ = n² T_{n−1}`.
+pub fn monomial(n: usize, k11: f64, k12: f64, k22: f64) -> (f64, f64) {
+    let (k11, k22) = (k11.max(0.0), k22.max(0.0));
+    let (_, _, k12) = crate::layer::dual::correlation(k11, k12, k22);
+    let q = k11 * k22;
+    let t = |n: usize| -> f64 {
+        (n % 2..=n)
+            .step_by(2)
+            .map(|m| {
+                let c = hermite_coefficient(n, m);
+                factorial(m) * c * c * k12.powi(m as i32) * q.powi(((n - m) / 2) as i32)
+            })
+            .sum()
+    };
+    let tdot = if n == 0 {
+        0.0
+    } else {
+        (n * n) as f64 * t(n - 1)
+    };
+    (t(n), tdot)
+}
+
 /// The coefficients of `x^n` (`coef[n] = 1`).
 pub fn monomial_coef(n: usize) -> Vec<f64> {
     let mut c = vec![0.0; n + 1];
@@ -164,6 +187,18 @@ mod tests {
                 let (tp, tdp) = polynomial(&c, k11, k12, k22);
                 let s = polynomial(&c, k11, k11, k11).0.max(1.0) * 1e-11;
                 assert!((t - tp).abs() <= s && (td - tdp).abs() <= 10.0 * s, "n={n}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_monomial_dual_is_the_polynomial_dual_of_its_coefficients() {
+        for n in 0..=MAX_DEGREE {
+            for (k11, k12, k22) in [(1.0, 0.3, 1.0), (0.4, -0.2, 2.5), (3.0, 2.0, 1.5)] {
+                let (t, td) = monomial(n, k11, k12, k22);
+                let (tp, tdp) = polynomial(&monomial_coef(n), k11, k12, k22);
+                assert!((t - tp).abs() <= 1e-13 * tp.abs().max(1.0), "n={n}");
+                assert!((td - tdp).abs() <= 1e-13 * tdp.abs().max(1.0), "n={n}");
             }
         }
     }
