@@ -7,8 +7,8 @@ neural-tangents installed:
 
 Every network is Dense -> act -> Dense -> act -> Dense in NTK parameterisation. Hermite is
 generated only where neural-tangents' kernel is valid (unit-variance pre-activations: unit-norm
-inputs, w_std = 1, no bias); RectifiedMonomial is not generated (neural-tangents returns NaN on
-the diagonal, which this script checks and reports).
+inputs, w_std = 1, no bias); RectifiedMonomial only for one hidden layer and x1 against x2
+(neural-tangents returns NaN on the diagonal, which this script checks and reports).
 """
 import json
 import math
@@ -116,8 +116,31 @@ def main():
             entry.update(kernels(act, unit(X1), unit(X2), 1.0, None, 1.2, None))
             out["cases"].append(entry)
     for case in out["cases"]:
-        for key in ("nngp_11", "ntk_11", "nngp_12", "ntk_12"):
+        for key in [k for k in ("nngp_11", "ntk_11", "nngp_12", "ntk_12") if k in case]:
             assert all(math.isfinite(v) for row in case[key] for v in row), case
+    # RectifiedMonomial: one hidden layer, x1 against x2 only, where neural-tangents' kernel
+    # is finite (its diagonal entries are NaN, and a second layer would read them)
+    for n in (0, 1, 2, 3):
+        _, _, kfn = stax.serial(
+            stax.Dense(512, W_std=1.5, b_std=0.2),
+            stax.RectifiedMonomial(n),
+            stax.Dense(1, W_std=1.2, b_std=0.1),
+        )
+        k12 = kfn(X1, X2, ("nngp", "ntk"))
+        params = {"degree": n}
+        act = f'[[layers]]\nkind = "rectified_monomial"\ndegree = {n}\n'
+        out["cases"].append({
+            "kind": "rectified_monomial",
+            "params": params,
+            "inputs": "general",
+            "cross_only": True,
+            "network": f"[input]\nshape = [{D}]\n\n"
+            '[[layers]]\nkind = "dense"\nw_std = 1.5\nb_std = 0.2\n'
+            + act
+            + '[[layers]]\nkind = "dense"\nw_std = 1.2\nb_std = 0.1\n',
+            "nngp_12": np.asarray(k12.nngp).tolist(),
+            "ntk_12": np.asarray(k12.ntk).tolist(),
+        })
     # neural-tangents' RectifiedMonomial on an ordinary input: NaN on the diagonal
     _, _, kfn = stax.serial(stax.Dense(1, W_std=1.5), stax.RectifiedMonomial(2))
     diag = np.asarray(kfn(X1, None, "nngp")).diagonal()
