@@ -5,6 +5,8 @@
 mod common;
 
 mod activation;
+mod activation_network;
+mod activation_reference;
 mod augment;
 mod augment_ensemble;
 mod augment_so2_cov;
