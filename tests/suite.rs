@@ -40,6 +40,7 @@ mod monte_carlo;
 mod monte_carlo_groups;
 mod monte_carlo_so2;
 mod predict;
+mod predict_stored;
 mod registry;
 mod result_a;
 mod result_ab;
