@@ -93,6 +93,17 @@ pub trait LayerKind: fmt::Debug + Send + Sync + DynEq {
         None
     }
 
+    /// The kind's named real parameters as `(name, value)`, in network-file order (the scales
+    /// that can drive a kernel out of range, named in [`crate::Error::NonFinite`]). By default,
+    /// `w_std` and `b_std` (when set) of [`LayerKind::weights`].
+    fn parameters(&self) -> Vec<(&'static str, f64)> {
+        self.weights().map_or_else(Vec::new, |w| {
+            std::iter::once(("w_std", w.w_std))
+                .chain(w.b_std.map(|b| ("b_std", b)))
+                .collect()
+        })
+    }
+
     /// The fan-in per output channel (`C_in` × the taps one output reads), for affine kinds.
     fn fan_in(&self, _input: &Shape) -> Option<usize> {
         None
