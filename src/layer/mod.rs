@@ -125,6 +125,12 @@ pub trait LayerKind: fmt::Debug + Send + Sync + DynEq {
         defs.to_vec()
     }
 
+    /// The dual `(T, Ṫ)` of the kind's pointwise nonlinearity at `(k₁₁, k₁₂, k₂₂)`, for the
+    /// `T_φ`, `Ṫ_φ` of its derivation (an activation only); `None` by default.
+    fn dual_kernel(&self, _k11: f64, _k12: f64, _k22: f64) -> Option<(f64, f64)> {
+        None
+    }
+
     /// Whether the layer is linear in its input features (every kind but a nonlinear
     /// activation).
     fn is_linear(&self) -> bool {

@@ -811,6 +811,10 @@ impl LayerKind for Activation {
         *self == Activation::Identity
     }
 
+    fn dual_kernel(&self, k11: f64, k12: f64, k22: f64) -> Option<(f64, f64)> {
+        Some(self.dual(k11, k12, k22))
+    }
+
     fn parameters(&self) -> Vec<(&'static str, f64)> {
         match *self {
             Activation::LeakyRelu { alpha } => vec![("alpha", alpha)],
