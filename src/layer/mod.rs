@@ -33,6 +33,8 @@ pub mod separable;
 pub mod shape;
 pub mod simd;
 pub mod taps;
+pub mod window;
+pub mod window_pool;
 
 use std::any::Any;
 use std::fmt;
@@ -50,6 +52,7 @@ pub use keys::Keys;
 pub use lift::{Lift, LiftFilter};
 pub use reduced::ReducedGroupRun;
 pub use shape::Shape;
+pub use window_pool::{PoolOp, WindowPool};
 
 use crate::error::{Error, Result};
 use crate::finite::{FiniteBuilder, FinitePass};
@@ -248,6 +251,7 @@ pub const REGISTRY: &[Registration] = &[
     conv::REGISTRATION,
     flatten::REGISTRATION,
     global_avg_pool::REGISTRATION,
+    window_pool::REGISTRATION,
     lift::REGISTRATION,
     group_conv::REGISTRATION,
     group_pool::REGISTRATION,

@@ -69,7 +69,7 @@ use crate::group::{GroupSpec, PointGroup};
 use crate::layer::lift::{window_offsets, Lifted};
 use crate::layer::{
     Activation, Conv, Dense, Flatten, GlobalAvgPool, GroupConv, GroupPool, Layer, Lift, LiftFilter,
-    Padding, Shape,
+    Padding, Shape, WindowPool,
 };
 use crate::network::Network;
 use crate::so2_quadrature;
@@ -626,9 +626,13 @@ pub fn evaluate_network(
                         Some(LayerGroup::new(&spec, None)?),
                     )
                 }
-                _ => match input.lifted {
-                    Some(spec) => (vec![], None, Some(LayerGroup::new(&spec, None)?)),
-                    None => (vec![], None, None),
+                _ => match (layer.downcast_ref::<WindowPool>(), input.lifted) {
+                    (Some(w), _) => {
+                        let offsets = w.offsets(&input.grid).into_iter().map(point).collect();
+                        (offsets, Some(w.padding), None)
+                    }
+                    (None, Some(spec)) => (vec![], None, Some(LayerGroup::new(&spec, None)?)),
+                    (None, None) => (vec![], None, None),
                 },
             };
             let order = group.as_ref().map_or(0, |g| g.table.len());
