@@ -36,6 +36,7 @@ mod io;
 mod monte_carlo;
 mod monte_carlo_groups;
 mod monte_carlo_so2;
+mod pool_stride;
 mod predict;
 mod registry;
 mod result_a;

@@ -586,7 +586,10 @@ pub fn evaluate_network(
                     };
                     (offsets, None, None)
                 }
-                (Some(c), _, _) => (filter_offsets(&c.filter, c.padding), Some(c.padding), None),
+                (Some(c), _, _) => {
+                    let offsets = c.offsets(&input.grid).into_iter().map(point).collect();
+                    (offsets, Some(c.padding), None)
+                }
                 (_, Some(lift), _) => {
                     let group = LayerGroup::new(&lift.group, Some(input))?;
                     let offsets = match (&group.action, &lift.filter) {

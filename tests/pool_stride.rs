@@ -1,0 +1,189 @@
+//! Window pooling (`avg_pool`, `sum_pool`) and strided convolutions: neural-tangents' kernels
+//! (`tests/reference/pool_stride.py`, numbers in `pool_stride.json`) against the fast kernel and
+//! the interpreted derivation, hand cases, Monte Carlo on every padding, and the shape errors.
+
+use crate::common;
+
+use common::{assert_close, normal_batch};
+use eqntk::finite::{monte_carlo_outputs, Agreement, FiniteNetwork};
+use eqntk::symbolic::{derive_network, evaluate_network};
+use eqntk::{Batch, Network};
+use faer::Mat;
+
+fn reference_cases() -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string("tests/reference/pool_stride.json").unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["cases"].as_array().unwrap().clone()
+}
+
+fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn matrix(values: &[f64], n1: usize, n2: usize) -> Mat<f64> {
+    Mat::from_fn(n1, n2, |i, j| values[i * n2 + j])
+}
+
+#[test]
+fn kernels_equal_neural_tangents_for_every_padding_and_stride() {
+    let cases = reference_cases();
+    assert_eq!(cases.len(), 36);
+    for c in &cases {
+        let name = c["name"].as_str().unwrap();
+        let net = Network::from_toml_str(c["network"].as_str().unwrap(), name).unwrap();
+        let shape: Vec<usize> = floats(&c["shape"]).iter().map(|&s| s as usize).collect();
+        let (x1, x2) = (floats(&c["x1"]), floats(&c["x2"]));
+        let (n1, n2) = (
+            x1.len() / shape.iter().product::<usize>(),
+            x2.len() / shape.iter().product::<usize>(),
+        );
+        let b1 = Batch::new(shape.clone(), x1).unwrap();
+        let b2 = Batch::new(shape.clone(), x2).unwrap();
+        let (nngp, ntk) = (
+            matrix(&floats(&c["nngp"]), n1, n2),
+            matrix(&floats(&c["ntk"]), n1, n2),
+        );
+        let fast = net.kernel(&b1, Some(&b2)).unwrap();
+        assert_close(&fast.nngp().unwrap(), &nngp, 1e-10, &format!("{name} nngp"));
+        assert_close(&fast.ntk().unwrap(), &ntk, 1e-10, &format!("{name} ntk"));
+        let deriv = derive_network(&net).unwrap();
+        let (k, t) = evaluate_network(&net, &deriv, &b1, Some(&b2)).unwrap();
+        assert_close(&k, &nngp, 1e-10, &format!("{name} derivation nngp"));
+        assert_close(&t, &ntk, 1e-10, &format!("{name} derivation ntk"));
+    }
+}
+
+fn pooled(kind: &str, window: &str, stride: &str, padding: &str, b_std: f64) -> Network {
+    let toml = format!(
+        "[input]\nshape = [5, 4, 2]\n\n[[layers]]\nkind = \"conv\"\nfilter = [3, 3]\n\
+         w_std = 1.4\nb_std = 0.2\n\n[[layers]]\nkind = \"relu\"\n\n[[layers]]\n\
+         kind = \"{kind}\"\nwindow = {window}\nstride = {stride}\npadding = \"{padding}\"\n\n\
+         [[layers]]\nkind = \"flatten\"\n\n[[layers]]\nkind = \"dense\"\nw_std = 1.1\n\
+         b_std = {b_std}\n"
+    );
+    Network::from_toml_str(&toml, "pool").unwrap()
+}
+
+/// With only linear layers without bias after it, `sum_pool` = |F| × `avg_pool` on features,
+/// so |F|² × on both kernels; the finite networks (same parameters) differ by |F|.
+#[test]
+fn sum_pool_is_window_size_times_avg_pool() {
+    let x = normal_batch(&[5, 4, 2], 3, 5);
+    for padding in ["valid", "same", "circular"] {
+        for (window, q) in [("[2, 2]", 4.0), ("[3, 2]", 6.0)] {
+            let sum = pooled("sum_pool", window, "[2, 2]", padding, 0.0);
+            let avg = pooled("avg_pool", window, "[2, 2]", padding, 0.0);
+            let (ks, ka) = (sum.kernel(&x, None).unwrap(), avg.kernel(&x, None).unwrap());
+            let scaled = |m: Mat<f64>| &m * faer::Scale(q * q);
+            let what = format!("{window} {padding}");
+            assert_close(
+                &ks.nngp().unwrap(),
+                &scaled(ka.nngp().unwrap()),
+                1e-13,
+                &what,
+            );
+            assert_close(&ks.ntk().unwrap(), &scaled(ka.ntk().unwrap()), 1e-13, &what);
+            let fs = FiniteNetwork::sample(&sum, 16, 3)
+                .unwrap()
+                .forward(&x)
+                .unwrap();
+            let fa = FiniteNetwork::sample(&avg, 16, 3)
+                .unwrap()
+                .forward(&x)
+                .unwrap();
+            assert_close(
+                &fs,
+                &(&fa * faer::Scale(q)),
+                1e-13,
+                &format!("finite {what}"),
+            );
+        }
+    }
+}
+
+/// A 1×1 window with stride 1 is the identity: the kernels are those of the network without it.
+#[test]
+fn avg_pool_with_a_unit_window_is_the_identity() {
+    let x = normal_batch(&[5, 4, 2], 3, 9);
+    let toml = "[input]\nshape = [5, 4, 2]\n\n[[layers]]\nkind = \"conv\"\nfilter = [3, 3]\n\
+                w_std = 1.4\nb_std = 0.2\n\n[[layers]]\nkind = \"relu\"\n\n[[layers]]\n\
+                kind = \"flatten\"\n\n[[layers]]\nkind = \"dense\"\nw_std = 1.1\nb_std = 0.3\n";
+    let plain = Network::from_toml_str(toml, "plain")
+        .unwrap()
+        .kernel(&x, None)
+        .unwrap();
+    for padding in ["valid", "same", "circular"] {
+        let k = pooled("avg_pool", "[1, 1]", "[1, 1]", padding, 0.3)
+            .kernel(&x, None)
+            .unwrap();
+        assert_close(&k.nngp().unwrap(), &plain.nngp().unwrap(), 1e-14, padding);
+        assert_close(&k.ntk().unwrap(), &plain.ntk().unwrap(), 1e-14, padding);
+    }
+}
+
+/// The mean of finite networks agrees with the fast kernel for every padding (windows that
+/// overlap, start before the edge and run over it).
+#[test]
+fn finite_networks_agree_for_every_padding() {
+    let (width, samples) = (64, 300);
+    for (i, padding) in ["valid", "same", "circular"].into_iter().enumerate() {
+        for (j, kind) in ["avg_pool", "sum_pool"].into_iter().enumerate() {
+            let net = pooled(kind, "[3, 3]", "[2, 2]", padding, 0.1);
+            let x = normal_batch(&[5, 4, 2], 3, 20 + i as u64);
+            let k = net.kernel(&x, None).unwrap();
+            let seed = 7000 + 100 * (2 * i + j) as u64;
+            let mc = monte_carlo_outputs(&net, &x, None, width, 16, samples, seed).unwrap();
+            let verdict =
+                Agreement::default().check(&mc, &k.nngp().unwrap(), &k.ntk().unwrap(), width);
+            if let Err(d) = verdict {
+                panic!("{kind} {padding}: {d} (width {width}, {samples} networks)");
+            }
+        }
+    }
+}
+
+/// Impossible shapes are one-line errors naming the layer.
+#[test]
+fn impossible_windows_and_strides_are_one_line_errors() {
+    let net = |layer: &str| {
+        Network::from_toml_str(
+            &format!("[input]\nshape = [4, 3, 1]\n\n[[layers]]\n{layer}\n"),
+            "bad.toml",
+        )
+    };
+    for (layer, says) in [
+        (
+            "kind = \"avg_pool\"\nwindow = [5, 1]",
+            "`window` [5, 1] is larger than the grid [4, 3] with padding = \"valid\"",
+        ),
+        (
+            "kind = \"sum_pool\"\nwindow = [2, 2]\nstride = [4, 4]\npadding = \"same\"",
+            "`stride` [4, 4] is larger than the grid [4, 3]",
+        ),
+        (
+            "kind = \"conv\"\nfilter = [3, 3]\nstride = [5, 5]",
+            "`stride` [5, 5] is larger than the grid [4, 3]",
+        ),
+        (
+            "kind = \"conv\"\nfilter = [3, 3]\nstride = [0, 0]",
+            "`stride` must be a list of positive integers",
+        ),
+        (
+            "kind = \"avg_pool\"\nwindow = [2, 2]\nstride = [1, 2]",
+            "`stride` must be the same on every axis",
+        ),
+        (
+            "kind = \"avg_pool\"\nwindow = [2]",
+            "`window` has 1 axes but the input grid [4, 3] has 2",
+        ),
+    ] {
+        let e = net(layer).unwrap_err().to_string();
+        assert!(e.contains(says), "{layer}: {e}");
+        assert!(e.contains("layers[0]"), "{layer}: {e}");
+        assert!(!e.contains('\n'), "{layer}: {e}");
+    }
+}
