@@ -1,4 +1,4 @@
-//! Window pooling (`avg_pool`, `sum_pool`) and strided convolutions: neural-tangents' kernels
+//! Window pooling (`avg_pool`, `sum_pool`), `global_sum_pool` and strided convolutions: neural-tangents' kernels
 //! (`tests/reference/pool_stride.py`, numbers in `pool_stride.json`) against the fast kernel and
 //! the interpreted derivation, hand cases, Monte Carlo on every padding, and the shape errors.
 
@@ -31,7 +31,7 @@ fn matrix(values: &[f64], n1: usize, n2: usize) -> Mat<f64> {
 #[test]
 fn kernels_equal_neural_tangents_for_every_padding_and_stride() {
     let cases = reference_cases();
-    assert_eq!(cases.len(), 36);
+    assert_eq!(cases.len(), 38);
     for c in &cases {
         let name = c["name"].as_str().unwrap();
         let net = Network::from_toml_str(c["network"].as_str().unwrap(), name).unwrap();
@@ -185,5 +185,49 @@ fn impossible_windows_and_strides_are_one_line_errors() {
         assert!(e.contains(says), "{layer}: {e}");
         assert!(e.contains("layers[0]"), "{layer}: {e}");
         assert!(!e.contains('\n'), "{layer}: {e}");
+    }
+}
+
+/// `global_sum_pool` = `|S|²` × `global_avg_pool` on the kernels (`|S|` sites, followed by a
+/// dense layer without bias), on a grid and on p4 features (sites `(g, p)`), fast and
+/// interpreted; the finite networks differ by `|S|`.
+#[test]
+fn global_sum_pool_is_the_number_of_sites_squared_times_global_avg_pool() {
+    let grid = "[input]\nshape = [5, 4, 2]\n\n[[layers]]\nkind = \"conv\"\nfilter = [3, 3]\n\
+                w_std = 1.4\nb_std = 0.2\n\n[[layers]]\nkind = \"relu\"\n\n";
+    let p4 = "[input]\nshape = [4, 4, 1]\n\n[[layers]]\nkind = \"lift\"\ngroup = \"p4\"\n\
+              filter = [3, 3]\npadding = \"circular\"\nw_std = 1.5\nb_std = 0.1\n\n\
+              [[layers]]\nkind = \"relu\"\n\n";
+    for (head, shape, sites) in [(grid, vec![5, 4, 2], 20.0), (p4, vec![4, 4, 1], 64.0)] {
+        let net = |pool: &str| {
+            let toml = format!(
+                "{head}[[layers]]\nkind = \"{pool}\"\n\n[[layers]]\nkind = \"dense\"\n\
+                 w_std = 0.7\n"
+            );
+            Network::from_toml_str(&toml, pool).unwrap()
+        };
+        let (sum, avg) = (net("global_sum_pool"), net("global_avg_pool"));
+        let x = normal_batch(&shape, 3, 4);
+        let (ks, ka) = (sum.kernel(&x, None).unwrap(), avg.kernel(&x, None).unwrap());
+        let scaled = |m: Mat<f64>| &m * faer::Scale(sites * sites);
+        assert_close(
+            &ks.nngp().unwrap(),
+            &scaled(ka.nngp().unwrap()),
+            1e-13,
+            "nngp",
+        );
+        assert_close(&ks.ntk().unwrap(), &scaled(ka.ntk().unwrap()), 1e-13, "ntk");
+        let (k, t) = evaluate_network(&sum, &derive_network(&sum).unwrap(), &x, None).unwrap();
+        assert_close(&k, &ks.nngp().unwrap(), 1e-12, "derivation nngp");
+        assert_close(&t, &ks.ntk().unwrap(), 1e-12, "derivation ntk");
+        let fs = FiniteNetwork::sample(&sum, 8, 3)
+            .unwrap()
+            .forward(&x)
+            .unwrap();
+        let fa = FiniteNetwork::sample(&avg, 8, 3)
+            .unwrap()
+            .forward(&x)
+            .unwrap();
+        assert_close(&fs, &(&fa * faer::Scale(sites)), 1e-13, "finite");
     }
 }

@@ -22,6 +22,7 @@ pub mod dual;
 pub mod elementwise;
 pub mod flatten;
 pub mod global_avg_pool;
+pub mod global_sum_pool;
 pub mod group_conv;
 pub mod group_pool;
 pub mod keys;
@@ -46,6 +47,7 @@ pub use conv::{Conv, Padding};
 pub use dense::Dense;
 pub use flatten::Flatten;
 pub use global_avg_pool::GlobalAvgPool;
+pub use global_sum_pool::GlobalSumPool;
 pub use group_conv::GroupConv;
 pub use group_pool::GroupPool;
 pub use keys::Keys;
@@ -252,6 +254,7 @@ pub const REGISTRY: &[Registration] = &[
     flatten::REGISTRATION,
     global_avg_pool::REGISTRATION,
     window_pool::REGISTRATION,
+    global_sum_pool::REGISTRATION,
     lift::REGISTRATION,
     group_conv::REGISTRATION,
     group_pool::REGISTRATION,

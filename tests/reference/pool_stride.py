@@ -1,4 +1,5 @@
-"""Reference kernels from neural-tangents for window pooling and strided convolutions.
+"""Reference kernels from neural-tangents for window and global sum pooling and strided
+convolutions.
 
 Writes tests/reference/pool_stride.json: for each case the network file (eqntk syntax), the
 inputs and neural-tangents' NNGP and NTK. Run with a Python that has neural-tangents:
@@ -86,6 +87,14 @@ def main():
                 nt.append(stax.Conv(1, filt, None, PAD[padding], W_std=1.2, b_std=0.0))
             name = f"conv {filt} stride {stride} {padding} on {shape}"
             cases.append(case(name, shape, layers, nt, seed))
+    for shape, padding in [((5, 4, 2), "same"), ((7, 2), "circular")]:
+        seed += 1
+        filt = (3,) * (len(shape) - 1)
+        layers = [conv_toml(filt, None, padding, 1.4, 0.2), '[[layers]]\nkind = "relu"\n\n',
+                  '[[layers]]\nkind = "global_sum_pool"\n\n']
+        nt = [stax.Conv(1, filt, padding=PAD[padding], W_std=1.4, b_std=0.2), stax.Relu(),
+              stax.GlobalSumPool()]
+        cases.append(case(f"global_sum_pool on {shape}", shape, layers, nt, seed))
     out = pathlib.Path(__file__).with_suffix(".json")
     out.write_text(json.dumps({"generator": "tests/reference/pool_stride.py", "cases": cases},
                               indent=1) + "\n")
