@@ -1,6 +1,7 @@
-//! Window pooling (`avg_pool`, `sum_pool`), `global_sum_pool` and strided convolutions: neural-tangents' kernels
-//! (`tests/reference/pool_stride.py`, numbers in `pool_stride.json`) against the fast kernel and
-//! the interpreted derivation, hand cases, Monte Carlo on every padding, and the shape errors.
+//! Window pooling (`avg_pool`, `sum_pool`), `global_sum_pool`, strided convolutions and
+//! `layer_norm`: neural-tangents' kernels (`tests/reference/pool_stride.py`, numbers in
+//! `pool_stride.json`) against the fast kernel and the interpreted derivation, hand cases, Monte
+//! Carlo on every padding and on group features, and the shape errors.
 
 use crate::common;
 
@@ -31,7 +32,7 @@ fn matrix(values: &[f64], n1: usize, n2: usize) -> Mat<f64> {
 #[test]
 fn kernels_equal_neural_tangents_for_every_padding_and_stride() {
     let cases = reference_cases();
-    assert_eq!(cases.len(), 38);
+    assert_eq!(cases.len(), 41);
     for c in &cases {
         let name = c["name"].as_str().unwrap();
         let net = Network::from_toml_str(c["network"].as_str().unwrap(), name).unwrap();
@@ -229,5 +230,27 @@ fn global_sum_pool_is_the_number_of_sites_squared_times_global_avg_pool() {
             .forward(&x)
             .unwrap();
         assert_close(&fs, &(&fa * faer::Scale(sites)), 1e-13, "finite");
+    }
+}
+
+/// `layer_norm` on p4 features (normalised at each `(g, p)`): the interpreted derivation equals
+/// the fast kernel, and the finite networks agree with it.
+#[test]
+fn layer_norm_on_group_features_three_ways() {
+    let toml = "[input]\nshape = [4, 4, 1]\n\n[[layers]]\nkind = \"lift\"\ngroup = \"p4\"\n\
+                filter = [3, 3]\npadding = \"circular\"\nw_std = 1.5\nb_std = 0.1\n\n\
+                [[layers]]\nkind = \"layer_norm\"\n\n[[layers]]\nkind = \"relu\"\n\n\
+                [[layers]]\nkind = \"group_pool\"\n\n[[layers]]\nkind = \"dense\"\n\
+                w_std = 1.2\n";
+    let net = Network::from_toml_str(toml, "p4 layer_norm").unwrap();
+    let x = normal_batch(&[4, 4, 1], 3, 31);
+    let k = net.kernel(&x, None).unwrap();
+    let (kd, td) = evaluate_network(&net, &derive_network(&net).unwrap(), &x, None).unwrap();
+    assert_close(&kd, &k.nngp().unwrap(), 1e-12, "nngp");
+    assert_close(&td, &k.ntk().unwrap(), 1e-12, "ntk");
+    let width = 64;
+    let mc = monte_carlo_outputs(&net, &x, None, width, 16, 300, 4242).unwrap();
+    if let Err(d) = Agreement::default().check(&mc, &k.nngp().unwrap(), &k.ntk().unwrap(), width) {
+        panic!("p4 layer_norm: {d}");
     }
 }

@@ -26,6 +26,7 @@ pub mod global_sum_pool;
 pub mod group_conv;
 pub mod group_pool;
 pub mod keys;
+pub mod layer_norm;
 pub mod lift;
 pub mod pool;
 pub mod quadrature;
@@ -51,6 +52,7 @@ pub use global_sum_pool::GlobalSumPool;
 pub use group_conv::GroupConv;
 pub use group_pool::GroupPool;
 pub use keys::Keys;
+pub use layer_norm::LayerNorm;
 pub use lift::{Lift, LiftFilter};
 pub use reduced::ReducedGroupRun;
 pub use shape::Shape;
@@ -255,6 +257,7 @@ pub const REGISTRY: &[Registration] = &[
     global_avg_pool::REGISTRATION,
     window_pool::REGISTRATION,
     global_sum_pool::REGISTRATION,
+    layer_norm::REGISTRATION,
     lift::REGISTRATION,
     group_conv::REGISTRATION,
     group_pool::REGISTRATION,

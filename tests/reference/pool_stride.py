@@ -1,5 +1,5 @@
-"""Reference kernels from neural-tangents for window and global sum pooling and strided
-convolutions.
+"""Reference kernels from neural-tangents for window and global sum pooling, strided
+convolutions and LayerNorm.
 
 Writes tests/reference/pool_stride.json: for each case the network file (eqntk syntax), the
 inputs and neural-tangents' NNGP and NTK. Run with a Python that has neural-tangents:
@@ -95,6 +95,24 @@ def main():
         nt = [stax.Conv(1, filt, padding=PAD[padding], W_std=1.4, b_std=0.2), stax.Relu(),
               stax.GlobalSumPool()]
         cases.append(case(f"global_sum_pool on {shape}", shape, layers, nt, seed))
+    dense = '[[layers]]\nkind = "dense"\nw_std = 1.3\nb_std = 0.4\n\n'
+    norm_relu = '[[layers]]\nkind = "layer_norm"\n\n[[layers]]\nkind = "relu"\n\n'
+    nt_norm_relu = [stax.LayerNorm(axis=-1, eps=1e-12), stax.Relu()]
+    for shape, first, nt_first in [
+        ((3,), dense, stax.Dense(1, 1.3, 0.4)),
+        ((5, 4, 2), conv_toml((3, 3), None, "same", 1.4, 0.2),
+         stax.Conv(1, (3, 3), padding="SAME", W_std=1.4, b_std=0.2)),
+        ((7, 2), conv_toml((3,), (2,), "circular", 1.4, 0.2),
+         stax.Conv(1, (3,), (2,), padding="CIRCULAR", W_std=1.4, b_std=0.2)),
+    ]:
+        seed += 1
+        layers = [first, norm_relu]
+        nt = [nt_first, *nt_norm_relu]
+        if len(shape) > 1:
+            layers.append(pool_toml("avg_pool", (2,) * (len(shape) - 1), (1,) * (len(shape) - 1),
+                                    "valid"))
+            nt.append(stax.AvgPool((2,) * (len(shape) - 1), None, "VALID", normalize_edges=False))
+        cases.append(case(f"layer_norm on {shape}", shape, layers, nt, seed))
     out = pathlib.Path(__file__).with_suffix(".json")
     out.write_text(json.dumps({"generator": "tests/reference/pool_stride.py", "cases": cases},
                               indent=1) + "\n")
