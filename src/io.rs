@@ -92,6 +92,12 @@ pub fn read_array(path: &Path) -> Result<Array> {
             )))
         }
     };
+    check_array(&name, array)
+}
+
+/// An array read from `name` is usable: not empty, every value finite and small enough that
+/// its square does not overflow the kernels.
+fn check_array(name: &str, array: Array) -> Result<Array> {
     if array.values.is_empty() {
         return Err(Error::Shape(format!(
             "{name}: the array is empty (shape {:?})",
@@ -119,6 +125,64 @@ pub fn read_array(path: &Path) -> Result<Array> {
         )));
     }
     Ok(array)
+}
+
+/// One array of an `.npz` archive, with the dtype it was stored in (`<f8`, `<i8`, …).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NpzEntry {
+    /// The values, as f64.
+    pub array: Array,
+    /// The stored dtype.
+    pub dtype: String,
+}
+
+/// Reads every array of an `.npz` archive (`numpy.savez`, compressed or not), by name; each is
+/// checked as a `.npy` file is, and named `FILE[name]` in errors.
+pub fn read_npz(path: &Path) -> Result<std::collections::BTreeMap<String, NpzEntry>> {
+    let name = path.display().to_string();
+    let bad = |e: &dyn std::fmt::Display| {
+        Error::Data(format!(
+            "{name}: not a readable .npz archive ({})",
+            first_line(&e.to_string())
+        ))
+    };
+    let file = File::open(path).map_err(|source| Error::Io {
+        path: name.clone(),
+        source,
+    })?;
+    let mut npz = npyz::npz::NpzArchive::new(BufReader::new(file)).map_err(|e| bad(&e))?;
+    let members: Vec<String> = npz.zip_archive().file_names().map(String::from).collect();
+    let mut out = std::collections::BTreeMap::new();
+    for member in members {
+        let Some(array_name) = npyz::npz::array_name_from_file_name(&member).map(String::from)
+        else {
+            continue;
+        };
+        let label = format!("{name}[{array_name}]");
+        let mut f = npz.zip_archive().by_name(&member).map_err(|e| bad(&e))?;
+        budget::check(&format!("{label}: {} bytes", f.size()), f.size() as u128)?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut bytes).map_err(|e| bad(&e))?;
+        drop(f);
+        let len = bytes.len() as u64;
+        let mut cursor = std::io::Cursor::new(bytes);
+        let dtype = {
+            let npy = npyz::NpyFile::new(&mut cursor).map_err(|e| {
+                Error::Data(format!(
+                    "{label}: not a readable .npy array ({})",
+                    first_line(&e.to_string())
+                ))
+            })?;
+            npy.dtype().descr().trim_matches('\'').to_string()
+        };
+        cursor.set_position(0);
+        let array = check_array(&label, read_npy_from(cursor, len, &label)?)?;
+        out.insert(array_name, NpzEntry { array, dtype });
+    }
+    if out.is_empty() {
+        return Err(Error::Data(format!("{name}: the archive holds no arrays")));
+    }
+    Ok(out)
 }
 
 /// Reads a batch of examples from `path`: an array of shape `[N, *example_shape]`
@@ -231,7 +295,15 @@ fn read_npy(path: &Path, name: &str) -> Result<Array> {
             source,
         })?
         .len();
-    let mut reader = BufReader::new(file);
+    read_npy_from(BufReader::new(file), file_len, name)
+}
+
+/// A `.npy` array from `reader`, which holds `file_len` bytes.
+fn read_npy_from<R: std::io::Read + std::io::Seek>(
+    mut reader: R,
+    file_len: u64,
+    name: &str,
+) -> Result<Array> {
     let data_start = npy_data_start(&mut reader, name)?;
     check_npy_header_shape(&mut reader, data_start, name)?;
     let npy = npyz::NpyFile::new(reader).map_err(|e| {

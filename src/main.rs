@@ -27,6 +27,8 @@ enum Command {
     Kernel(cli::kernel::KernelArgs),
     /// Gram matrices from the files of the jobs of `kernel --tile I/T`.
     Assemble(cli::assemble::AssembleArgs),
+    /// What a data file holds: arrays, shapes, class counts, the domain it fits.
+    Data(cli::data::DataArgs),
     /// Mean (and covariance) of an infinite ensemble trained by gradient flow on MSE.
     Predict(cli::predict::PredictArgs),
     /// The kernel recursion of a network as formulas, or evaluated by interpretation.
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Kernel(a) => cli::kernel::run(a).map(|s| (s, true)),
         Command::Assemble(a) => cli::assemble::run(a).map(|s| (s, true)),
+        Command::Data(a) => cli::data::run(a).map(|s| (s, true)),
         Command::Predict(a) => cli::predict::run(a).map(|s| (s, true)),
         Command::Group(a) => cli::group::run(a),
         Command::Derive(a) => cli::derive::run(a).map(|s| (s, true)),

@@ -202,6 +202,9 @@ fn seeds() -> Seeds {
     networks.extend(read_dir("experiments/nets", |_| true));
     // Claim files that verify within a second (the others hold large G-CNN or Monte-Carlo runs).
     let fast = [
+        "formula_arccos.toml",
+        "formula_erf.toml",
+        "formula_linear.toml",
         "linear_closed_form.toml",
         "mlp_erf.toml",
         "result_a_c4.toml",
@@ -477,6 +480,16 @@ fn random_network(rng: &mut ChaCha8Rng) -> (String, Vec<usize>) {
         "group_pool",
         "identity",
         "sin",
+        "cos",
+        "sign",
+        "rbf",
+        "exp",
+        "gaussian",
+        "monomial",
+        "rectified_monomial",
+        "polynomial",
+        "hermite",
+        "sigmoid_like",
     ];
     let value = |rng: &mut ChaCha8Rng| -> String {
         if rng.random_bool(0.8) {
@@ -529,7 +542,22 @@ fn random_network(rng: &mut ChaCha8Rng) -> (String, Vec<usize>) {
             }
             "leaky_relu" => t += &format!("alpha = {}\n", value(rng)),
             "abrelu" => t += &format!("a = {}\nb = {}\n", value(rng), value(rng)),
-            "erf" | "sin" if rng.random_bool(0.5) => {
+            "monomial" | "rectified_monomial" | "hermite" => {
+                let d = if rng.random_bool(0.8) {
+                    rng.random_range(0..6).to_string()
+                } else {
+                    (*EXTREMES.choose(rng).unwrap()).to_string()
+                };
+                t += &format!("degree = {d}\n");
+            }
+            "polynomial" => {
+                let n = rng.random_range(0..5);
+                let coef: Vec<String> = (0..n).map(|_| value(rng)).collect();
+                t += &format!("coef = [{}]\n", coef.join(", "));
+            }
+            "rbf" => t += &format!("gamma = {}\n", value(rng)),
+            "exp" | "gaussian" => t += &format!("a = {}\nb = {}\n", value(rng), value(rng)),
+            "erf" | "sin" | "cos" if rng.random_bool(0.5) => {
                 t += &format!(
                     "a = {}\nb = {}\nc = {}\n",
                     value(rng),

@@ -5,6 +5,8 @@
 mod common;
 
 mod activation;
+mod activation_network;
+mod activation_reference;
 mod augment;
 mod augment_ensemble;
 mod augment_so2_cov;
@@ -12,6 +14,7 @@ mod bad_input;
 mod cli;
 mod cli_groups;
 mod collapse;
+mod data_sets;
 mod derive_eval;
 mod derive_formulas;
 mod domains;
@@ -38,6 +41,7 @@ mod monte_carlo_groups;
 mod monte_carlo_so2;
 mod pool_stride;
 mod predict;
+mod predict_stored;
 mod registry;
 mod result_a;
 mod result_ab;

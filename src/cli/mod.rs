@@ -1,6 +1,7 @@
 //! The `eqntk` command line: one module per subcommand, each returning what it prints.
 
 pub mod assemble;
+pub mod data;
 pub mod derive;
 pub mod experiment;
 pub mod group;

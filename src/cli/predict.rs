@@ -29,18 +29,29 @@ pub enum PredictFormat {
 /// Arguments of `eqntk predict`.
 #[derive(Debug, clap::Args)]
 pub struct PredictArgs {
-    /// Network file (TOML).
-    #[arg(long)]
-    pub net: PathBuf,
+    /// Network file (TOML); or give stored kernels with --train-kernels and --test-kernels.
+    #[arg(long, required_unless_present = "train_kernels")]
+    pub net: Option<PathBuf>,
     /// Training inputs `[N, *input.shape]`.
-    #[arg(long)]
-    pub x_train: PathBuf,
+    #[arg(long, required_unless_present = "train_kernels")]
+    pub x_train: Option<PathBuf>,
     /// Training targets `[N]` or `[N, O]`.
     #[arg(long)]
     pub y_train: PathBuf,
     /// Test inputs `[M, *input.shape]`.
-    #[arg(long)]
-    pub x_test: PathBuf,
+    #[arg(long, required_unless_present = "train_kernels")]
+    pub x_test: Option<PathBuf>,
+    /// Stored train × train kernels instead of a network: P.ntk.npy and P.nngp.npy (N × N), as
+    /// `eqntk kernel --x1 TRAIN --format npy --out P` writes them.
+    #[arg(long, value_name = "P", conflicts_with_all = ["net", "x_train", "x_test", "augment"], requires = "test_kernels")]
+    pub train_kernels: Option<PathBuf>,
+    /// Stored test × train kernels: Q.ntk.npy and Q.nngp.npy (M × N), from
+    /// `eqntk kernel --x1 TEST --x2 TRAIN --format npy --out Q`.
+    #[arg(long, value_name = "Q", requires = "train_kernels")]
+    pub test_kernels: Option<PathBuf>,
+    /// With stored kernels and --cov: the test × test NNGP, R.nngp.npy (M × M).
+    #[arg(long, value_name = "R", requires = "train_kernels")]
+    pub test_test_kernels: Option<PathBuf>,
     /// Training times, comma separated; `inf` for the end of training.
     #[arg(long, default_value = "inf", allow_hyphen_values = true)]
     pub time: String,
@@ -215,12 +226,95 @@ fn time_json(t: f64) -> serde_json::Value {
     }
 }
 
+/// A stored kernel matrix `PREFIX.KERNEL.npy` of shape `rows × cols` (`None`: any).
+fn stored(
+    prefix: &std::path::Path,
+    kernel: &str,
+    rows: Option<usize>,
+    cols: Option<usize>,
+) -> Result<Mat<f64>> {
+    let path = PathBuf::from(format!("{}.{kernel}.npy", prefix.display()));
+    let a = read_array(&path)?;
+    let m = a.to_mat(&path.display().to_string())?;
+    let fits = |want: Option<usize>, got: usize| want.is_none_or(|w| w == got);
+    if !fits(rows, m.nrows()) || !fits(cols, m.ncols()) {
+        return Err(Error::ShapeMismatch {
+            what: path.display().to_string(),
+            expected: vec![rows.unwrap_or(m.nrows()), cols.unwrap_or(m.ncols())],
+            got: vec![m.nrows(), m.ncols()],
+        });
+    }
+    Ok(m)
+}
+
+/// The prediction from stored kernels (`--train-kernels`, `--test-kernels`).
+fn from_stored(args: &PredictArgs, p_train: &std::path::Path, times: &[f64]) -> Result<Prediction> {
+    let q = args.test_kernels.as_deref().ok_or_else(|| {
+        Error::Invalid("--train-kernels needs --test-kernels Q (the test × train kernels)".into())
+    })?;
+    let ntk = stored(p_train, "ntk", None, None)?;
+    let n = ntk.nrows();
+    if ntk.ncols() != n {
+        return Err(Error::Shape(format!(
+            "{}.ntk.npy: the train × train kernel must be square, got {} × {}",
+            p_train.display(),
+            n,
+            ntk.ncols()
+        )));
+    }
+    let nngp = stored(p_train, "nngp", Some(n), Some(n))?;
+    let y = targets(&args.y_train, n)?;
+    let ntk_tx = stored(q, "ntk", None, Some(n))?;
+    let nngp_tx = stored(q, "nngp", Some(ntk_tx.nrows()), Some(n))?;
+    let test =
+        match (&args.test_test_kernels, args.cov) {
+            (Some(r), true) => Some(stored(
+                r,
+                "nngp",
+                Some(ntk_tx.nrows()),
+                Some(ntk_tx.nrows()),
+            )?),
+            (None, true) => return Err(Error::Invalid(
+                "--cov with stored kernels needs --test-test-kernels R (R.nngp.npy, test × test)"
+                    .into(),
+            )),
+            _ => None,
+        };
+    crate::budget::check_values(
+        &format!("the predictor of {n} training points"),
+        (n as u128) * (n as u128) * 4,
+        8,
+    )?;
+    let p = Predictor::new(
+        ntk.as_ref(),
+        nngp.as_ref(),
+        y.as_ref(),
+        args.learning_rate,
+        args.diag_reg,
+    )?;
+    let cov = test
+        .as_ref()
+        .map(|k| |t| p.covariance(k.as_ref(), nngp_tx.as_ref(), ntk_tx.as_ref(), t));
+    Prediction::at_times(times, |t| p.mean(ntk_tx.as_ref(), t), cov)
+}
+
 /// Run `eqntk predict`; returns what goes to stdout.
 pub fn run(args: &PredictArgs) -> Result<String> {
     let times = parse_times(&args.time)?;
-    let net = crate::io::read_network(&args.net)?;
-    let x_train = read_batch(&args.x_train)?;
-    let x_test = read_batch(&args.x_test)?;
+    if let Some(p) = &args.train_kernels {
+        let bar = super::spinner("solving the predictor");
+        let computed = from_stored(args, p, &times);
+        bar.finish_and_clear();
+        return output(args, computed?);
+    }
+    let missing = |what: &str| Error::Invalid(format!("predict needs {what} (or stored kernels)"));
+    let net = crate::io::read_network(args.net.as_deref().ok_or_else(|| missing("--net"))?)?;
+    let x_train = read_batch(
+        args.x_train
+            .as_deref()
+            .ok_or_else(|| missing("--x-train"))?,
+    )?;
+    let x_test = read_batch(args.x_test.as_deref().ok_or_else(|| missing("--x-test"))?)?;
     let y = targets(&args.y_train, x_train.len())?;
     let bar = super::spinner("computing kernels and predictions");
     let computed = match &args.augment {
@@ -237,7 +331,11 @@ pub fn run(args: &PredictArgs) -> Result<String> {
         Some(group) => augmented(args, &net, &x_train, &y, &x_test, &times, group),
     };
     bar.finish_and_clear();
-    let p = computed?;
+    output(args, computed?)
+}
+
+/// The prediction as `--format` asks, to `--out` or returned for stdout.
+fn output(args: &PredictArgs, p: Prediction) -> Result<String> {
     for (k, t) in p.times.iter().enumerate() {
         let t = crate::symbolic::print::compact_number(*t);
         super::finite_matrix(&format!("the mean at t = {t}"), &p.mean[k])?;

@@ -8,8 +8,10 @@
 //! | [`PointSets`] | `[P, 2]` points | Σ pairwise distances / Σ r_i‖r_i‖ | O(2), permutations (invariant / equivariant) |
 //! | [`PeriodicSignals`] | `[n, 1]` | weighted power spectrum | SO(2) shifts, reversal |
 //!
-//! User data comes in through [`crate::io::read_batch`] and [`crate::io::read_array`].
+//! User data comes in through [`crate::io::read_batch`] and [`crate::io::read_array`], and
+//! whole data sets (training and test examples with labels) through [`LabelledData`].
 
+mod file;
 mod images;
 mod ising;
 mod points;
@@ -19,6 +21,7 @@ use faer::Mat;
 
 use crate::data::Batch;
 
+pub use file::{accuracy, argmax, one_hot, LabelledData, Labels, Split, MAX_CLASSES};
 pub use images::{radial_weighted_mean, RadialImages};
 pub use ising::{
     energy_per_site, exact_mean_energy_per_site, magnetisation, IsingSampler, IsingStart,

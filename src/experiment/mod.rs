@@ -11,9 +11,11 @@
 //! | `ensemble_size` | relative std over the orbit of trained finite ensembles vs M and vs width |
 //! | `monte_carlo` | Monte-Carlo convergence of the analytic NNGP and NTK vs width |
 //! | `so2_convergence` | the C_k → SO(2) error table |
+//! | `kernel_regression` | NTK predictors on a data-set file: accuracy, OSP, invariance, MSE over t and training size |
 
 mod ensemble_size;
 mod invariance_time;
+mod kernel_regression;
 mod monte_carlo;
 mod report;
 mod so2_convergence;
@@ -25,6 +27,7 @@ use serde::Deserialize;
 
 pub use ensemble_size::EnsembleSize;
 pub use invariance_time::InvarianceVsTime;
+pub use kernel_regression::KernelRegression;
 pub use monte_carlo::MonteCarloConvergence;
 pub use report::Report;
 pub use so2_convergence::So2Convergence;
@@ -48,6 +51,8 @@ pub enum Experiment {
     MonteCarlo(MonteCarloConvergence),
     /// (e) C_k → SO(2).
     So2Convergence(So2Convergence),
+    /// NTK predictors on a data-set file: accuracy, OSP, invariance, MSE.
+    KernelRegression(KernelRegression),
 }
 
 /// Settings every run shares.
@@ -116,6 +121,7 @@ impl Experiment {
             "ensemble_size" => Experiment::EnsembleSize(parse(&rest, file)?),
             "monte_carlo" => Experiment::MonteCarlo(parse(&rest, file)?),
             "so2_convergence" => Experiment::So2Convergence(parse(&rest, file)?),
+            "kernel_regression" => Experiment::KernelRegression(parse(&rest, file)?),
             other => {
                 return Err(crate::error::Error::Spec(format!(
                     "{file}: unknown kind {other:?} (one of {KINDS})"
@@ -140,6 +146,7 @@ impl Experiment {
             Experiment::EnsembleSize(_) => "ensemble_size",
             Experiment::MonteCarlo(_) => "monte_carlo",
             Experiment::So2Convergence(_) => "so2_convergence",
+            Experiment::KernelRegression(_) => "kernel_regression",
         }
     }
 
@@ -212,6 +219,18 @@ impl Experiment {
                     .saturating_mul(e.samples as u128);
                 at.work("members × widths² × steps × train × samples", work)?;
             }
+            Experiment::KernelRegression(e) => {
+                e.validate_keys().map_err(|(k, r)| at.err(&k, r))?;
+                at.times("times", &e.times, true)?;
+                at.range("repeats", e.repeats, 1, MAX_MEMBERS)?;
+                if let Some(sizes) = &e.train_sizes {
+                    at.list("train_sizes", sizes, 1, crate::budget::MAX_EXTENT)?;
+                }
+                at.positive("learning_rate", e.learning_rate)?;
+                if !(e.diag_reg.is_finite() && e.diag_reg >= 0.0) {
+                    return Err(at.err("diag_reg", "`diag_reg` must be a finite number ≥ 0"));
+                }
+            }
         }
         Ok(())
     }
@@ -224,6 +243,7 @@ impl Experiment {
             Experiment::EnsembleSize(e) => e.run(ctx),
             Experiment::MonteCarlo(e) => e.run(ctx),
             Experiment::So2Convergence(e) => e.run(ctx),
+            Experiment::KernelRegression(e) => e.run(ctx),
         }
     }
 }
@@ -240,7 +260,8 @@ pub fn run_file(file: &Path, out: &Path, progress: bool) -> Result<Vec<PathBuf>>
 }
 
 /// The kinds of experiment, for messages.
-const KINDS: &str = "invariance_vs_time, so2_orbit, ensemble_size, monte_carlo, so2_convergence";
+const KINDS: &str =
+    "invariance_vs_time, so2_orbit, ensemble_size, monte_carlo, so2_convergence, kernel_regression";
 
 /// `text` with the line of the top-level `key = …` (before the first table header) blanked,
 /// so that line numbers stay those of the file.

@@ -7,9 +7,31 @@
 //! K' = T(k11, k12, k22) = E[φ(u) φ(v)],      Θ' = Ṫ(k11, k12, k22) · Θ,   Ṫ = E[φ'(u) φ'(v)].
 //! ```
 //!
-//! [`Activation::dual`] uses a closed form where one exists (ReLU, LeakyReLU, ABReLU, |x|,
-//! identity, erf, sine; see [`super::dual`]) and quadrature otherwise (tanh, GELU, sigmoid,
-//! softplus; see [`Activation::dual`] for the rule). [`Activation::dual_by_quadrature`] is the
+//! [`Activation::dual`] uses a closed form where one exists and quadrature otherwise (tanh,
+//! the logistic sigmoid, softplus; see [`Activation::dual`] for the rule). The closed forms,
+//! one file per family, with neural-tangents' parameter names and defaults:
+//!
+//! | family | kinds | where |
+//! |---|---|---|
+//! | piecewise linear | `relu`, `leaky_relu`, `abrelu`, `abs`, `identity` | [`super::dual`] |
+//! | erf and sines | `erf`, `sigmoid_like`, `sin`, `cos` | [`super::dual`] |
+//! | exponential and Gaussian | `gelu`, `sign`, `exp`, `gaussian`, `rbf` | [`closed`] |
+//! | polynomials | `monomial`, `polynomial`, `hermite` | [`polynomial`] |
+//! | rectified monomials | `rectified_monomial` (arc-cosine kernels of degree n) | [`rectified`] |
+//!
+//! Where neural-tangents is restricted or wrong, eqntk is exact, and its tests say so:
+//! * `hermite`: neural-tangents' kernel `T = k12^n` assumes unit-variance pre-activations; eqntk's
+//!   ([`polynomial::hermite`]) holds at every variance (checked by Monte Carlo at variance ≠ 1,
+//!   where the finite networks reject the unit-variance form);
+//! * `rectified_monomial`: neural-tangents divides by `sin θ` and returns NaN where `ρ = 1`
+//!   (diagonal entries); eqntk's polynomial form ([`rectified`]) has no division;
+//! * `sign`: neural-tangents forms `arctan2(√(k11 k22 − k12²), k12)`, so on the diagonal a
+//!   rounding error of `k12` moves `T` by its square root (~1e-4 in a two-layer network);
+//!   eqntk's `(2/π) arcsin ρ` gives `T(k, k, k) = 1` exactly;
+//! * `monomial`: neural-tangents allows degrees 0 to 5; eqntk any degree up to
+//!   [`MAX_DEGREE`].
+//!
+//! [`Activation::dual_by_quadrature`] is the
 //! slow, robust reference for every φ: split, geometrically graded Gauss–Legendre panels in the
 //! Cholesky coordinates of the covariance ([`super::quadrature::expect_pair_split`]), which
 //! handles kinks and the `ρ → ±1` limit. The tests check one against the other and both against
@@ -23,12 +45,19 @@
 //!   input consistent with the closed form: `Ṫ(0, 0, k) = E[φ'(0) φ'(v)] = (a + b)²/4`;
 //! * degenerate covariances: see [`super::dual`] (`ρ` clamped, `ρ = 0` when `k11 k22 = 0`).
 
-use std::f64::consts::{FRAC_1_SQRT_2, PI};
+pub mod closed;
+pub mod polynomial;
+pub mod rectified;
+
+use std::f64::consts::{FRAC_1_SQRT_2, FRAC_PI_4, PI};
+use std::sync::OnceLock;
+
+pub use polynomial::MAX_DEGREE;
 
 use super::dual;
 use super::quadrature::{self, BivariateNormal, Panels};
 use super::shape::Shape;
-use super::{Layer, LayerKind, Registration};
+use super::{Keys, Layer, LayerKind, Registration};
 use crate::error::Result;
 use crate::finite::{FiniteBuilder, FinitePass, OpDims};
 use crate::kernel::BlockMap;
@@ -84,6 +113,59 @@ pub enum Activation {
         /// Phase.
         c: f64,
     },
+    /// `a·cos(b x + c)` (neural-tangents' `Cos`, default `a = b = 1`, `c = 0`).
+    Cos {
+        /// Amplitude.
+        a: f64,
+        /// Frequency.
+        b: f64,
+        /// Phase.
+        c: f64,
+    },
+    /// `sign x` (`sign 0 = 0`).
+    Sign,
+    /// `√2 sin(√(2γ) x + π/4)`, whose dual is the squared-exponential kernel (neural-tangents'
+    /// `Rbf`, default `γ = 1`).
+    Rbf {
+        /// Inverse squared length scale, `γ = 1/(2ℓ²)`, ≥ 0.
+        gamma: f64,
+    },
+    /// `a·e^{b x}` (neural-tangents' `Exp`, default `a = b = 1`).
+    Exp {
+        /// Amplitude.
+        a: f64,
+        /// Rate.
+        b: f64,
+    },
+    /// `a·e^{b x²}` (neural-tangents' `Gaussian`, default `a = 1`, `b = −1`).
+    Gaussian {
+        /// Amplitude.
+        a: f64,
+        /// Coefficient of `x²` in the exponent.
+        b: f64,
+    },
+    /// `x^degree` (`degree ≤` [`MAX_DEGREE`]; neural-tangents allows 0 to 5).
+    Monomial {
+        /// The power.
+        degree: usize,
+    },
+    /// `x^degree` for `x ≥ 0`, 0 otherwise (`degree = 0`: the step; 1: ReLU).
+    RectifiedMonomial {
+        /// The power.
+        degree: usize,
+    },
+    /// `Σ_i coef[i] x^i` (neural-tangents' `Polynomial`; at most [`MAX_DEGREE`] + 1 terms).
+    Polynomial {
+        /// `coef[i]` multiplies `x^i`.
+        coef: Vec<f64>,
+    },
+    /// The normalised probabilists' Hermite polynomial `He_degree(x)/√(degree!)`.
+    Hermite {
+        /// The degree.
+        degree: usize,
+    },
+    /// neural-tangents' `Sigmoid_like`: `½ erf(x/2.4020563531719796) + ½`.
+    SigmoidLike,
 }
 
 impl Activation {
@@ -102,6 +184,16 @@ impl Activation {
             Activation::Sigmoid => "sigmoid",
             Activation::Softplus => "softplus",
             Activation::Sin { .. } => "sin",
+            Activation::Cos { .. } => "cos",
+            Activation::Sign => "sign",
+            Activation::Rbf { .. } => "rbf",
+            Activation::Exp { .. } => "exp",
+            Activation::Gaussian { .. } => "gaussian",
+            Activation::Monomial { .. } => "monomial",
+            Activation::RectifiedMonomial { .. } => "rectified_monomial",
+            Activation::Polynomial { .. } => "polynomial",
+            Activation::Hermite { .. } => "hermite",
+            Activation::SigmoidLike => "sigmoid_like",
         }
     }
 
@@ -109,6 +201,24 @@ impl Activation {
     #[inline]
     pub fn phi(&self, x: f64) -> f64 {
         match *self {
+            Activation::Cos { a, b, c } => a * (b * x + c).cos(),
+            Activation::Sign => sign(x),
+            Activation::Rbf { gamma } => {
+                std::f64::consts::SQRT_2 * ((2.0 * gamma).sqrt() * x + FRAC_PI_4).sin()
+            }
+            Activation::Exp { a, b } => a * (b * x).exp(),
+            Activation::Gaussian { a, b } => a * (b * x * x).exp(),
+            Activation::Monomial { degree } => x.powi(degree as i32),
+            Activation::RectifiedMonomial { degree } => {
+                if x >= 0.0 {
+                    x.powi(degree as i32)
+                } else {
+                    0.0
+                }
+            }
+            Activation::Polynomial { ref coef } => polynomial::eval(coef, x),
+            Activation::Hermite { degree } => polynomial::eval(hermite_coefficients(degree), x),
+            Activation::SigmoidLike => 0.5 * libm::erf(x / closed::SIGMOID_LIKE_SCALE) + 0.5,
             Activation::Identity => x,
             Activation::Erf { a, b, c } => a * libm::erf(b * x) + c,
             Activation::Tanh => x.tanh(),
@@ -129,6 +239,34 @@ impl Activation {
     #[inline]
     pub fn dphi(&self, x: f64) -> f64 {
         match *self {
+            Activation::Cos { a, b, c } => -a * b * (b * x + c).sin(),
+            Activation::Sign => 0.0,
+            Activation::Rbf { gamma } => {
+                let w = (2.0 * gamma).sqrt();
+                std::f64::consts::SQRT_2 * w * (w * x + FRAC_PI_4).cos()
+            }
+            Activation::Exp { a, b } => a * b * (b * x).exp(),
+            Activation::Gaussian { a, b } => 2.0 * a * b * x * (b * x * x).exp(),
+            Activation::Monomial { degree: 0 } => 0.0,
+            Activation::Monomial { degree } => degree as f64 * x.powi(degree as i32 - 1),
+            Activation::RectifiedMonomial { degree: 0 } => 0.0,
+            Activation::RectifiedMonomial { degree } => {
+                if x > 0.0 {
+                    degree as f64 * x.powi(degree as i32 - 1)
+                } else if x == 0.0 && degree == 1 {
+                    0.5
+                } else {
+                    0.0
+                }
+            }
+            Activation::Polynomial { ref coef } => polynomial::eval_derivative(coef, x),
+            Activation::Hermite { degree } => {
+                polynomial::eval_derivative(hermite_coefficients(degree), x)
+            }
+            Activation::SigmoidLike => {
+                let s = closed::SIGMOID_LIKE_SCALE;
+                0.5 * std::f64::consts::FRAC_2_SQRT_PI / s * (-(x / s) * (x / s)).exp()
+            }
             Activation::Identity => 1.0,
             Activation::Erf { a, b, .. } => {
                 a * b * std::f64::consts::FRAC_2_SQRT_PI * (-(b * x) * (b * x)).exp()
@@ -152,7 +290,7 @@ impl Activation {
     pub fn has_closed_form(&self) -> bool {
         !matches!(
             self,
-            Activation::Tanh | Activation::Gelu | Activation::Sigmoid | Activation::Softplus
+            Activation::Tanh | Activation::Sigmoid | Activation::Softplus
         )
     }
 
@@ -162,7 +300,7 @@ impl Activation {
     /// Closed forms of [`super::dual`] where [`Activation::has_closed_form`]. Otherwise
     /// quadrature in the Cholesky coordinates of the covariance: the tensor Gauss–Hermite rule
     /// of [`quadrature::HERMITE_NODES`]² points while `√k11, √k22` are at most 0.5 (tanh) or 1
-    /// (GELU, sigmoid, softplus), where it is accurate to ≲ 1e-12; beyond, the split rule of
+    /// (sigmoid, softplus), where it is accurate to ≲ 1e-12; beyond, the split rule of
     /// [`Activation::dual_by_quadrature`] at [`Panels::FAST`] resolution (≲ 1e-12 relative for
     /// `√k ≤ 2`, ≲ 5e-9 up to `√k = 30`; about 20× the cost of Gauss–Hermite). Finite for every
     /// finite input (degenerate conventions in [`super::dual`]).
@@ -176,7 +314,24 @@ impl Activation {
             Activation::Identity => dual::identity(k11, k12, k22),
             Activation::Erf { a, b, c } => dual::erf(a, b, c, k11, k12, k22),
             Activation::Sin { a, b, c } => dual::sin(a, b, c, k11, k12, k22),
-            _ => self.dual_numeric(k11, k12, k22),
+            Activation::Cos { a, b, c } => dual::sin(a, b, c + closed::COS_PHASE, k11, k12, k22),
+            Activation::Gelu => closed::gelu(k11, k12, k22),
+            Activation::Sign => closed::sign(k11, k12, k22),
+            Activation::Rbf { gamma } => closed::rbf(gamma, k11, k12, k22),
+            Activation::Exp { a, b } => closed::exp(a, b, k11, k12, k22),
+            Activation::Gaussian { a, b } => closed::gaussian(a, b, k11, k12, k22),
+            Activation::Monomial { degree } => polynomial::monomial(degree, k11, k12, k22),
+            Activation::RectifiedMonomial { degree } => {
+                rectified::rectified_monomial(degree, k11, k12, k22)
+            }
+            Activation::Polynomial { ref coef } => polynomial::polynomial(coef, k11, k12, k22),
+            Activation::Hermite { degree } => polynomial::hermite(degree, k11, k12, k22),
+            Activation::SigmoidLike => {
+                dual::erf(0.5, 1.0 / closed::SIGMOID_LIKE_SCALE, 0.5, k11, k12, k22)
+            }
+            Activation::Tanh | Activation::Sigmoid | Activation::Softplus => {
+                self.dual_numeric(k11, k12, k22)
+            }
         }
     }
 
@@ -222,7 +377,7 @@ impl Activation {
     fn hermite_max_sigma(&self) -> f64 {
         match self {
             Activation::Tanh => 0.5,
-            Activation::Gelu | Activation::Sigmoid | Activation::Softplus => 1.0,
+            Activation::Sigmoid | Activation::Softplus => 1.0,
             _ => 0.0,
         }
     }
@@ -231,18 +386,20 @@ impl Activation {
     /// `1/|b|` for erf and sine, 1 for the other smooth φ.
     fn transition_width(&self) -> f64 {
         match *self {
-            Activation::Erf { b, .. } | Activation::Sin { b, .. } if b != 0.0 => 1.0 / b.abs(),
-            Activation::Identity
-            | Activation::Erf { .. }
-            | Activation::Sin { .. }
-            | Activation::Tanh
-            | Activation::Gelu
-            | Activation::Sigmoid
-            | Activation::Softplus => 1.0,
+            Activation::Erf { b, .. } | Activation::Sin { b, .. } | Activation::Cos { b, .. }
+                if b != 0.0 =>
+            {
+                1.0 / b.abs()
+            }
+            Activation::Rbf { gamma } if gamma > 0.0 => 1.0 / (2.0 * gamma).sqrt(),
+            Activation::Gaussian { b, .. } if b != 0.0 => 1.0 / b.abs().sqrt(),
             Activation::Relu
             | Activation::LeakyRelu { .. }
             | Activation::AbRelu { .. }
-            | Activation::Abs => 0.0,
+            | Activation::Abs
+            | Activation::Sign
+            | Activation::RectifiedMonomial { .. } => 0.0,
+            _ => 1.0,
         }
     }
 
@@ -325,14 +482,7 @@ impl Activation {
                 k_out,
                 t_out,
             ),
-            _ => map_row(
-                |x, y| self.dual_numeric(k11, x, y),
-                k12,
-                k22,
-                t_in,
-                k_out,
-                t_out,
-            ),
+            _ => map_row(|x, y| self.dual(k11, x, y), k12, k22, t_in, k_out, t_out),
         }
     }
 }
@@ -406,6 +556,24 @@ fn ab_relu_derivative(a: f64, b: f64, x: f64) -> f64 {
     }
 }
 
+/// `sign x`, with `sign 0 = 0` (unlike `f64::signum`).
+#[inline]
+fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
+/// The coefficients of `He_n/√(n!)` for `n ≤ MAX_DEGREE`, computed once.
+fn hermite_coefficients(n: usize) -> &'static [f64] {
+    static TABLE: OnceLock<Vec<Vec<f64>>> = OnceLock::new();
+    &TABLE.get_or_init(|| (0..=MAX_DEGREE).map(polynomial::hermite_coef).collect())[n]
+}
+
 /// Standard normal distribution function `Φ(x) = erfc(−x/√2)/2`.
 #[inline]
 fn normal_cdf(x: f64) -> f64 {
@@ -425,6 +593,52 @@ fn logistic_derivative(x: f64) -> f64 {
     e / ((1.0 + e) * (1.0 + e))
 }
 
+/// The `degree` key: a required integer in `0..=MAX_DEGREE`.
+fn degree(k: &mut Keys) -> Result<usize> {
+    match k.take("degree") {
+        None => Err(k.key_err("degree", "missing key `degree`")),
+        Some(toml::Value::Integer(d)) if (0..=MAX_DEGREE as i64).contains(&d) => Ok(d as usize),
+        Some(v) => Err(k.key_err(
+            "degree",
+            format!("`degree` must be an integer from 0 to {MAX_DEGREE}, got {v}"),
+        )),
+    }
+}
+
+/// The `coef` key: a required list of 1 to `MAX_DEGREE + 1` finite numbers, each at most
+/// [`crate::io::MAX_SCALE`] in size.
+fn coefficients(k: &mut Keys) -> Result<Vec<f64>> {
+    let bad = |k: &Keys, v: &toml::Value| {
+        k.key_err(
+            "coef",
+            format!(
+                "`coef` must be a list of 1 to {} finite numbers of size at most {:e}, got {v}",
+                MAX_DEGREE + 1,
+                crate::io::MAX_SCALE
+            ),
+        )
+    };
+    match k.take("coef") {
+        None => Err(k.key_err("coef", "missing key `coef`")),
+        Some(toml::Value::Array(items)) if (1..=MAX_DEGREE + 1).contains(&items.len()) => {
+            let mut coef = Vec::with_capacity(items.len());
+            for item in &items {
+                let c = match item {
+                    toml::Value::Float(c) => *c,
+                    toml::Value::Integer(c) => *c as f64,
+                    _ => return Err(bad(k, &toml::Value::Array(items.clone()))),
+                };
+                if !c.is_finite() || c.abs() > crate::io::MAX_SCALE {
+                    return Err(bad(k, &toml::Value::Array(items.clone())));
+                }
+                coef.push(c);
+            }
+            Ok(coef)
+        }
+        Some(v) => Err(bad(k, &v)),
+    }
+}
+
 pub(super) const REGISTRATION: Registration = Registration {
     kinds: &[
         "relu",
@@ -438,6 +652,16 @@ pub(super) const REGISTRATION: Registration = Registration {
         "sigmoid",
         "softplus",
         "sin",
+        "cos",
+        "sign",
+        "rbf",
+        "exp",
+        "gaussian",
+        "monomial",
+        "rectified_monomial",
+        "polynomial",
+        "hermite",
+        "sigmoid_like",
     ],
     parse: |kind, mut k| {
         let (act, accepted): (Activation, &[&str]) = match kind {
@@ -448,6 +672,61 @@ pub(super) const REGISTRATION: Registration = Registration {
             "gelu" => (Activation::Gelu, &[]),
             "sigmoid" => (Activation::Sigmoid, &[]),
             "softplus" => (Activation::Softplus, &[]),
+            "sign" => (Activation::Sign, &[]),
+            "sigmoid_like" => (Activation::SigmoidLike, &[]),
+            "cos" => (
+                Activation::Cos {
+                    a: k.f64_or("a", 1.0)?,
+                    b: k.f64_or("b", 1.0)?,
+                    c: k.f64_or("c", 0.0)?,
+                },
+                &["a", "b", "c"],
+            ),
+            "rbf" => {
+                let gamma = k.f64_or("gamma", 1.0)?;
+                if gamma < 0.0 {
+                    return Err(k.key_err("gamma", format!("`gamma` must be ≥ 0, got {gamma}")));
+                }
+                (Activation::Rbf { gamma }, &["gamma"])
+            }
+            "exp" => (
+                Activation::Exp {
+                    a: k.f64_or("a", 1.0)?,
+                    b: k.f64_or("b", 1.0)?,
+                },
+                &["a", "b"],
+            ),
+            "gaussian" => (
+                Activation::Gaussian {
+                    a: k.f64_or("a", 1.0)?,
+                    b: k.f64_or("b", -1.0)?,
+                },
+                &["a", "b"],
+            ),
+            "monomial" => (
+                Activation::Monomial {
+                    degree: degree(&mut k)?,
+                },
+                &["degree"],
+            ),
+            "rectified_monomial" => (
+                Activation::RectifiedMonomial {
+                    degree: degree(&mut k)?,
+                },
+                &["degree"],
+            ),
+            "hermite" => (
+                Activation::Hermite {
+                    degree: degree(&mut k)?,
+                },
+                &["degree"],
+            ),
+            "polynomial" => (
+                Activation::Polynomial {
+                    coef: coefficients(&mut k)?,
+                },
+                &["coef"],
+            ),
             "leaky_relu" => (
                 Activation::LeakyRelu {
                     alpha: k.f64_required("alpha")?,
@@ -469,7 +748,7 @@ pub(super) const REGISTRATION: Registration = Registration {
                 },
                 &["a", "b", "c"],
             ),
-            _ => (
+            "sin" => (
                 Activation::Sin {
                     a: k.f64_or("a", 1.0)?,
                     b: k.f64_or("b", 1.0)?,
@@ -477,6 +756,7 @@ pub(super) const REGISTRATION: Registration = Registration {
                 },
                 &["a", "b", "c"],
             ),
+            other => return Err(k.key_err("kind", format!("not an activation: {other}"))),
         };
         k.finish(accepted)?;
         Ok(Layer::new(act))
@@ -487,6 +767,14 @@ pub(super) const REGISTRATION: Registration = Registration {
             "abrelu" => "\na = -0.4\nb = 1.1",
             "erf" => "\na = 1.2\nb = 0.7\nc = 0.1",
             "sin" => "\na = 1.0\nb = 1.3\nc = 0.2",
+            "cos" => "\na = 0.9\nb = 1.1\nc = 0.3",
+            "rbf" => "\ngamma = 0.4",
+            "exp" => "\na = 0.7\nb = 0.4",
+            "gaussian" => "\na = 1.3\nb = -0.6",
+            "monomial" => "\ndegree = 2",
+            "rectified_monomial" => "\ndegree = 2",
+            "hermite" => "\ndegree = 3",
+            "polynomial" => "\ncoef = [0.2, 1.0, -0.3]",
             _ => "",
         };
         format!(
@@ -535,10 +823,15 @@ impl LayerKind for Activation {
         match *self {
             Activation::LeakyRelu { alpha } => format!("leaky_relu (α = {alpha})"),
             Activation::AbRelu { a, b } => format!("abrelu (a = {a}, b = {b})"),
-            Activation::Erf { a, b, c } | Activation::Sin { a, b, c }
+            Activation::Erf { a, b, c }
+            | Activation::Sin { a, b, c }
+            | Activation::Cos { a, b, c }
                 if (a, b, c) != (1.0, 1.0, 0.0) =>
             {
                 format!("{} (a = {a}, b = {b}, c = {c})", self.name())
+            }
+            _ if !activation_params(self).is_empty() => {
+                format!("{} ({})", self.name(), activation_params(self))
             }
             _ => self.name().to_string(),
         }
@@ -583,6 +876,16 @@ pub fn activation_symbol(a: &Activation) -> &'static str {
         Activation::Sigmoid => "Sigmoid",
         Activation::Softplus => "Softplus",
         Activation::Sin { .. } => "Sin",
+        Activation::Cos { .. } => "Cos",
+        Activation::Sign => "Sign",
+        Activation::Rbf { .. } => "Rbf",
+        Activation::Exp { .. } => "Exp",
+        Activation::Gaussian { .. } => "Gaussian",
+        Activation::Monomial { .. } => "Monomial",
+        Activation::RectifiedMonomial { .. } => "RectifiedMonomial",
+        Activation::Polynomial { .. } => "Polynomial",
+        Activation::Hermite { .. } => "Hermite",
+        Activation::SigmoidLike => "SigmoidLike",
     }
 }
 
@@ -615,14 +918,29 @@ fn activation_note(a: &Activation) -> String {
         "quadrature"
     };
     let params = match *a {
-        Activation::LeakyRelu { alpha } => format!(" alpha = {alpha}"),
-        Activation::AbRelu { a, b } => format!(" a = {a}, b = {b}"),
-        Activation::Erf { a, b, c } | Activation::Sin { a, b, c } => {
+        Activation::Erf { a, b, c } | Activation::Sin { a, b, c } | Activation::Cos { a, b, c } => {
             format!(" a = {a}, b = {b}, c = {c}")
         }
+        _ if !activation_params(a).is_empty() => format!(" {}", activation_params(a)),
         _ => String::new(),
     };
     format!("{}{params} ({how})", a.name())
+}
+
+/// The parameters of `a` as `name = value, …` (empty for none; erf, sin and cos print their
+/// own, with the defaults shown or hidden by the caller).
+fn activation_params(a: &Activation) -> String {
+    match *a {
+        Activation::LeakyRelu { alpha } => format!("alpha = {alpha}"),
+        Activation::AbRelu { a, b } => format!("a = {a}, b = {b}"),
+        Activation::Rbf { gamma } => format!("gamma = {gamma}"),
+        Activation::Exp { a, b } | Activation::Gaussian { a, b } => format!("a = {a}, b = {b}"),
+        Activation::Monomial { degree }
+        | Activation::RectifiedMonomial { degree }
+        | Activation::Hermite { degree } => format!("degree = {degree}"),
+        Activation::Polynomial { ref coef } => format!("coef = {coef:?}"),
+        _ => String::new(),
+    }
 }
 
 /// The closed form of the dual activation of `a` as `(T, Ṫ)` in the placeholders
@@ -635,13 +953,17 @@ fn activation_note(a: &Activation) -> String {
 /// * Erf `a·erf(bx) + c`: `T = a² (2/π) arcsin(2b² k₁₂/√((1+2b²k₁₁)(1+2b²k₂₂))) + c²`,
 ///   `Ṫ = a² (4b²/π) ((1+2b²k₁₁)(1+2b²k₂₂) − 4b⁴k₁₂²)^{−1/2}`;
 /// * Sin `a·sin(bx + c)`: `T = (a²/2)(e₋ − cos(2c) e₊)`, `Ṫ = (a²b²/2)(e₋ + cos(2c) e₊)` with
-///   `e∓ = exp(−b²(k₁₁ + k₂₂ ∓ 2k₁₂)/2)`.
+///   `e∓ = exp(−b²(k₁₁ + k₂₂ ∓ 2k₁₂)/2)`; Cos is Sin with `c + π/2`, SigmoidLike is Erf with
+///   `a = ½, b = 1/2.4020563531719796, c = ½`;
+/// * GELU, Sign, Exp, Gaussian, Rbf: the forms of the `closed` family file (GELU by
+///   Tsuchida et al. 2020, with `arcsin` and square roots);
+/// * Monomial, Polynomial, Hermite: polynomials in `k₁₁, k₁₂, k₂₂` ([`polynomial`]);
+/// * RectifiedMonomial of degree n: `(k₁₁k₂₂)^{n/2} [A_n(ρ)(π − arccos ρ) + B_n(ρ)√(1−ρ²)]/(2π)`
+///   with `ρ = k₁₂/√(k₁₁k₂₂)` and the polynomials `A_n`, `B_n` of the `rectified` family file;
+///   `Ṫ = n² T_{n−1}`.
 ///
 /// The activation's parameters enter as numbers; the result is in normal form.
 pub fn dual_closed_form(a: &Activation) -> Option<(Expr, Expr)> {
-    let k11 = || Expr::from(Param::k(1, 1));
-    let k12 = || Expr::from(Param::k(1, 2));
-    let k22 = || Expr::from(Param::k(2, 2));
     let ab = |a: f64, b: f64| {
         let theta = (k12() / (k11() * k22()).sqrt()).arccos();
         let d2 = (a - b) * (a - b);
@@ -656,32 +978,151 @@ pub fn dual_closed_form(a: &Activation) -> Option<(Expr, Expr)> {
         Activation::AbRelu { a, b } => ab(a, b),
         Activation::Abs => ab(-1.0, 1.0),
         Activation::Identity => (k12(), Expr::num(1.0)),
-        Activation::Erf { a, b, c } => {
-            let b2 = 2.0 * b * b;
-            let p1 = 1.0 + Expr::num(b2) * k11();
-            let p2 = 1.0 + Expr::num(b2) * k22();
-            let t = Expr::num(a * a * 2.0) / Expr::pi()
-                * (Expr::num(b2) * k12() / (p1.clone() * p2.clone()).sqrt()).arcsin()
-                + c * c;
-            let radicand = p1 * p2 - Expr::num(b2 * b2) * k12().squared();
-            let tdot = Expr::num(a * a * 2.0 * b2) / Expr::pi() * radicand.sqrt().powi(-1);
+        Activation::Erf { a, b, c } => erf_form(a, b, c),
+        Activation::Sin { a, b, c } => sin_form(a, b, c),
+        Activation::Cos { a, b, c } => sin_form(a, b, c + closed::COS_PHASE),
+        Activation::SigmoidLike => erf_form(0.5, 1.0 / closed::SIGMOID_LIKE_SCALE, 0.5),
+        Activation::Gelu => {
+            let p = (1.0 + k11()) * (1.0 + k22());
+            let q = k11() * k22();
+            let delta2 = p.clone() - k12().squared();
+            let delta = delta2.clone().sqrt();
+            let angle = (k12() / p.clone().sqrt()).arcsin();
+            let t = 0.25 * k12()
+                + (k12() * angle.clone()
+                    + (q.clone() * delta2.clone() + k12().squared()) / (p.clone() * delta.clone()))
+                    / (2.0 * Expr::pi());
+            let tdot = Expr::num(0.25)
+                + (angle + k12() / delta * (1.0 + (2.0 - q + k12().squared() / delta2) / p))
+                    / (2.0 * Expr::pi());
             (t, tdot)
         }
-        Activation::Sin { a, b, c } => {
-            let e = |sign: f64| {
-                (Expr::num(-0.5 * b * b) * (k11() + k22() + Expr::num(2.0 * sign) * k12())).exp()
+        Activation::Sign => (
+            Expr::num(2.0) / Expr::pi() * (k12() / (k11() * k22()).sqrt()).arcsin(),
+            Expr::num(0.0),
+        ),
+        Activation::Rbf { gamma } => {
+            let t = (Expr::num(-gamma) * (k11() + k22() - 2.0 * k12())).exp();
+            (t.clone(), Expr::num(2.0 * gamma) * t)
+        }
+        Activation::Exp { a, b } => {
+            let e = (Expr::num(0.5 * b * b) * (k11() + k22() + 2.0 * k12())).exp();
+            (Expr::num(a * a) * e.clone(), Expr::num(a * a * b * b) * e)
+        }
+        Activation::Gaussian { a, b } => {
+            let d = (1.0 - Expr::num(2.0 * b) * k11()) * (1.0 - Expr::num(2.0 * b) * k22())
+                - Expr::num(4.0 * b * b) * k12().squared();
+            let t = Expr::num(a * a) * d.clone().sqrt().powi(-1);
+            let tdot = Expr::num(4.0 * a * a * b * b) * k12() * d.sqrt().powi(-3);
+            (t, tdot)
+        }
+        Activation::Monomial { degree } => polynomial_form(&polynomial::monomial_coef(degree)),
+        Activation::Polynomial { ref coef } => polynomial_form(coef),
+        Activation::Hermite { degree } => hermite_form(degree),
+        Activation::RectifiedMonomial { degree } => {
+            let t = rectified_form(degree);
+            let tdot = match degree {
+                0 => Expr::num(0.0),
+                n => Expr::num((n * n) as f64) * rectified_form(n - 1),
             };
-            let cos2c = Expr::num(2.0 * c).cos();
-            let t = Expr::num(0.5 * a * a) * (e(-1.0) - cos2c.clone() * e(1.0));
-            let tdot = Expr::num(0.5 * a * a * b * b) * (e(-1.0) + cos2c * e(1.0));
             (t, tdot)
         }
-        Activation::Tanh | Activation::Gelu | Activation::Sigmoid | Activation::Softplus => {
-            return None
-        }
+        Activation::Tanh | Activation::Sigmoid | Activation::Softplus => return None,
     };
     let none = Assumptions::new();
     Some((t.normalize(&none), tdot.normalize(&none)))
+}
+
+fn k11() -> Expr {
+    Expr::from(Param::k(1, 1))
+}
+fn k12() -> Expr {
+    Expr::from(Param::k(1, 2))
+}
+fn k22() -> Expr {
+    Expr::from(Param::k(2, 2))
+}
+
+/// Erf `a·erf(bx) + c` (see [`dual_closed_form`]).
+fn erf_form(a: f64, b: f64, c: f64) -> (Expr, Expr) {
+    let b2 = 2.0 * b * b;
+    let p1 = 1.0 + Expr::num(b2) * k11();
+    let p2 = 1.0 + Expr::num(b2) * k22();
+    let t = Expr::num(a * a * 2.0) / Expr::pi()
+        * (Expr::num(b2) * k12() / (p1.clone() * p2.clone()).sqrt()).arcsin()
+        + c * c;
+    let radicand = p1 * p2 - Expr::num(b2 * b2) * k12().squared();
+    let tdot = Expr::num(a * a * 2.0 * b2) / Expr::pi() * radicand.sqrt().powi(-1);
+    (t, tdot)
+}
+
+/// Sine `a·sin(bx + c)` (see [`dual_closed_form`]).
+fn sin_form(a: f64, b: f64, c: f64) -> (Expr, Expr) {
+    let e = |sign: f64| {
+        (Expr::num(-0.5 * b * b) * (k11() + k22() + Expr::num(2.0 * sign) * k12())).exp()
+    };
+    let cos2c = Expr::num(2.0 * c).cos();
+    let t = Expr::num(0.5 * a * a) * (e(-1.0) - cos2c.clone() * e(1.0));
+    let tdot = Expr::num(0.5 * a * a * b * b) * (e(-1.0) + cos2c * e(1.0));
+    (t, tdot)
+}
+
+/// `Σ_m m! k₁₂^m A_m(k₁₁) A_m(k₂₂)` and its `k₁₂`-derivative, the coefficients of
+/// `A_m(k) = Σ_j a_{m,j} k^j` as numbers ([`polynomial`] module docs).
+fn polynomial_form(coef: &[f64]) -> (Expr, Expr) {
+    let a_m = |m: usize, k: &dyn Fn() -> Expr| -> Expr {
+        let mut sum = Expr::num(0.0);
+        for i in (m..coef.len()).step_by(2) {
+            let j = (i - m) / 2;
+            let c = coef[i] * polynomial::factorial(i)
+                / (polynomial::factorial(m) * 2f64.powi(j as i32) * polynomial::factorial(j));
+            if c != 0.0 {
+                sum = sum + Expr::num(c) * k().powi(j as i32);
+            }
+        }
+        sum
+    };
+    let (mut t, mut tdot) = (Expr::num(0.0), Expr::num(0.0));
+    for m in 0..coef.len() {
+        let w = Expr::num(polynomial::factorial(m)) * a_m(m, &k11) * a_m(m, &k22);
+        t = t + w.clone() * k12().powi(m as i32);
+        if m >= 1 {
+            tdot = tdot + Expr::num(m as f64) * w * k12().powi(m as i32 - 1);
+        }
+    }
+    (t, tdot)
+}
+
+/// `Σ_j n!/(j!² m!) k₁₂^m ((k₁₁ − 1)(k₂₂ − 1)/4)^j` and its `k₁₂`-derivative (`m = n − 2j`).
+fn hermite_form(n: usize) -> (Expr, Expr) {
+    let f = polynomial::factorial;
+    let r = || (k11() - 1.0) * (k22() - 1.0) / 4.0;
+    let (mut t, mut tdot) = (Expr::num(0.0), Expr::num(0.0));
+    for j in 0..=n / 2 {
+        let m = n - 2 * j;
+        let c = f(n) / (f(j) * f(j));
+        t = t + Expr::num(c / f(m)) * k12().powi(m as i32) * r().powi(j as i32);
+        if m >= 1 {
+            tdot = tdot + Expr::num(c / f(m - 1)) * k12().powi(m as i32 - 1) * r().powi(j as i32);
+        }
+    }
+    (t, tdot)
+}
+
+/// `(k₁₁k₂₂)^{n/2} [A_n(ρ)(π − arccos ρ) + B_n(ρ)√(1 − ρ²)]/(2π)`, `ρ = k₁₂/√(k₁₁k₂₂)`.
+fn rectified_form(n: usize) -> Expr {
+    let (a, b) = rectified::arc_cosine_polynomials(n);
+    let rho = || k12() / (k11() * k22()).sqrt();
+    let poly = |c: &[f64]| {
+        c.iter()
+            .enumerate()
+            .filter(|(_, &c)| c != 0.0)
+            .fold(Expr::num(0.0), |acc, (i, &c)| {
+                acc + Expr::num(c) * rho().powi(i as i32)
+            })
+    };
+    let j = poly(a) * (Expr::pi() - rho().arccos()) + poly(b) * (1.0 - rho().squared()).sqrt();
+    (k11() * k22()).sqrt().powi(n as i32) * j / (2.0 * Expr::pi())
 }
 
 /// `defs` with `T_φ`, `Ṫ_φ` of activation `a` replaced by their closed forms (if any), in normal
