@@ -153,7 +153,7 @@ impl LayerKind for Conv {
         let window = match (self.padding, s) {
             (Padding::Valid, _) => "F = {0..f-1} per axis".to_string(),
             (_, 1) => "F centred on 0".to_string(),
-            _ => format!("stride {s}, F = the window from s p as neural-tangents pads it"),
+            _ => format!("stride {s}, F = the filter offsets from {s}*p as neural-tangents pads"),
         };
         let note = format!(
             "conv {}, {} padding, {window}{}",

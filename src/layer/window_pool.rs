@@ -182,7 +182,7 @@ impl LayerKind for WindowPool {
         let s = self.stride.first().copied().unwrap_or(1) as u32;
         let dp = IndexVar::delta().prime();
         let note = format!(
-            "{} {}, stride {s}, {} padding, F = the window relative to s·p{}",
+            "{} {}, stride {s}, {} padding, F = the window offsets from {s}*p{}",
             self.kind(),
             self.window
                 .iter()
