@@ -162,6 +162,7 @@ fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
             layers.push(Layer::new(Conv {
                 filter,
                 padding,
+                stride: vec![],
                 weights: Weights {
                     w_std: rng.random_range(0.5..1.3),
                     b_std: bias(rng),

@@ -35,6 +35,7 @@ fn conv(filter: &[usize], padding: Padding, b: Option<f64>, p: Parameterization)
     Layer::new(Conv {
         filter: filter.to_vec(),
         padding,
+        stride: vec![],
         weights: Weights {
             w_std: 1.5,
             b_std: b,

@@ -197,6 +197,7 @@ fn conv(filter: Vec<usize>, padding: Padding) -> Conv {
     Conv {
         filter,
         padding,
+        stride: vec![],
         weights: Weights::default(),
     }
 }

@@ -39,6 +39,7 @@ mod io;
 mod monte_carlo;
 mod monte_carlo_groups;
 mod monte_carlo_so2;
+mod pool_stride;
 mod predict;
 mod predict_stored;
 mod registry;

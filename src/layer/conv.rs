@@ -1,10 +1,12 @@
-//! Convolution over a 1-D or 2-D grid, stride 1, odd filters (MATH.md §4).
+//! Convolution over a 1-D or 2-D grid, odd filters, with a stride (MATH.md §4; the output
+//! grid and padding of a strided convolution as in neural-tangents, see [`super::window`]).
 
 use super::affine::{AffineMap, Parameterization, Weights};
 use super::keys::Keys;
 use super::separable::{AxisFilter, SeparableTaps};
 use super::shape::Shape;
 use super::taps::Taps;
+use super::window::GridWindow;
 use super::{Layer, LayerKind, Registration};
 use crate::error::Result;
 use crate::finite::{FiniteBuilder, FinitePass};
@@ -56,6 +58,8 @@ pub struct Conv {
     pub filter: Vec<usize>,
     /// Boundary handling.
     pub padding: Padding,
+    /// Stride per grid axis, the same on every axis (empty: 1).
+    pub stride: Vec<usize>,
     /// σ_w, σ_b, width and parameterisation.
     pub weights: Weights,
 }
@@ -67,10 +71,12 @@ pub(super) const REGISTRATION: Registration = Registration {
             .usize_list("filter")?
             .ok_or_else(|| keys.key_err("filter", "missing key `filter` (e.g. filter = [3, 3])"))?;
         let padding = Padding::parse(&mut keys)?;
+        let stride = keys.usize_list("stride")?.unwrap_or_default();
         let weights = Weights::parse(&mut keys)?;
         keys.finish(&[
             "filter",
             "padding",
+            "stride",
             "w_std",
             "b_std",
             "width",
@@ -79,12 +85,13 @@ pub(super) const REGISTRATION: Registration = Registration {
         Ok(Layer::new(Conv {
             filter,
             padding,
+            stride,
             weights,
         }))
     },
     example: |_| {
-        "[input]\nshape = [4, 1]\n\n[[layers]]\nkind = \"conv\"\nfilter = [3]\n\
-         padding = \"same\"\nw_std = 1.4\nb_std = 0.2\n\n[[layers]]\nkind = \"relu\"\n\n\
+        "[input]\nshape = [5, 1]\n\n[[layers]]\nkind = \"conv\"\nfilter = [3]\n\
+         stride = [2]\npadding = \"same\"\nw_std = 1.4\nb_std = 0.2\n\n[[layers]]\nkind = \"relu\"\n\n\
          [[layers]]\nkind = \"flatten\"\n\n[[layers]]\nkind = \"dense\"\nw_std = 1.1\n"
             .into()
     },
@@ -119,22 +126,7 @@ impl LayerKind for Conv {
             return Err(format!("`filter` sizes must be odd, got {f}"));
         }
         self.weights.check_fan_in(input)?;
-        let grid = match self.padding {
-            Padding::Circular | Padding::Same => input.grid.clone(),
-            Padding::Valid => {
-                let mut g = Vec::new();
-                for (&n, &f) in input.grid.iter().zip(&self.filter) {
-                    if f > n {
-                        return Err(format!(
-                            "`filter` {:?} is larger than the grid {:?} with padding = \"valid\"",
-                            self.filter, input.grid
-                        ));
-                    }
-                    g.push(n - f + 1);
-                }
-                g
-            }
-        };
+        let grid = self.windows(&input.grid)?.out_grid();
         Ok(Shape {
             grid,
             channels: self.weights.width,
@@ -157,9 +149,11 @@ impl LayerKind for Conv {
     /// `K⁽ˡ⁾[p,p′] = σ_{w,l}² (1/|F|) Σ_{δ∈F} K⁽ˡ⁻¹⁾[p+δ, p′+δ] + σ_{b,l}²`.
     fn derive(&self, l: usize, _input: &Shape) -> LayerDefinitions {
         let filter: Vec<String> = self.filter.iter().map(|f| f.to_string()).collect();
-        let window = match self.padding {
-            Padding::Valid => "F = {0..f-1} per axis".to_string(),
-            _ => "F centred on 0".to_string(),
+        let s = self.stride_factor();
+        let window = match (self.padding, s) {
+            (Padding::Valid, _) => "F = {0..f-1} per axis".to_string(),
+            (_, 1) => "F centred on 0".to_string(),
+            _ => format!("stride {s}, F = the filter offsets from {s}*p as neural-tangents pads"),
         };
         let note = format!(
             "conv {}, {} padding, {window}{}",
@@ -174,7 +168,7 @@ impl LayerKind for Conv {
             l,
             &self.weights,
             Sites::Grid,
-            |kind| tap_average(kind, l),
+            |kind| tap_average(kind, l, s),
             note,
         )
     }
@@ -190,8 +184,12 @@ impl LayerKind for Conv {
     }
 
     fn summary(&self) -> String {
+        let stride = match self.stride_factor() {
+            1 => String::new(),
+            s => format!(" stride {s}"),
+        };
         format!(
-            "conv {} {} ({})",
+            "conv {}{stride} {} ({})",
             self.filter
                 .iter()
                 .map(|f| f.to_string())
@@ -203,17 +201,53 @@ impl LayerKind for Conv {
     }
 }
 
-/// `(1/|F|) Σ_{δ∈F} M⁽ˡ⁻¹⁾[p+δ, p′+δ]`.
-fn tap_average(kind: KernelKind, l: usize) -> Expr {
+/// `(1/|F|) Σ_{δ∈F} M⁽ˡ⁻¹⁾[s p+δ, s p′+δ]` (`p+δ` for stride 1).
+fn tap_average(kind: KernelKind, l: usize, s: u32) -> Expr {
     use crate::symbolic::layers::{delta, p, pp};
-    let m = KernelSym::new(kind, l - 1).at(p() + delta(), pp() + delta());
+    let m = KernelSym::new(kind, l - 1).at(p().scaled(s) + delta(), pp().scaled(s) + delta());
     Expr::mean(IndexVar::delta(), IndexSet::Filter, m.into())
 }
 
 impl Conv {
+    /// The stride per axis (1 where none is given).
+    fn strides(&self) -> Vec<usize> {
+        match self.stride.is_empty() {
+            true => vec![1; self.filter.len()],
+            false => self.stride.clone(),
+        }
+    }
+
+    /// The common stride of every axis (checked by [`LayerKind::output_shape`]).
+    fn stride_factor(&self) -> u32 {
+        self.stride.first().copied().unwrap_or(1) as u32
+    }
+
+    /// The filter windows over `grid`, or why they do not fit.
+    fn windows(&self, grid: &[usize]) -> Result<GridWindow, String> {
+        let w = GridWindow::try_new(grid, &self.filter, &self.strides(), self.padding, "filter")?;
+        if self.stride.windows(2).any(|s| s[0] != s[1]) {
+            return Err(format!(
+                "`stride` must be the same on every axis, got {:?}",
+                self.stride
+            ));
+        }
+        Ok(w)
+    }
+
+    /// The filter offsets `F` relative to `s p` on the input grid `grid` (row-major), as the
+    /// derivation interpreter enumerates them.
+    pub fn offsets(&self, grid: &[usize]) -> Vec<Vec<i64>> {
+        self.windows(grid).map_or(vec![], |w| w.offsets())
+    }
+
     /// The tap table of this convolution on the grid `grid` (taps in row-major filter order),
-    /// with its axis-by-axis factorisation attached (the fast path of [`Taps::average`]).
+    /// with its axis-by-axis factorisation attached for stride 1 (the fast path of
+    /// [`Taps::average`]).
     pub fn taps(&self, grid: &[usize]) -> Taps {
+        let table = self.windows(grid).expect("checked by output_shape").taps();
+        if self.stride_factor() != 1 {
+            return table;
+        }
         let axes = grid
             .iter()
             .zip(&self.filter)
@@ -223,49 +257,7 @@ impl Conv {
                 padding: self.padding,
             })
             .collect();
-        self.tap_table(grid)
-            .with_separable(SeparableTaps::new(axes))
-    }
-
-    /// The plain tap table (the gather reference).
-    fn tap_table(&self, grid: &[usize]) -> Taps {
-        let out = match self.padding {
-            Padding::Valid => grid
-                .iter()
-                .zip(&self.filter)
-                .map(|(&n, &f)| n - f + 1)
-                .collect(),
-            _ => grid.to_vec(),
-        };
-        let n_in: usize = grid.iter().product();
-        let n_out: usize = out.iter().product();
-        let q: usize = self.filter.iter().product();
-        let padding = self.padding;
-        let filter = &self.filter;
-        Taps::from_fn(n_in, n_out, q, |o, t| {
-            // Unravel the output position and the tap (row-major), then add the offset.
-            let (mut o_rem, mut t_rem) = (o, t);
-            let mut src = 0usize;
-            for ax in (0..grid.len()).rev() {
-                let (p, d) = (o_rem % out[ax], t_rem % filter[ax]);
-                o_rem /= out[ax];
-                t_rem /= filter[ax];
-                let half = (filter[ax] / 2) as isize;
-                let n = grid[ax] as isize;
-                let i = match padding {
-                    Padding::Valid => p as isize + d as isize,
-                    _ => p as isize + d as isize - half,
-                };
-                let i = match padding {
-                    Padding::Circular => i.rem_euclid(n),
-                    _ if i < 0 || i >= n => return None,
-                    _ => i,
-                };
-                let stride: usize = grid[ax + 1..].iter().product();
-                src += i as usize * stride;
-            }
-            Some(src)
-        })
+        table.with_separable(SeparableTaps::new(axes))
     }
 
     /// The kernel map for an input of shape `input`.

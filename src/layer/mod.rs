@@ -22,9 +22,11 @@ pub mod dual;
 pub mod elementwise;
 pub mod flatten;
 pub mod global_avg_pool;
+pub mod global_sum_pool;
 pub mod group_conv;
 pub mod group_pool;
 pub mod keys;
+pub mod layer_norm;
 pub mod lift;
 pub mod pool;
 pub mod quadrature;
@@ -33,6 +35,8 @@ pub mod separable;
 pub mod shape;
 pub mod simd;
 pub mod taps;
+pub mod window;
+pub mod window_pool;
 
 use std::any::Any;
 use std::fmt;
@@ -44,12 +48,15 @@ pub use conv::{Conv, Padding};
 pub use dense::Dense;
 pub use flatten::Flatten;
 pub use global_avg_pool::GlobalAvgPool;
+pub use global_sum_pool::GlobalSumPool;
 pub use group_conv::GroupConv;
 pub use group_pool::GroupPool;
 pub use keys::Keys;
+pub use layer_norm::LayerNorm;
 pub use lift::{Lift, LiftFilter};
 pub use reduced::ReducedGroupRun;
 pub use shape::Shape;
+pub use window_pool::{PoolOp, WindowPool};
 
 use crate::error::{Error, Result};
 use crate::finite::{FiniteBuilder, FinitePass};
@@ -265,6 +272,9 @@ pub const REGISTRY: &[Registration] = &[
     conv::REGISTRATION,
     flatten::REGISTRATION,
     global_avg_pool::REGISTRATION,
+    window_pool::REGISTRATION,
+    global_sum_pool::REGISTRATION,
+    layer_norm::REGISTRATION,
     lift::REGISTRATION,
     group_conv::REGISTRATION,
     group_pool::REGISTRATION,

@@ -413,6 +413,7 @@ mod tests {
         Conv {
             filter,
             padding,
+            stride: vec![],
             weights: Weights::default(),
         }
     }

@@ -615,6 +615,7 @@ impl Network {
                 Layer::new(crate::layer::Conv {
                     filter: vec![angles],
                     padding: crate::layer::Padding::Circular,
+                    stride: vec![],
                     weights: gc.weights,
                 })
             } else if l == pool && layer.is::<GroupPool>() {

@@ -322,6 +322,12 @@ impl Index {
                     "cannot add indices {x:?} and {y:?}"
                 ))),
             },
+            Index::Scale(k, a) => match a.eval(env, scope)? {
+                IndexValue::Point(x) => Ok(IndexValue::Point(
+                    x.iter().map(|c| c * i64::from(*k)).collect(),
+                )),
+                x => Err(Error::Invalid(format!("cannot scale the index {x:?}"))),
+            },
             Index::Mul(a, b) => {
                 let g = env.group().ok_or_else(no_group)?;
                 Ok(IndexValue::Elem(g.mul(

@@ -76,6 +76,9 @@ pub enum Index {
     Act(Box<Index>, Box<Index>),
     /// `(g, p)`: a site of a feature map on a group (element and position).
     Pair(Box<Index>, Box<Index>),
+    /// `s p`: a site scaled by a stride `s ≥ 2` (coordinate-wise), where a strided layer's
+    /// output site `p` starts its window in the input.
+    Scale(u32, Box<Index>),
 }
 
 impl Index {
@@ -87,6 +90,14 @@ impl Index {
     pub fn pair(g: impl Into<Index>, p: impl Into<Index>) -> Self {
         Index::Pair(Box::new(g.into()), Box::new(p.into()))
     }
+    /// `s p`: the site scaled by the stride `s` (the index itself for `s = 1`).
+    pub fn scaled(self, s: u32) -> Self {
+        if s == 1 {
+            self
+        } else {
+            Index::Scale(s, Box::new(self))
+        }
+    }
     /// `g⁻¹`.
     pub fn inv(self) -> Self {
         Index::Inv(Box::new(self))
@@ -95,7 +106,7 @@ impl Index {
     pub fn mentions(&self, v: &IndexVar) -> bool {
         match self {
             Index::Var(w) => w == v,
-            Index::Inv(a) => a.mentions(v),
+            Index::Inv(a) | Index::Scale(_, a) => a.mentions(v),
             Index::Add(a, b) | Index::Mul(a, b) | Index::Act(a, b) | Index::Pair(a, b) => {
                 a.mentions(v) || b.mentions(v)
             }
@@ -108,6 +119,7 @@ impl Index {
             Index::Var(w) if w == v => by.clone(),
             Index::Var(_) => self.clone(),
             Index::Inv(a) => Index::Inv(s(a)),
+            Index::Scale(k, a) => Index::Scale(*k, s(a)),
             Index::Add(a, b) => Index::Add(s(a), s(b)),
             Index::Mul(a, b) => Index::Mul(s(a), s(b)),
             Index::Act(a, b) => Index::Act(s(a), s(b)),

@@ -69,7 +69,7 @@ use crate::group::{GroupSpec, PointGroup};
 use crate::layer::lift::{window_offsets, Lifted};
 use crate::layer::{
     Activation, Conv, Dense, Flatten, GlobalAvgPool, GroupConv, GroupPool, Layer, Lift, LiftFilter,
-    Padding, Shape,
+    Padding, Shape, WindowPool,
 };
 use crate::network::Network;
 use crate::so2_quadrature;
@@ -587,7 +587,10 @@ pub fn evaluate_network(
                     };
                     (offsets, None, None)
                 }
-                (Some(c), _, _) => (filter_offsets(&c.filter, c.padding), Some(c.padding), None),
+                (Some(c), _, _) => {
+                    let offsets = c.offsets(&input.grid).into_iter().map(point).collect();
+                    (offsets, Some(c.padding), None)
+                }
                 (_, Some(lift), _) => {
                     let group = LayerGroup::new(&lift.group, Some(input))?;
                     let offsets = match (&group.action, &lift.filter) {
@@ -627,9 +630,13 @@ pub fn evaluate_network(
                         Some(LayerGroup::new(&spec, None)?),
                     )
                 }
-                _ => match input.lifted {
-                    Some(spec) => (vec![], None, Some(LayerGroup::new(&spec, None)?)),
-                    None => (vec![], None, None),
+                _ => match (layer.downcast_ref::<WindowPool>(), input.lifted) {
+                    (Some(w), _) => {
+                        let offsets = w.offsets(&input.grid).into_iter().map(point).collect();
+                        (offsets, Some(w.padding), None)
+                    }
+                    (None, Some(spec)) => (vec![], None, Some(LayerGroup::new(&spec, None)?)),
+                    (None, None) => (vec![], None, None),
                 },
             };
             let order = group.as_ref().map_or(0, |g| g.table.len());

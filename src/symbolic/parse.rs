@@ -757,6 +757,15 @@ impl<'a> Parser<'a> {
     }
 
     fn index_atom(&mut self) -> Result<Index> {
+        // `2*p`: a site scaled by a stride
+        if let Tok::Num(k) = *self.peek() {
+            let (_, at) = self.next();
+            if k.fract() != 0.0 || !(2.0..=u32::MAX as f64).contains(&k) {
+                return Err(self.error_at(at, "an index is scaled by an integer stride ≥ 2"));
+            }
+            self.expect(Tok::Star, "`*` after the stride of a scaled index")?;
+            return Ok(self.index_inv()?.scaled(k as u32));
+        }
         if *self.peek() == Tok::LParen {
             let open = self.at();
             self.next();

@@ -252,6 +252,10 @@ impl Printer {
                 let sep = self.pick(" ", "", "*");
                 (format!("{}{sep}{}", sub(a, 2), sub(b, 3)), 2)
             }
+            Index::Scale(k, a) => {
+                let sep = self.pick("", "", "*");
+                (format!("{k}{sep}{}", sub(a, 3)), 2)
+            }
             Index::Inv(a) => {
                 let inv = self.pick("^{-1}", "⁻¹", "^-1");
                 (format!("{}{inv}", sub(a, 5)), 4)

@@ -1,0 +1,256 @@
+//! Window pooling (`avg_pool`, `sum_pool`), `global_sum_pool`, strided convolutions and
+//! `layer_norm`: neural-tangents' kernels (`tests/reference/pool_stride.py`, numbers in
+//! `pool_stride.json`) against the fast kernel and the interpreted derivation, hand cases, Monte
+//! Carlo on every padding and on group features, and the shape errors.
+
+use crate::common;
+
+use common::{assert_close, normal_batch};
+use eqntk::finite::{monte_carlo_outputs, Agreement, FiniteNetwork};
+use eqntk::symbolic::{derive_network, evaluate_network};
+use eqntk::{Batch, Network};
+use faer::Mat;
+
+fn reference_cases() -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string("tests/reference/pool_stride.json").unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["cases"].as_array().unwrap().clone()
+}
+
+fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn matrix(values: &[f64], n1: usize, n2: usize) -> Mat<f64> {
+    Mat::from_fn(n1, n2, |i, j| values[i * n2 + j])
+}
+
+#[test]
+fn kernels_equal_neural_tangents_for_every_padding_and_stride() {
+    let cases = reference_cases();
+    assert_eq!(cases.len(), 41);
+    for c in &cases {
+        let name = c["name"].as_str().unwrap();
+        let net = Network::from_toml_str(c["network"].as_str().unwrap(), name).unwrap();
+        let shape: Vec<usize> = floats(&c["shape"]).iter().map(|&s| s as usize).collect();
+        let (x1, x2) = (floats(&c["x1"]), floats(&c["x2"]));
+        let (n1, n2) = (
+            x1.len() / shape.iter().product::<usize>(),
+            x2.len() / shape.iter().product::<usize>(),
+        );
+        let b1 = Batch::new(shape.clone(), x1).unwrap();
+        let b2 = Batch::new(shape.clone(), x2).unwrap();
+        let (nngp, ntk) = (
+            matrix(&floats(&c["nngp"]), n1, n2),
+            matrix(&floats(&c["ntk"]), n1, n2),
+        );
+        let fast = net.kernel(&b1, Some(&b2)).unwrap();
+        assert_close(&fast.nngp().unwrap(), &nngp, 1e-10, &format!("{name} nngp"));
+        assert_close(&fast.ntk().unwrap(), &ntk, 1e-10, &format!("{name} ntk"));
+        let deriv = derive_network(&net).unwrap();
+        let (k, t) = evaluate_network(&net, &deriv, &b1, Some(&b2)).unwrap();
+        assert_close(&k, &nngp, 1e-10, &format!("{name} derivation nngp"));
+        assert_close(&t, &ntk, 1e-10, &format!("{name} derivation ntk"));
+    }
+}
+
+fn pooled(kind: &str, window: &str, stride: &str, padding: &str, b_std: f64) -> Network {
+    let toml = format!(
+        "[input]\nshape = [5, 4, 2]\n\n[[layers]]\nkind = \"conv\"\nfilter = [3, 3]\n\
+         w_std = 1.4\nb_std = 0.2\n\n[[layers]]\nkind = \"relu\"\n\n[[layers]]\n\
+         kind = \"{kind}\"\nwindow = {window}\nstride = {stride}\npadding = \"{padding}\"\n\n\
+         [[layers]]\nkind = \"flatten\"\n\n[[layers]]\nkind = \"dense\"\nw_std = 1.1\n\
+         b_std = {b_std}\n"
+    );
+    Network::from_toml_str(&toml, "pool").unwrap()
+}
+
+/// With only linear layers without bias after it, `sum_pool` = |F| × `avg_pool` on features,
+/// so |F|² × on both kernels; the finite networks (same parameters) differ by |F|.
+#[test]
+fn sum_pool_is_window_size_times_avg_pool() {
+    let x = normal_batch(&[5, 4, 2], 3, 5);
+    for padding in ["valid", "same", "circular"] {
+        for (window, q) in [("[2, 2]", 4.0), ("[3, 2]", 6.0)] {
+            let sum = pooled("sum_pool", window, "[2, 2]", padding, 0.0);
+            let avg = pooled("avg_pool", window, "[2, 2]", padding, 0.0);
+            let (ks, ka) = (sum.kernel(&x, None).unwrap(), avg.kernel(&x, None).unwrap());
+            let scaled = |m: Mat<f64>| &m * faer::Scale(q * q);
+            let what = format!("{window} {padding}");
+            assert_close(
+                &ks.nngp().unwrap(),
+                &scaled(ka.nngp().unwrap()),
+                1e-13,
+                &what,
+            );
+            assert_close(&ks.ntk().unwrap(), &scaled(ka.ntk().unwrap()), 1e-13, &what);
+            let fs = FiniteNetwork::sample(&sum, 16, 3)
+                .unwrap()
+                .forward(&x)
+                .unwrap();
+            let fa = FiniteNetwork::sample(&avg, 16, 3)
+                .unwrap()
+                .forward(&x)
+                .unwrap();
+            assert_close(
+                &fs,
+                &(&fa * faer::Scale(q)),
+                1e-13,
+                &format!("finite {what}"),
+            );
+        }
+    }
+}
+
+/// A 1×1 window with stride 1 is the identity: the kernels are those of the network without it.
+#[test]
+fn avg_pool_with_a_unit_window_is_the_identity() {
+    let x = normal_batch(&[5, 4, 2], 3, 9);
+    let toml = "[input]\nshape = [5, 4, 2]\n\n[[layers]]\nkind = \"conv\"\nfilter = [3, 3]\n\
+                w_std = 1.4\nb_std = 0.2\n\n[[layers]]\nkind = \"relu\"\n\n[[layers]]\n\
+                kind = \"flatten\"\n\n[[layers]]\nkind = \"dense\"\nw_std = 1.1\nb_std = 0.3\n";
+    let plain = Network::from_toml_str(toml, "plain")
+        .unwrap()
+        .kernel(&x, None)
+        .unwrap();
+    for padding in ["valid", "same", "circular"] {
+        let k = pooled("avg_pool", "[1, 1]", "[1, 1]", padding, 0.3)
+            .kernel(&x, None)
+            .unwrap();
+        assert_close(&k.nngp().unwrap(), &plain.nngp().unwrap(), 1e-14, padding);
+        assert_close(&k.ntk().unwrap(), &plain.ntk().unwrap(), 1e-14, padding);
+    }
+}
+
+/// The mean of finite networks agrees with the fast kernel for every padding (windows that
+/// overlap, start before the edge and run over it).
+#[test]
+fn finite_networks_agree_for_every_padding() {
+    let (width, samples) = (64, 300);
+    for (i, padding) in ["valid", "same", "circular"].into_iter().enumerate() {
+        for (j, kind) in ["avg_pool", "sum_pool"].into_iter().enumerate() {
+            let net = pooled(kind, "[3, 3]", "[2, 2]", padding, 0.1);
+            let x = normal_batch(&[5, 4, 2], 3, 20 + i as u64);
+            let k = net.kernel(&x, None).unwrap();
+            let seed = 7000 + 100 * (2 * i + j) as u64;
+            let mc = monte_carlo_outputs(&net, &x, None, width, 16, samples, seed).unwrap();
+            let verdict =
+                Agreement::default().check(&mc, &k.nngp().unwrap(), &k.ntk().unwrap(), width);
+            if let Err(d) = verdict {
+                panic!("{kind} {padding}: {d} (width {width}, {samples} networks)");
+            }
+        }
+    }
+}
+
+/// Impossible shapes are one-line errors naming the layer.
+#[test]
+fn impossible_windows_and_strides_are_one_line_errors() {
+    let net = |layer: &str| {
+        Network::from_toml_str(
+            &format!("[input]\nshape = [4, 3, 1]\n\n[[layers]]\n{layer}\n"),
+            "bad.toml",
+        )
+    };
+    for (layer, says) in [
+        (
+            "kind = \"avg_pool\"\nwindow = [5, 1]",
+            "`window` [5, 1] is larger than the grid [4, 3] with padding = \"valid\"",
+        ),
+        (
+            "kind = \"sum_pool\"\nwindow = [2, 2]\nstride = [4, 4]\npadding = \"same\"",
+            "`stride` [4, 4] is larger than the grid [4, 3]",
+        ),
+        (
+            "kind = \"conv\"\nfilter = [3, 3]\nstride = [5, 5]",
+            "`stride` [5, 5] is larger than the grid [4, 3]",
+        ),
+        (
+            "kind = \"conv\"\nfilter = [3, 3]\nstride = [0, 0]",
+            "`stride` must be a list of positive integers",
+        ),
+        (
+            "kind = \"avg_pool\"\nwindow = [2, 2]\nstride = [1, 2]",
+            "`stride` must be the same on every axis",
+        ),
+        (
+            "kind = \"avg_pool\"\nwindow = [2]",
+            "`window` has 1 axes but the input grid [4, 3] has 2",
+        ),
+    ] {
+        let e = net(layer).unwrap_err().to_string();
+        assert!(e.contains(says), "{layer}: {e}");
+        assert!(e.contains("layers[0]"), "{layer}: {e}");
+        assert!(!e.contains('\n'), "{layer}: {e}");
+    }
+}
+
+/// `global_sum_pool` = `|S|²` × `global_avg_pool` on the kernels (`|S|` sites, followed by a
+/// dense layer without bias), on a grid and on p4 features (sites `(g, p)`), fast and
+/// interpreted; the finite networks differ by `|S|`.
+#[test]
+fn global_sum_pool_is_the_number_of_sites_squared_times_global_avg_pool() {
+    let grid = "[input]\nshape = [5, 4, 2]\n\n[[layers]]\nkind = \"conv\"\nfilter = [3, 3]\n\
+                w_std = 1.4\nb_std = 0.2\n\n[[layers]]\nkind = \"relu\"\n\n";
+    let p4 = "[input]\nshape = [4, 4, 1]\n\n[[layers]]\nkind = \"lift\"\ngroup = \"p4\"\n\
+              filter = [3, 3]\npadding = \"circular\"\nw_std = 1.5\nb_std = 0.1\n\n\
+              [[layers]]\nkind = \"relu\"\n\n";
+    for (head, shape, sites) in [(grid, vec![5, 4, 2], 20.0), (p4, vec![4, 4, 1], 64.0)] {
+        let net = |pool: &str| {
+            let toml = format!(
+                "{head}[[layers]]\nkind = \"{pool}\"\n\n[[layers]]\nkind = \"dense\"\n\
+                 w_std = 0.7\n"
+            );
+            Network::from_toml_str(&toml, pool).unwrap()
+        };
+        let (sum, avg) = (net("global_sum_pool"), net("global_avg_pool"));
+        let x = normal_batch(&shape, 3, 4);
+        let (ks, ka) = (sum.kernel(&x, None).unwrap(), avg.kernel(&x, None).unwrap());
+        let scaled = |m: Mat<f64>| &m * faer::Scale(sites * sites);
+        assert_close(
+            &ks.nngp().unwrap(),
+            &scaled(ka.nngp().unwrap()),
+            1e-13,
+            "nngp",
+        );
+        assert_close(&ks.ntk().unwrap(), &scaled(ka.ntk().unwrap()), 1e-13, "ntk");
+        let (k, t) = evaluate_network(&sum, &derive_network(&sum).unwrap(), &x, None).unwrap();
+        assert_close(&k, &ks.nngp().unwrap(), 1e-12, "derivation nngp");
+        assert_close(&t, &ks.ntk().unwrap(), 1e-12, "derivation ntk");
+        let fs = FiniteNetwork::sample(&sum, 8, 3)
+            .unwrap()
+            .forward(&x)
+            .unwrap();
+        let fa = FiniteNetwork::sample(&avg, 8, 3)
+            .unwrap()
+            .forward(&x)
+            .unwrap();
+        assert_close(&fs, &(&fa * faer::Scale(sites)), 1e-13, "finite");
+    }
+}
+
+/// `layer_norm` on p4 features (normalised at each `(g, p)`): the interpreted derivation equals
+/// the fast kernel, and the finite networks agree with it.
+#[test]
+fn layer_norm_on_group_features_three_ways() {
+    let toml = "[input]\nshape = [4, 4, 1]\n\n[[layers]]\nkind = \"lift\"\ngroup = \"p4\"\n\
+                filter = [3, 3]\npadding = \"circular\"\nw_std = 1.5\nb_std = 0.1\n\n\
+                [[layers]]\nkind = \"layer_norm\"\n\n[[layers]]\nkind = \"relu\"\n\n\
+                [[layers]]\nkind = \"group_pool\"\n\n[[layers]]\nkind = \"dense\"\n\
+                w_std = 1.2\n";
+    let net = Network::from_toml_str(toml, "p4 layer_norm").unwrap();
+    let x = normal_batch(&[4, 4, 1], 3, 31);
+    let k = net.kernel(&x, None).unwrap();
+    let (kd, td) = evaluate_network(&net, &derive_network(&net).unwrap(), &x, None).unwrap();
+    assert_close(&kd, &k.nngp().unwrap(), 1e-12, "nngp");
+    assert_close(&td, &k.ntk().unwrap(), 1e-12, "ntk");
+    let width = 64;
+    let mc = monte_carlo_outputs(&net, &x, None, width, 16, 300, 4242).unwrap();
+    if let Err(d) = Agreement::default().check(&mc, &k.nngp().unwrap(), &k.ntk().unwrap(), width) {
+        panic!("p4 layer_norm: {d}");
+    }
+}
