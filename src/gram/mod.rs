@@ -69,7 +69,8 @@ pub struct WriteOptions {
     pub stop_after: Option<usize>,
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+/// The [`Error::Io`] of an operation on `path` (for `map_err`).
+pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.display().to_string(),
         source,
@@ -211,10 +212,7 @@ impl<'a> GramRun<'a> {
             }
             let (k, theta) = self.tile_kernels(t)?;
             for (file, m) in files.iter().zip([&k, &theta]) {
-                file.write_block(t.r0, t.c0, m.as_ref(), false)?;
-                if self.plan.symmetric && t.i != t.j {
-                    file.write_block(t.c0, t.r0, m.as_ref(), true)?;
-                }
+                file.write_tile(t, m.as_ref(), self.plan.symmetric)?;
             }
             journal.record(t.i, t.j)?;
             computed += 1;
@@ -463,10 +461,7 @@ pub fn assemble(prefix: &Path) -> Result<usize> {
                     let at = (a * c + b) * 8;
                     f64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]))
                 });
-                file.write_block(t.r0, t.c0, block.as_ref(), false)?;
-                if plan.symmetric && t.i != t.j {
-                    file.write_block(t.c0, t.r0, block.as_ref(), true)?;
-                }
+                file.write_tile(t, block.as_ref(), plan.symmetric)?;
             }
         }
     }
