@@ -418,9 +418,9 @@ pub fn assemble(prefix: &Path) -> Result<usize> {
         NpyOut::create(&partial[0], plan.n1, plan.n2)?,
         NpyOut::create(&partial[1], plan.n1, plan.n2)?,
     ];
-    let all = plan.tiles();
     for m in &manifests {
-        let want: Vec<(usize, usize)> = plan.job(m.job, jobs)?.iter().map(|t| (t.i, t.j)).collect();
+        let job_tiles = plan.job(m.job, jobs)?;
+        let want: Vec<(usize, usize)> = job_tiles.iter().map(|t| (t.i, t.j)).collect();
         if m.tiles != want {
             return Err(Error::Data(format!(
                 "assemble: {} does not hold the tiles of job {} of {jobs}",
@@ -431,12 +431,10 @@ pub fn assemble(prefix: &Path) -> Result<usize> {
         let stem = with_suffix(prefix, &format!(".tile-{}-of-{jobs}", m.job));
         for (k, file) in files.iter().enumerate() {
             let name = with_suffix(&stem, if k == 0 { ".nngp.npy" } else { ".ntk.npy" });
-            let tiles: Vec<&Tile> = m
-                .tiles
+            let len: usize = job_tiles
                 .iter()
-                .filter_map(|&(i, j)| all.iter().find(|t| t.i == i && t.j == j))
-                .collect();
-            let len: usize = tiles.iter().map(|t| (t.r1 - t.r0) * (t.c1 - t.c0)).sum();
+                .map(|t| (t.r1 - t.r0) * (t.c1 - t.c0))
+                .sum();
             let src = std::fs::File::open(&name).map_err(io(&name))?;
             let header = npy_header(&[1, len]);
             let size = src.metadata().map_err(io(&name))?.len();
@@ -452,7 +450,7 @@ pub fn assemble(prefix: &Path) -> Result<usize> {
                 )));
             }
             let mut offset = header.len() as u64;
-            for t in tiles {
+            for t in &job_tiles {
                 let (r, c) = (t.r1 - t.r0, t.c1 - t.c0);
                 let mut bytes = vec![0u8; r * c * 8];
                 src.read_exact_at(&mut bytes, offset).map_err(io(&name))?;
