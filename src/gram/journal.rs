@@ -15,6 +15,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::io;
 use crate::error::{Error, Result};
 
 const MAGIC: &str = "eqntk gram journal 1";
@@ -24,13 +25,6 @@ pub struct Journal {
     file: File,
     path: PathBuf,
     done: BTreeSet<(usize, usize)>,
-}
-
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    }
 }
 
 impl Journal {

@@ -69,7 +69,8 @@ pub struct WriteOptions {
     pub stop_after: Option<usize>,
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+/// The [`Error::Io`] of an operation on `path` (for `map_err`).
+pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.display().to_string(),
         source,
@@ -211,10 +212,7 @@ impl<'a> GramRun<'a> {
             }
             let (k, theta) = self.tile_kernels(t)?;
             for (file, m) in files.iter().zip([&k, &theta]) {
-                file.write_block(t.r0, t.c0, m.as_ref(), false)?;
-                if self.plan.symmetric && t.i != t.j {
-                    file.write_block(t.c0, t.r0, m.as_ref(), true)?;
-                }
+                file.write_tile(t, m.as_ref(), self.plan.symmetric)?;
             }
             journal.record(t.i, t.j)?;
             computed += 1;
@@ -420,9 +418,9 @@ pub fn assemble(prefix: &Path) -> Result<usize> {
         NpyOut::create(&partial[0], plan.n1, plan.n2)?,
         NpyOut::create(&partial[1], plan.n1, plan.n2)?,
     ];
-    let all = plan.tiles();
     for m in &manifests {
-        let want: Vec<(usize, usize)> = plan.job(m.job, jobs)?.iter().map(|t| (t.i, t.j)).collect();
+        let job_tiles = plan.job(m.job, jobs)?;
+        let want: Vec<(usize, usize)> = job_tiles.iter().map(|t| (t.i, t.j)).collect();
         if m.tiles != want {
             return Err(Error::Data(format!(
                 "assemble: {} does not hold the tiles of job {} of {jobs}",
@@ -433,12 +431,10 @@ pub fn assemble(prefix: &Path) -> Result<usize> {
         let stem = with_suffix(prefix, &format!(".tile-{}-of-{jobs}", m.job));
         for (k, file) in files.iter().enumerate() {
             let name = with_suffix(&stem, if k == 0 { ".nngp.npy" } else { ".ntk.npy" });
-            let tiles: Vec<&Tile> = m
-                .tiles
+            let len: usize = job_tiles
                 .iter()
-                .filter_map(|&(i, j)| all.iter().find(|t| t.i == i && t.j == j))
-                .collect();
-            let len: usize = tiles.iter().map(|t| (t.r1 - t.r0) * (t.c1 - t.c0)).sum();
+                .map(|t| (t.r1 - t.r0) * (t.c1 - t.c0))
+                .sum();
             let src = std::fs::File::open(&name).map_err(io(&name))?;
             let header = npy_header(&[1, len]);
             let size = src.metadata().map_err(io(&name))?.len();
@@ -454,7 +450,7 @@ pub fn assemble(prefix: &Path) -> Result<usize> {
                 )));
             }
             let mut offset = header.len() as u64;
-            for t in tiles {
+            for t in &job_tiles {
                 let (r, c) = (t.r1 - t.r0, t.c1 - t.c0);
                 let mut bytes = vec![0u8; r * c * 8];
                 src.read_exact_at(&mut bytes, offset).map_err(io(&name))?;
@@ -463,10 +459,7 @@ pub fn assemble(prefix: &Path) -> Result<usize> {
                     let at = (a * c + b) * 8;
                     f64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]))
                 });
-                file.write_block(t.r0, t.c0, block.as_ref(), false)?;
-                if plan.symmetric && t.i != t.j {
-                    file.write_block(t.c0, t.r0, block.as_ref(), true)?;
-                }
+                file.write_tile(t, block.as_ref(), plan.symmetric)?;
             }
         }
     }

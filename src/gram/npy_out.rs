@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use faer::MatRef;
 
+use super::io;
 use crate::error::{Error, Result};
 
 /// The `.npy` header of a little-endian f64 C-order array of `shape` (version 1.0, padded so
@@ -44,13 +45,6 @@ pub struct NpyOut {
     path: PathBuf,
     n2: usize,
     data_start: u64,
-}
-
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    }
 }
 
 impl NpyOut {
@@ -126,6 +120,21 @@ impl NpyOut {
             self.file
                 .write_all_at(&buf, offset)
                 .map_err(io(&self.path))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the kernels of tile `t` in place; the tile of a symmetric matrix (x1 = x2) above
+    /// the diagonal also goes to its transposed place below it.
+    pub fn write_tile(
+        &self,
+        t: &super::Tile,
+        block: MatRef<'_, f64>,
+        symmetric: bool,
+    ) -> Result<()> {
+        self.write_block(t.r0, t.c0, block, false)?;
+        if symmetric && t.i != t.j {
+            self.write_block(t.c0, t.r0, block, true)?;
         }
         Ok(())
     }

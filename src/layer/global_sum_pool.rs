@@ -5,11 +5,11 @@
 //! kind = "global_sum_pool"
 //! ```
 
-use super::pool::{pairwise_sum, reject_so2, ReadoutMap};
+use super::pool::{pairwise_sum, reject_so2, ReadoutMap, ReadoutPass};
 use super::shape::Shape;
 use super::{Layer, LayerKind, Registration, SiteNeed};
 use crate::error::Result;
-use crate::finite::{FiniteBuilder, FinitePass, OpDims};
+use crate::finite::{FiniteBuilder, FinitePass};
 use crate::kernel::BlockMap;
 use crate::symbolic::layers::{g, gp, p, pp, Sites};
 use crate::symbolic::{Expr, Index, IndexSet, IndexVar, KernelKind, KernelSym, LayerDefinitions};
@@ -108,36 +108,6 @@ impl LayerKind for GlobalSumPool {
         _input: &Shape,
         builder: &mut FiniteBuilder,
     ) -> Result<(Box<dyn FinitePass>, usize)> {
-        Ok((Box::new(SumPass), builder.ch_in))
-    }
-}
-
-/// `h′[c] = Σ_s h[s, c]`.
-#[derive(Debug)]
-struct SumPass;
-
-impl FinitePass for SumPass {
-    fn forward(&self, _params: &[f64], d: &OpDims, h: &[f64]) -> (Vec<f64>, Option<Vec<f64>>) {
-        let mut out = vec![0.0; d.ch_in];
-        for row in h.chunks(d.ch_in) {
-            for (o, v) in out.iter_mut().zip(row) {
-                *o += v;
-            }
-        }
-        (out, None)
-    }
-
-    fn backward(
-        &self,
-        _params: &[f64],
-        d: &OpDims,
-        _h: &[f64],
-        _cache: Option<&[f64]>,
-        g: Vec<f64>,
-        _grad: &mut [f64],
-        _accumulate: bool,
-        _need_input: bool,
-    ) -> Vec<f64> {
-        (0..d.sites_in * d.ch_in).map(|m| g[m % d.ch_in]).collect()
+        Ok((Box::new(ReadoutPass::Sum), builder.ch_in))
     }
 }

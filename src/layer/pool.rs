@@ -37,28 +37,40 @@ pub(crate) fn pairwise_sum(v: &[f64]) -> f64 {
 }
 
 /// The finite-width readouts: flatten (a relabelling of `sites × channels` as one site) and
-/// the mean over all sites (global average and group pooling).
+/// the mean over all sites (global average and group pooling), or their sum (global sum pooling).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReadoutPass {
     /// `h' = h` as one site with `sites·channels` channels.
     Flatten,
     /// `h'[c] = (1/P) Σ_p h[p, c]`.
     Mean,
+    /// `h'[c] = Σ_p h[p, c]`.
+    Sum,
+}
+
+impl ReadoutPass {
+    /// The factor of the sum over sites: `1/P` for the mean, 1 for the sum.
+    fn scale(&self, sites: usize) -> f64 {
+        match self {
+            ReadoutPass::Mean => 1.0 / sites as f64,
+            _ => 1.0,
+        }
+    }
 }
 
 impl FinitePass for ReadoutPass {
     fn forward(&self, _params: &[f64], d: &OpDims, h: &[f64]) -> (Vec<f64>, Option<Vec<f64>>) {
         match self {
             ReadoutPass::Flatten => (h.to_vec(), None),
-            ReadoutPass::Mean => {
+            ReadoutPass::Mean | ReadoutPass::Sum => {
                 let mut out = vec![0.0; d.ch_in];
                 for row in h.chunks(d.ch_in) {
                     for (o, v) in out.iter_mut().zip(row) {
                         *o += v;
                     }
                 }
-                let inv = 1.0 / d.sites_in as f64;
-                out.iter_mut().for_each(|o| *o *= inv);
+                let scale = self.scale(d.sites_in);
+                out.iter_mut().for_each(|o| *o *= scale);
                 (out, None)
             }
         }
@@ -77,10 +89,10 @@ impl FinitePass for ReadoutPass {
     ) -> Vec<f64> {
         match self {
             ReadoutPass::Flatten => g,
-            ReadoutPass::Mean => {
-                let inv = 1.0 / d.sites_in as f64;
+            ReadoutPass::Mean | ReadoutPass::Sum => {
+                let scale = self.scale(d.sites_in);
                 (0..d.sites_in * d.ch_in)
-                    .map(|m| g[m % d.ch_in] * inv)
+                    .map(|m| g[m % d.ch_in] * scale)
                     .collect()
             }
         }
