@@ -851,7 +851,8 @@ impl Kernel {
         }
     }
 
-    fn matrix(&self, arr: &[f64]) -> Result<Mat<f64>> {
+    /// An error while sites remain (the kernel is not yet an N1×N2 matrix).
+    fn check_read_out(&self) -> Result<()> {
         if self.sites != 1 {
             return Err(Error::Shape(format!(
                 "the kernel still has {} sites per example; end the network with a readout \
@@ -859,6 +860,11 @@ impl Kernel {
                 self.sites
             )));
         }
+        Ok(())
+    }
+
+    fn matrix(&self, arr: &[f64]) -> Result<Mat<f64>> {
+        self.check_read_out()?;
         let (n1, n2) = (self.n1, self.n2);
         if arr.is_empty() {
             return Ok(Mat::zeros(n1, n2));
@@ -873,6 +879,15 @@ impl Kernel {
                 arr[i * n2 + j]
             }
         }))
+    }
+
+    /// The N1×N2 NNGP and NTK, row-major (entry `(i, j)` at `i·N2 + j`), without copying
+    /// them into matrices: for writing them out. An error while sites remain.
+    pub fn into_row_major(self) -> Result<(Vec<f64>, Vec<f64>)> {
+        self.check_read_out()?;
+        let k = self.complete();
+        let n = k.n1 * k.n2;
+        Ok((k.nngp, k.ntk.unwrap_or_else(|| vec![0.0; n])))
     }
 
     /// The N1×N2 NNGP matrix `K(x1_i, x2_j)`; an error while sites remain.

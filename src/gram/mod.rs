@@ -24,7 +24,6 @@ pub mod plan;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use faer::Mat;
 use serde_json::{json, Value};
 
 pub use plan::{Tile, TilePlan};
@@ -124,8 +123,9 @@ impl<'a> GramRun<'a> {
         &self.plan
     }
 
-    /// The NNGP and NTK of one tile (a diagonal tile of x1 = x2 as one symmetric block).
-    pub fn tile_kernels(&self, t: &Tile) -> Result<(Mat<f64>, Mat<f64>)> {
+    /// The NNGP and NTK of one tile, row-major (a diagonal tile of x1 = x2 as one symmetric
+    /// block).
+    pub fn tile_kernels(&self, t: &Tile) -> Result<(Vec<f64>, Vec<f64>)> {
         let a = self.x1.slice(t.r0, t.r1)?;
         let k = if t.is_diagonal(self.plan.symmetric) {
             self.net.kernel(&a, None)?
@@ -133,19 +133,15 @@ impl<'a> GramRun<'a> {
             let b = self.x2.unwrap_or(self.x1).slice(t.c0, t.c1)?;
             self.net.kernel(&a, Some(&b))?
         };
-        let (nngp, ntk) = (k.nngp()?, k.ntk()?);
+        let cols = t.c1 - t.c0;
+        let (nngp, ntk) = k.into_row_major()?;
         for (what, m) in [("NNGP", &nngp), ("NTK", &ntk)] {
-            for j in 0..m.ncols() {
-                for i in 0..m.nrows() {
-                    if !m[(i, j)].is_finite() {
-                        return Err(Error::Numeric(format!(
-                            "the {what} is not finite at [{}, {}]; the inputs or scales are too \
-                             large",
-                            t.r0 + i,
-                            t.c0 + j
-                        )));
-                    }
-                }
+            if let Some(at) = m.iter().position(|v| !v.is_finite()) {
+                return Err(Error::Numeric(format!(
+                    "the {what} is not finite at [{}, {}]; the inputs or scales are too large",
+                    t.r0 + at / cols,
+                    t.c0 + at % cols
+                )));
             }
         }
         Ok((nngp, ntk))
@@ -212,14 +208,18 @@ impl<'a> GramRun<'a> {
             }
             let (k, theta) = self.tile_kernels(t)?;
             for (file, m) in files.iter().zip([&k, &theta]) {
-                file.write_tile(t, m.as_ref(), self.plan.symmetric)?;
+                file.write_tile(t, m, self.plan.symmetric)?;
             }
             journal.record(t.i, t.j)?;
             computed += 1;
             progress(journal.done_count(), tiles.len());
         }
         for (f, (from, to)) in files.iter().zip(partial.iter().zip(&outs)) {
-            f.sync()?;
+            // A run of several tiles is made durable before its journal goes; one tile is
+            // simply rerun after a crash (like numpy's `save`, no flush to the disk).
+            if tiles.len() > 1 {
+                f.sync()?;
+            }
             std::fs::rename(from, to).map_err(io(to))?;
         }
         std::fs::remove_file(&journal_path).map_err(io(&journal_path))?;
@@ -252,7 +252,7 @@ impl<'a> GramRun<'a> {
         for (n, t) in tiles.iter().enumerate() {
             let (k, theta) = self.tile_kernels(t)?;
             for (file, m) in files.iter().zip([&k, &theta]) {
-                file.write_flat(offset, m.as_ref())?;
+                file.write_flat(offset, m)?;
             }
             offset += (t.r1 - t.r0) * (t.c1 - t.c0);
             progress(n + 1, tiles.len());
@@ -455,11 +455,11 @@ pub fn assemble(prefix: &Path) -> Result<usize> {
                 let mut bytes = vec![0u8; r * c * 8];
                 src.read_exact_at(&mut bytes, offset).map_err(io(&name))?;
                 offset += bytes.len() as u64;
-                let block = Mat::from_fn(r, c, |a, b| {
-                    let at = (a * c + b) * 8;
-                    f64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]))
-                });
-                file.write_tile(t, block.as_ref(), plan.symmetric)?;
+                let block: Vec<f64> = bytes
+                    .chunks_exact(8)
+                    .map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+                    .collect();
+                file.write_tile(t, &block, plan.symmetric)?;
             }
         }
     }

@@ -8,8 +8,6 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use faer::MatRef;
-
 use super::io;
 use crate::error::{Error, Result};
 
@@ -91,65 +89,68 @@ impl NpyOut {
         })
     }
 
-    /// Writes `block` with its top-left entry at `(r0, c0)`; `transpose` writes `blockᵀ` with
-    /// its top-left entry there instead.
+    /// Writes the `rows × cols` row-major `block` with its top-left entry at `(r0, c0)`;
+    /// `transpose` writes `blockᵀ` (`cols × rows`) there instead. Full-width rows go out in
+    /// large contiguous writes.
     pub fn write_block(
         &self,
         r0: usize,
         c0: usize,
-        block: MatRef<'_, f64>,
+        block: &[f64],
+        (rows, cols): (usize, usize),
         transpose: bool,
     ) -> Result<()> {
-        let (rows, cols) = if transpose {
-            (block.ncols(), block.nrows())
-        } else {
-            (block.nrows(), block.ncols())
-        };
-        let mut buf = Vec::with_capacity(cols * 8);
-        for r in 0..rows {
+        debug_assert_eq!(block.len(), rows * cols);
+        let at = |r: usize, c: usize| self.data_start + (((r0 + r) * self.n2 + c0 + c) as u64) * 8;
+        if !transpose {
+            if cols == self.n2 {
+                // whole rows: the block is one contiguous run of the file
+                return self.write_values(at(0, 0), block);
+            }
+            for r in 0..rows {
+                self.write_values(at(r, 0), &block[r * cols..(r + 1) * cols])?;
+            }
+            return Ok(());
+        }
+        let mut row = Vec::with_capacity(rows);
+        for c in 0..cols {
+            row.clear();
+            row.extend((0..rows).map(|r| block[r * cols + c]));
+            self.write_values(at(c, 0), &row)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `values` as little-endian f64 from byte `offset`, a few MiB at a time.
+    fn write_values(&self, offset: u64, values: &[f64]) -> Result<()> {
+        const CHUNK: usize = 1 << 19;
+        let mut buf = Vec::with_capacity(values.len().min(CHUNK) * 8);
+        for (n, chunk) in values.chunks(CHUNK).enumerate() {
             buf.clear();
-            for c in 0..cols {
-                let v = if transpose {
-                    block[(c, r)]
-                } else {
-                    block[(r, c)]
-                };
+            for v in chunk {
                 buf.extend_from_slice(&v.to_le_bytes());
             }
-            let offset = self.data_start + (((r0 + r) * self.n2 + c0) as u64) * 8;
             self.file
-                .write_all_at(&buf, offset)
+                .write_all_at(&buf, offset + (n * CHUNK * 8) as u64)
                 .map_err(io(&self.path))?;
         }
         Ok(())
     }
 
-    /// Writes the kernels of tile `t` in place; the tile of a symmetric matrix (x1 = x2) above
-    /// the diagonal also goes to its transposed place below it.
-    pub fn write_tile(
-        &self,
-        t: &super::Tile,
-        block: MatRef<'_, f64>,
-        symmetric: bool,
-    ) -> Result<()> {
-        self.write_block(t.r0, t.c0, block, false)?;
+    /// Writes the kernels of tile `t` (row-major) in place; the tile of a symmetric matrix
+    /// (x1 = x2) above the diagonal also goes to its transposed place below it.
+    pub fn write_tile(&self, t: &super::Tile, block: &[f64], symmetric: bool) -> Result<()> {
+        let dims = (t.r1 - t.r0, t.c1 - t.c0);
+        self.write_block(t.r0, t.c0, block, dims, false)?;
         if symmetric && t.i != t.j {
-            self.write_block(t.c0, t.r0, block, true)?;
+            self.write_block(t.c0, t.r0, block, dims, true)?;
         }
         Ok(())
     }
 
-    /// Writes `block` row-major starting at flat entry `offset` (the file as one long row).
-    pub fn write_flat(&self, offset: usize, block: MatRef<'_, f64>) -> Result<()> {
-        let mut buf = Vec::with_capacity(block.nrows() * block.ncols() * 8);
-        for r in 0..block.nrows() {
-            for c in 0..block.ncols() {
-                buf.extend_from_slice(&block[(r, c)].to_le_bytes());
-            }
-        }
-        self.file
-            .write_all_at(&buf, self.data_start + offset as u64 * 8)
-            .map_err(io(&self.path))
+    /// Writes `values` starting at flat entry `offset` (the file as one long row).
+    pub fn write_flat(&self, offset: usize, values: &[f64]) -> Result<()> {
+        self.write_values(self.data_start + offset as u64 * 8, values)
     }
 
     /// Flushes the data to the disk.
@@ -168,11 +169,11 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("m.npy");
         let out = NpyOut::create(&path, 3, 4).unwrap();
-        let a = faer::Mat::from_fn(2, 4, |i, j| (10 * i + j) as f64);
-        let b = faer::Mat::from_fn(2, 1, |i, _| 100.0 + i as f64);
-        out.write_block(0, 0, a.as_ref(), false).unwrap();
+        let a: Vec<f64> = (0..8).map(|k| (10 * (k / 4) + k % 4) as f64).collect();
+        let b = [100.0, 101.0];
+        out.write_block(0, 0, &a, (2, 4), false).unwrap();
         // bᵀ is 1 × 2: row 2, columns 1..3
-        out.write_block(2, 1, b.as_ref(), true).unwrap();
+        out.write_block(2, 1, &b, (2, 1), true).unwrap();
         drop(out);
         let read = crate::io::read_array(&path).unwrap();
         assert_eq!(read.shape, vec![3, 4]);
