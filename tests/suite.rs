@@ -46,5 +46,6 @@ mod registry;
 mod result_a;
 mod result_ab;
 mod so2;
+mod so3_groups;
 mod symbolic;
 mod verify;

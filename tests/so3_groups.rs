@@ -1,0 +1,435 @@
+//! SO(3), O(3) and the polyhedral groups O, Oh, I: group axioms, the real Wigner matrices D^l,
+//! characters, the Haar quadrature, Gauss–Legendre, character tables, restrictions,
+//! decompositions and tensor products, and the `group` CLI on them.
+
+use std::f64::consts::PI;
+
+use eqntk::group::gauss_legendre::gauss_legendre;
+use eqntk::group::{
+    FiniteGroup, GroupName, GroupSpec, Matrix3, Polyhedral, PolyhedralKind, So3, So3Quadrature,
+};
+use eqntk::rep::polyhedral::{
+    polyhedral_character_table, polyhedral_irreps, polyhedral_rep, restriction_multiplicities,
+};
+use eqntk::rep::so3::{so3_multiplicities, tensor_product_multiplicities, So3Irrep, So3RepSpec};
+use eqntk::rep::{
+    decompose, real_spherical_harmonics, so3_character, so3_character_of_angle, wigner_d,
+    wigner_d_all,
+};
+use faer::Mat;
+use rand::SeedableRng;
+
+use crate::common::cli::{eqntk, fails};
+
+fn rng(seed: u64) -> rand_chacha::ChaCha8Rng {
+    rand_chacha::ChaCha8Rng::seed_from_u64(seed)
+}
+
+fn random_rotations(n: usize, seed: u64) -> Vec<Matrix3> {
+    let mut r = rng(seed);
+    (0..n).map(|_| So3.random(&mut r)).collect()
+}
+
+fn max_diff(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
+    assert_eq!((a.nrows(), a.ncols()), (b.nrows(), b.ncols()));
+    let mut m: f64 = 0.0;
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            m = m.max((a[(i, j)] - b[(i, j)]).abs());
+        }
+    }
+    m
+}
+
+fn groups() -> Vec<Polyhedral> {
+    vec![
+        Polyhedral::octahedral(),
+        Polyhedral::full_octahedral(),
+        Polyhedral::icosahedral(),
+    ]
+}
+
+// ---------------------------------------------------------------- groups
+
+#[test]
+fn polyhedral_groups_are_closed_orthogonal_and_satisfy_the_axioms() {
+    for (g, order, improper) in groups()
+        .into_iter()
+        .zip([24, 48, 60])
+        .zip([0, 24, 0])
+        .map(|((g, o), i)| (g, o, i))
+    {
+        assert_eq!(g.order(), order, "{}", g.name());
+        g.check_axioms().unwrap();
+        assert_eq!(g.matrix(0).max_abs_diff(&Matrix3::IDENTITY), 0.0);
+        let mut n_improper = 0;
+        for a in 0..g.order() {
+            let m = g.matrix(a);
+            assert!(m.is_orthogonal(1e-15), "{} element {a}", g.name());
+            assert!((m.det().abs() - 1.0).abs() < 1e-15);
+            n_improper += usize::from(m.det() < 0.0);
+            assert_eq!(g.find(m, 1e-12), Some(a));
+            assert!(g.matrix(g.inv(a)).max_abs_diff(&m.transpose()) < 1e-15);
+            for b in 0..g.order() {
+                // The table is the matrix product.
+                let p = m.mul(g.matrix(b));
+                assert!(g.matrix(g.mul(a, b)).max_abs_diff(&p) < 1e-15);
+            }
+        }
+        assert_eq!(n_improper, improper, "{}", g.name());
+        // No two elements coincide.
+        for a in 0..g.order() {
+            for b in 0..a {
+                assert!(g.matrix(a).max_abs_diff(g.matrix(b)) > 0.1);
+            }
+        }
+    }
+    // I is the rotation group of the icosahedron with vertices (0, ±1, ±φ) and cyclic shifts.
+    let i = Polyhedral::icosahedral();
+    let p = (1.0 + 5f64.sqrt()) / 2.0;
+    let mut verts = Vec::new();
+    for s1 in [-1.0, 1.0] {
+        for s2 in [-1.0, 1.0] {
+            let v = [0.0, s1, s2 * p];
+            verts.push(v);
+            verts.push([v[2], v[0], v[1]]);
+            verts.push([v[1], v[2], v[0]]);
+        }
+    }
+    for m in i.matrices() {
+        for v in &verts {
+            let w = m.apply(*v);
+            assert!(verts
+                .iter()
+                .any(|u| (0..3).all(|k| (u[k] - w[k]).abs() < 1e-12)));
+        }
+    }
+}
+
+#[test]
+fn conjugacy_classes_have_the_known_counts_and_sizes() {
+    let want: [(&str, Vec<usize>); 3] = [
+        ("O", vec![1, 3, 6, 6, 8]),
+        ("Oh", vec![1, 1, 3, 3, 6, 6, 6, 6, 8, 8]),
+        ("I", vec![1, 12, 12, 15, 20]),
+    ];
+    for (g, (name, sizes)) in groups().iter().zip(want) {
+        assert_eq!(g.name(), name);
+        let mut got: Vec<usize> = g.conjugacy_classes().iter().map(|c| c.size()).collect();
+        got.sort_unstable();
+        assert_eq!(got, sizes, "{name}");
+        // Labels are class functions, and distinct classes have distinct labels.
+        let classes = g.conjugacy_classes();
+        let mut labels: Vec<&str> = classes
+            .iter()
+            .map(|c| {
+                let l = g.class_label(c.representative).0;
+                assert!(c.elements.iter().all(|&x| g.class_label(x).0 == l));
+                l
+            })
+            .collect();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), classes.len(), "{name}: {labels:?}");
+    }
+}
+
+#[test]
+fn euler_angles_round_trip_and_compose_as_documented() {
+    for r in random_rotations(50, 1) {
+        let (a, b, c) = r.to_euler_zyz();
+        assert!(Matrix3::from_euler_zyz(a, b, c).max_abs_diff(&r) < 1e-12);
+        assert!(r.is_rotation(1e-14));
+    }
+    // Poles: β = 0 and β = π.
+    for (a, b, c) in [(0.3, 0.0, 0.4), (1.0, PI, 0.2)] {
+        let r = Matrix3::from_euler_zyz(a, b, c);
+        let (x, y, z) = r.to_euler_zyz();
+        assert!(Matrix3::from_euler_zyz(x, y, z).max_abs_diff(&r) < 1e-12);
+    }
+    // R_z(π/2) maps x to y (counter-clockwise).
+    let v = Matrix3::rotation_z(PI / 2.0).apply([1.0, 0.0, 0.0]);
+    assert!((v[0]).abs() < 1e-15 && (v[1] - 1.0).abs() < 1e-15);
+    // Rodrigues agrees with the axis rotations.
+    let r = Matrix3::from_axis_angle([0.0, 1.0, 0.0], 0.7);
+    assert!(r.max_abs_diff(&Matrix3::rotation_y(0.7)) < 1e-15);
+    assert!((r.rotation_angle() - 0.7).abs() < 1e-12);
+}
+
+// ---------------------------------------------------------------- Wigner D
+
+#[test]
+fn wigner_d_is_an_orthogonal_homomorphism_on_random_rotations() {
+    let rs = random_rotations(12, 2);
+    let mut worst: f64 = 0.0;
+    for w in rs.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let da = wigner_d_all(6, &a).unwrap();
+        let db = wigner_d_all(6, &b).unwrap();
+        let dab = wigner_d_all(6, &a.mul(&b)).unwrap();
+        let dinv = wigner_d_all(6, &a.transpose()).unwrap();
+        for l in 0..=6 {
+            let n = 2 * l + 1;
+            let id = Mat::<f64>::identity(n, n);
+            worst = worst.max(max_diff(&(&da[l] * &db[l]), &dab[l]));
+            worst = worst.max(max_diff(&(da[l].transpose() * &da[l]), &id));
+            worst = worst.max(max_diff(&dinv[l], &da[l].transpose().to_owned()));
+        }
+    }
+    assert!(worst < 1e-12, "worst {worst:.2e}");
+    // Stable at high degree.
+    let (a, b) = (rs[0], rs[1]);
+    let l = 40;
+    let err = max_diff(
+        &(wigner_d(l, &a).unwrap() * wigner_d(l, &b).unwrap()),
+        &wigner_d(l, &a.mul(&b)).unwrap(),
+    );
+    assert!(err < 1e-11, "l = 40: {err:.2e}");
+    // D(I) = I.
+    assert_eq!(
+        max_diff(
+            &wigner_d(5, &Matrix3::IDENTITY).unwrap(),
+            &Mat::identity(11, 11)
+        ),
+        0.0
+    );
+}
+
+#[test]
+fn d1_is_the_rotation_in_the_y_z_x_basis() {
+    let p = [1usize, 2, 0];
+    for r in random_rotations(10, 3) {
+        let d = wigner_d(1, &r).unwrap();
+        for i in 0..3 {
+            for j in 0..3 {
+                assert!((d[(i, j)] - r.get(p[i], p[j])).abs() < 1e-15);
+            }
+        }
+    }
+}
+
+/// `D^l(R)_{mm'} = ∫ Y_lm(Rx) Y_lm'(x) dΩ`, by Gauss–Legendre (cos θ) × trapezoid (φ),
+/// exact for the degree-2l integrand: an independent route to D^l from the spherical harmonics.
+fn wigner_by_projection(l: usize, r: &Matrix3) -> Mat<f64> {
+    let (x, w) = gauss_legendre(l + 1).unwrap();
+    let nphi = 2 * l + 1;
+    let n = 2 * l + 1;
+    let off = l * l;
+    let mut d = Mat::<f64>::zeros(n, n);
+    for (xi, wi) in x.iter().zip(&w) {
+        let st = (1.0 - xi * xi).sqrt();
+        for k in 0..nphi {
+            let phi = 2.0 * PI * k as f64 / nphi as f64;
+            let v = [st * phi.cos(), st * phi.sin(), *xi];
+            let y = real_spherical_harmonics(l, v);
+            let yr = real_spherical_harmonics(l, r.apply(v));
+            let weight = wi * 2.0 * PI / nphi as f64;
+            for a in 0..n {
+                for b in 0..n {
+                    d[(a, b)] += weight * yr[off + a] * y[off + b];
+                }
+            }
+        }
+    }
+    d
+}
+
+#[test]
+fn wigner_d_matches_the_projection_of_rotated_spherical_harmonics() {
+    let mut worst: f64 = 0.0;
+    for r in random_rotations(4, 4) {
+        for l in 0..=5 {
+            worst = worst.max(max_diff(
+                &wigner_d(l, &r).unwrap(),
+                &wigner_by_projection(l, &r),
+            ));
+        }
+    }
+    assert!(worst < 1e-12, "worst {worst:.2e}");
+}
+
+#[test]
+fn spherical_harmonics_are_orthonormal_and_y1_is_y_z_x() {
+    let lmax = 6;
+    let (x, w) = gauss_legendre(lmax + 1).unwrap();
+    let nphi = 2 * lmax + 1;
+    let n = (lmax + 1) * (lmax + 1);
+    let mut gram = Mat::<f64>::zeros(n, n);
+    for (xi, wi) in x.iter().zip(&w) {
+        let st = (1.0 - xi * xi).sqrt();
+        for k in 0..nphi {
+            let phi = 2.0 * PI * k as f64 / nphi as f64;
+            let y = real_spherical_harmonics(lmax, [st * phi.cos(), st * phi.sin(), *xi]);
+            for a in 0..n {
+                for b in 0..n {
+                    gram[(a, b)] += wi * 2.0 * PI / nphi as f64 * y[a] * y[b];
+                }
+            }
+        }
+    }
+    assert!(max_diff(&gram, &Mat::identity(n, n)) < 1e-13);
+    let c = (3.0 / (4.0 * PI)).sqrt();
+    let v = [0.36, -0.48, 0.8];
+    let y = real_spherical_harmonics(1, v);
+    for (got, want) in y[1..].iter().zip([v[1], v[2], v[0]]) {
+        assert!((got - c * want).abs() < 1e-15);
+    }
+    // Y_20 = √(5/16π) (3z² − 1), a closed form.
+    let y = real_spherical_harmonics(2, v);
+    assert!((y[6] - (5.0 / (16.0 * PI)).sqrt() * (3.0 * 0.64 - 1.0)).abs() < 1e-15);
+}
+
+#[test]
+fn characters_are_traces_and_match_the_sine_ratio() {
+    for r in random_rotations(10, 5) {
+        let omega = r.rotation_angle();
+        let ds = wigner_d_all(8, &r).unwrap();
+        for (l, d) in ds.iter().enumerate() {
+            let tr: f64 = (0..d.nrows()).map(|i| d[(i, i)]).sum();
+            let ratio = ((2 * l + 1) as f64 * omega / 2.0).sin() / (omega / 2.0).sin();
+            assert!((tr - so3_character(l, r.rotation_cosine())).abs() < 1e-12);
+            assert!((tr - ratio).abs() < 1e-11, "l {l}: {tr} vs {ratio}");
+            assert!((so3_character_of_angle(l, omega) - ratio).abs() < 1e-12);
+        }
+    }
+    assert_eq!(so3_character(7, 1.0), 15.0);
+    assert!((so3_character_of_angle(7, 0.0) - 15.0).abs() < 1e-12);
+}
+
+// ---------------------------------------------------------------- quadrature
+
+#[test]
+fn gauss_legendre_is_exact_to_degree_2n_minus_1_and_no_further() {
+    for n in 1..=20 {
+        let (x, w) = gauss_legendre(n).unwrap();
+        assert!((w.iter().sum::<f64>() - 2.0).abs() < 1e-14);
+        assert!(x.windows(2).all(|p| p[0] < p[1]));
+        for k in 0..=2 * n {
+            let q: f64 = x.iter().zip(&w).map(|(x, w)| w * x.powi(k as i32)).sum();
+            let exact = if k % 2 == 0 {
+                2.0 / (k + 1) as f64
+            } else {
+                0.0
+            };
+            if k < 2 * n {
+                assert!((q - exact).abs() < 1e-14, "n {n} k {k}: {q} vs {exact}");
+            } else {
+                // x^{2n} is not integrated exactly: the error is the closed form
+                // 2^{2n+1} (n!)⁴ / ((2n + 1) ((2n)!)²) of the Gauss–Legendre remainder.
+                let fact = |k: usize| (1..=k).map(|i| i as f64).product::<f64>();
+                let remainder = 2f64.powi(2 * n as i32 + 1) * fact(n).powi(4)
+                    / ((2 * n + 1) as f64 * fact(2 * n).powi(2));
+                assert!(
+                    (exact - q - remainder).abs() < 1e-14,
+                    "n {n}: {} vs {remainder}",
+                    exact - q
+                );
+                assert!(remainder > 1e-12);
+            }
+        }
+    }
+    let (x, w) = gauss_legendre(3).unwrap();
+    assert!((x[2] - 0.6f64.sqrt()).abs() < 1e-15 && x[1].abs() < 1e-15);
+    assert!((w[0] - 5.0 / 9.0).abs() < 1e-15 && (w[1] - 8.0 / 9.0).abs() < 1e-15);
+    assert!(gauss_legendre(0).is_err());
+}
+
+#[test]
+fn character_orthogonality_by_haar_quadrature() {
+    let q = So3Quadrature::new(12).unwrap();
+    // 1183 weights: their sum is 1 to the rounding of the summation.
+    assert!((q.weights().iter().sum::<f64>() - 1.0).abs() < 1e-13);
+    let mut worst: f64 = 0.0;
+    for a in 0..=6 {
+        for b in 0..=6 {
+            let v = q.integrate(|r| {
+                so3_character(a, r.rotation_cosine()) * so3_character(b, r.rotation_cosine())
+            });
+            worst = worst.max((v - f64::from(u8::from(a == b))).abs());
+        }
+    }
+    assert!(worst < 1e-12, "worst {worst:.2e}");
+    // One degree too few and ∫χ_6² is wrong: the degree rule is tight.
+    let low = So3Quadrature::new(11).unwrap();
+    let v = low.integrate(|r| so3_character(6, r.rotation_cosine()).powi(2));
+    assert!((v - 1.0).abs() > 1e-3, "{v}");
+}
+
+#[test]
+fn haar_quadrature_gives_schur_orthogonality_of_matrix_entries() {
+    // ∫ D^a_ij D^b_kl dR = δ_ab δ_ik δ_jl / (2a + 1).
+    let q = So3Quadrature::new(6).unwrap();
+    let ds: Vec<Vec<Mat<f64>>> = q
+        .rotations()
+        .iter()
+        .map(|r| wigner_d_all(3, r).unwrap())
+        .collect();
+    let mut worst: f64 = 0.0;
+    for a in 0..=3 {
+        for b in 0..=3 {
+            let (na, nb) = (2 * a + 1, 2 * b + 1);
+            for i in 0..na {
+                for j in 0..na {
+                    for k in 0..nb {
+                        for l in 0..nb {
+                            let v: f64 = ds
+                                .iter()
+                                .zip(q.weights())
+                                .map(|(d, w)| w * d[a][(i, j)] * d[b][(k, l)])
+                                .sum();
+                            let want = if a == b && i == k && j == l {
+                                1.0 / na as f64
+                            } else {
+                                0.0
+                            };
+                            worst = worst.max((v - want).abs());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(worst < 1e-13, "worst {worst:.2e}");
+}
+
+/// Modified Bessel function I_n(x) by its power series.
+fn bessel_i(n: u32, x: f64) -> f64 {
+    let mut term = (x / 2.0).powi(n as i32) / (1..=n).map(f64::from).product::<f64>();
+    let mut sum = term;
+    for k in 1..200 {
+        term *= (x / 2.0).powi(2) / (k as f64 * (k + n) as f64);
+        sum += term;
+        if term < 1e-18 * sum {
+            break;
+        }
+    }
+    sum
+}
+
+#[test]
+fn refined_quadrature_converges_to_a_closed_form_with_a_shrinking_estimate() {
+    // ∫ exp(κ tr R) dR = e^κ (I₀(2κ) − I₁(2κ)) by Weyl's formula; not band-limited.
+    let kappa: f64 = 1.5;
+    let exact = kappa.exp() * (bessel_i(0, 2.0 * kappa) - bessel_i(1, 2.0 * kappa));
+    let f = |r: &Matrix3| (kappa * r.trace()).exp();
+    let degrees = [1, 3, 7, 15];
+    let values: Vec<f64> = degrees
+        .iter()
+        .map(|&d| So3Quadrature::new(d).unwrap().integrate(f))
+        .collect();
+    let estimates: Vec<f64> = values.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
+    assert!(
+        estimates.windows(2).all(|e| e[1] < e[0] / 10.0),
+        "{estimates:?}"
+    );
+    let errors: Vec<f64> = values.iter().map(|v| (v - exact).abs()).collect();
+    assert!(errors.windows(2).all(|e| e[1] < e[0]), "{errors:?}");
+    let a = So3Quadrature::integrate_adaptive(f, 1, 1e-12, 64).unwrap();
+    assert!(a.error_estimate <= 1e-12);
+    assert!((a.value - exact).abs() < 1e-11, "{} vs {exact}", a.value);
+    // A cap below the needed degree is a NotConverged error.
+    assert!(matches!(
+        So3Quadrature::integrate_adaptive(f, 1, 1e-14, 7),
+        Err(eqntk::Error::NotConverged { .. })
+    ));
+}
