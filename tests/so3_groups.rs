@@ -433,3 +433,400 @@ fn refined_quadrature_converges_to_a_closed_form_with_a_shrinking_estimate() {
         Err(eqntk::Error::NotConverged { .. })
     ));
 }
+
+// ---------------------------------------------------------------- finite irreps and tables
+
+fn irreps_of(g: &Polyhedral) -> Vec<eqntk::rep::Irrep> {
+    polyhedral_irreps(g).unwrap()
+}
+
+#[test]
+fn finite_irreps_complete_the_group_with_the_known_dimensions_and_names() {
+    let want: [(&str, &[usize], &[&str]); 3] = [
+        ("O", &[1, 1, 2, 3, 3], &["A1", "A2", "E", "T1", "T2"]),
+        (
+            "Oh",
+            &[1, 1, 2, 3, 3, 1, 1, 2, 3, 3],
+            &[
+                "A1g", "A2g", "Eg", "T1g", "T2g", "A1u", "A2u", "Eu", "T1u", "T2u",
+            ],
+        ),
+        ("I", &[1, 3, 3, 4, 5], &["A", "T1", "T2", "G", "H"]),
+    ];
+    for (g, (name, dims, names)) in groups().iter().zip(want) {
+        let irreps = irreps_of(g);
+        let got: Vec<usize> = irreps.iter().map(|ir| ir.dim()).collect();
+        assert_eq!(got, dims, "{name}");
+        let got: Vec<&str> = irreps.iter().map(|ir| ir.name.as_str()).collect();
+        assert_eq!(got, names, "{name}");
+        assert_eq!(
+            irreps.iter().map(|ir| ir.dim().pow(2)).sum::<usize>(),
+            g.order()
+        );
+        assert_eq!(irreps.len(), g.conjugacy_classes().len());
+        for ir in &irreps {
+            assert!(
+                ir.rep.homomorphism_error(g).unwrap() < 1e-12,
+                "{name} {}",
+                ir.name
+            );
+            assert!(ir.rep.unitarity_error() < 1e-12);
+            assert!(ir.has_real_character());
+        }
+        let t = polyhedral_character_table(g, &irreps);
+        assert!(t.row_orthogonality_error().unwrap() < 1e-12);
+        assert!(t.column_orthogonality_error().unwrap() < 1e-12);
+    }
+}
+
+#[test]
+fn character_tables_hold_the_textbook_values_of_the_vector_representation() {
+    // T1 (T1u in Oh) is the vector representation: χ(g) = tr M_g for every element, e.g.
+    // χ_T1(C5) = 1 + 2cos(2π/5) = φ in I.
+    for g in groups() {
+        let irreps = irreps_of(&g);
+        let vector = if g.name() == "Oh" { "T1u" } else { "T1" };
+        let t1 = irreps.iter().find(|ir| ir.name == vector).unwrap();
+        for a in 0..g.order() {
+            assert!((t1.character(a).re - g.matrix(a).trace()).abs() < 1e-12);
+        }
+    }
+    let i = Polyhedral::icosahedral();
+    let t = polyhedral_character_table(&i, &irreps_of(&i));
+    let md = t.render(eqntk::rep::TableFormat::Markdown);
+    assert!(
+        md.contains("| T1 | 3 | 3 | 2cos(π/5) | 0 | 2cos(3π/5) | -1 |"),
+        "{md}"
+    );
+    assert!(md.contains("| E | C5 | C3 | C5^2 | C2 |"), "{md}");
+}
+
+#[test]
+fn wigner_d_is_a_homomorphism_on_every_pair_of_o_oh_and_i() {
+    let mut worst: f64 = 0.0;
+    for g in groups() {
+        for spec in [
+            So3RepSpec::Wigner(0),
+            So3RepSpec::Wigner(3),
+            So3RepSpec::Wigner(6),
+            So3RepSpec::Points(2),
+            So3RepSpec::Sphere(3),
+            So3RepSpec::Tensor(1, 2),
+        ] {
+            let rep = polyhedral_rep(&g, spec).unwrap();
+            worst = worst.max(rep.homomorphism_error(&g).unwrap());
+            worst = worst.max(rep.unitarity_error());
+        }
+    }
+    assert!(worst < 1e-12, "worst {worst:.2e}");
+}
+
+#[test]
+fn restriction_multiplicities_rebuild_the_character_and_match_the_known_splittings() {
+    for g in groups() {
+        let irreps = irreps_of(&g);
+        for l in 0..=10 {
+            let spec = So3RepSpec::Wigner(l);
+            let m = restriction_multiplicities(&g, &irreps, spec).unwrap();
+            for a in 0..g.order() {
+                let rebuilt: f64 = irreps
+                    .iter()
+                    .zip(&m)
+                    .map(|(ir, &k)| k as f64 * ir.character(a).re)
+                    .sum();
+                assert!((rebuilt - spec.character(g.matrix(a))).abs() < 1e-11);
+            }
+        }
+    }
+    let names = |g: &Polyhedral, l: usize| -> String {
+        let irreps = irreps_of(g);
+        let m = restriction_multiplicities(g, &irreps, So3RepSpec::Wigner(l)).unwrap();
+        irreps
+            .iter()
+            .zip(&m)
+            .filter(|(_, &k)| k > 0)
+            .map(|(ir, &k)| {
+                if k == 1 {
+                    ir.name.clone()
+                } else {
+                    format!("{k}{}", ir.name)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("+")
+    };
+    let (o, oh, i) = (
+        Polyhedral::octahedral(),
+        Polyhedral::full_octahedral(),
+        Polyhedral::icosahedral(),
+    );
+    // Bethe's splittings of D^l in a cubic and an icosahedral field.
+    assert_eq!(names(&o, 2), "E+T2");
+    assert_eq!(names(&o, 3), "A2+T1+T2");
+    assert_eq!(names(&o, 4), "A1+E+T1+T2");
+    assert_eq!(names(&oh, 3), "A2u+T1u+T2u");
+    assert_eq!(names(&i, 2), "H");
+    assert_eq!(names(&i, 3), "T2+G");
+    assert_eq!(names(&i, 6), "A+T1+G+H");
+}
+
+// ---------------------------------------------------------------- SO(3), O(3) decompositions
+
+/// `m_l = ∫ tr ρ(R) χ_l(R) dR` by the Euler-angle Haar quadrature on the matrices themselves
+/// (for O(3): the mean over R and −R): an independent route to the Weyl multiplicities.
+fn quadrature_multiplicities(spec: So3RepSpec, o3: bool) -> Vec<(So3Irrep, usize)> {
+    let q = So3Quadrature::new(2 * spec.max_degree()).unwrap();
+    let trace = |m: &Matrix3| {
+        let r = spec.matrix(m).unwrap();
+        (0..r.nrows()).map(|i| r[(i, i)]).sum::<f64>()
+    };
+    let parities: Vec<Option<i8>> = if o3 {
+        vec![Some(1), Some(-1)]
+    } else {
+        vec![None]
+    };
+    let mut out = Vec::new();
+    for p in parities {
+        for l in 0..=spec.max_degree() {
+            let ir = So3Irrep {
+                degree: l,
+                parity: p,
+            };
+            let mut v = q.integrate(|r| trace(r) * ir.character(r));
+            if o3 {
+                let vm = q.integrate(|r| {
+                    let m = r.scale(-1.0);
+                    trace(&m) * ir.character(&m)
+                });
+                v = (v + vm) / 2.0;
+            }
+            assert!((v - v.round()).abs() < 1e-10, "{v}");
+            out.push((ir, v.round() as usize));
+        }
+    }
+    out
+}
+
+#[test]
+fn points_and_spherical_signals_decompose_as_expected_by_two_routes() {
+    for o3 in [false, true] {
+        for spec in [
+            So3RepSpec::Points(1),
+            So3RepSpec::Points(4),
+            So3RepSpec::Sphere(0),
+            So3RepSpec::Sphere(5),
+            So3RepSpec::Wigner(4),
+            So3RepSpec::Tensor(2, 3),
+        ] {
+            let weyl = so3_multiplicities(|r| spec.character(r), spec.dim(), spec.max_degree(), o3)
+                .unwrap();
+            assert_eq!(
+                weyl,
+                quadrature_multiplicities(spec, o3),
+                "{spec:?} o3 {o3}"
+            );
+            for (ir, k) in &weyl {
+                let parity_ok = |want: i64| ir.parity.is_none_or(|p| i64::from(p) == want);
+                let natural = if ir.degree % 2 == 0 { 1 } else { -1 };
+                let want = match spec {
+                    So3RepSpec::Points(p) => {
+                        if ir.degree == 1 && parity_ok(-1) {
+                            p
+                        } else {
+                            0
+                        }
+                    }
+                    So3RepSpec::Sphere(l) => usize::from(ir.degree <= l && parity_ok(natural)),
+                    So3RepSpec::Wigner(l) => usize::from(ir.degree == l && parity_ok(natural)),
+                    So3RepSpec::Tensor(a, b) => {
+                        let par = if (a + b) % 2 == 0 { 1 } else { -1 };
+                        usize::from(
+                            ir.degree >= a.abs_diff(b) && ir.degree <= a + b && parity_ok(par),
+                        )
+                    }
+                };
+                assert_eq!(*k, want, "{spec:?} {}", ir.name());
+            }
+        }
+    }
+}
+
+#[test]
+fn tensor_products_follow_clebsch_gordan_and_their_characters_add_up() {
+    for a in 0..=6 {
+        for b in 0..=6 {
+            let m = tensor_product_multiplicities(a, b).unwrap();
+            let want: Vec<usize> = (0..=a + b)
+                .map(|l| usize::from(l >= a.abs_diff(b)))
+                .collect();
+            assert_eq!(m, want, "{a} ⊗ {b}");
+        }
+    }
+    // χ_a χ_b = Σ_{|a−b|}^{a+b} χ_l at random angles, and tr(D^a ⊗ D^b) = χ_a χ_b.
+    let mut r = rng(6);
+    use rand::Rng;
+    for _ in 0..20 {
+        let c = (r.random::<f64>() * PI).cos();
+        for (a, b) in [(1usize, 1usize), (2, 5), (4, 4)] {
+            let s: f64 = (a.abs_diff(b)..=a + b).map(|l| so3_character(l, c)).sum();
+            assert!((so3_character(a, c) * so3_character(b, c) - s).abs() < 1e-11);
+        }
+    }
+    let rot = random_rotations(1, 7)[0];
+    let m = So3RepSpec::Tensor(2, 3).matrix(&rot).unwrap();
+    let tr: f64 = (0..m.nrows()).map(|i| m[(i, i)]).sum();
+    let c = rot.rotation_cosine();
+    assert!((tr - so3_character(2, c) * so3_character(3, c)).abs() < 1e-12);
+    // Under I the explicit decomposition of D^1 ⊗ D^1 = A ⊕ T1 ⊕ H rebuilds.
+    let i = Polyhedral::icosahedral();
+    let irreps = irreps_of(&i);
+    let rep = polyhedral_rep(&i, So3RepSpec::Tensor(1, 1)).unwrap();
+    let dec = decompose(&i, &rep, &irreps).unwrap();
+    assert_eq!(dec.multiplicities, vec![1, 1, 0, 0, 1]);
+    let (err, orth) = dec.rebuild_error(&rep).unwrap();
+    assert!(err < 1e-12 && orth < 1e-12, "{err:.2e} {orth:.2e}");
+}
+
+// ---------------------------------------------------------------- names, bad input, CLI
+
+#[test]
+fn group_names_parse_and_bad_ones_are_one_line_errors() {
+    for (s, order) in [
+        ("SO3", None),
+        ("O3", None),
+        ("O", Some(24)),
+        ("Oh", Some(48)),
+        ("I", Some(60)),
+    ] {
+        match GroupName::parse(s).unwrap() {
+            GroupName::Rotation3(g) => {
+                assert_eq!(g.to_string(), s);
+                assert_eq!(g.order(), order);
+            }
+            other => panic!("{s} parsed as {other:?}"),
+        }
+    }
+    assert!(matches!(
+        GroupName::parse("D4").unwrap(),
+        GroupName::Planar(GroupSpec::Dihedral(4))
+    ));
+    for bad in ["SO4", "Oh:2", "o", "Ih", "I2", ""] {
+        let e = GroupName::parse(bad).unwrap_err().to_string();
+        assert!(
+            !e.contains('\n') && e.contains("unknown group"),
+            "{bad}: {e}"
+        );
+        assert!(e.contains("SO3, O3, O, Oh or I"), "{e}");
+    }
+    // The planar parser (used by layers, orbits, augmentation) says what is not supported yet.
+    let e = GroupSpec::parse("SO3").unwrap_err().to_string();
+    assert!(e.contains("not supported") && !e.contains('\n'), "{e}");
+    // Degrees are bounded.
+    let e = wigner_d(65, &Matrix3::IDENTITY).unwrap_err();
+    assert!(matches!(e, eqntk::Error::TooLarge { .. }), "{e}");
+    assert!(wigner_d(2, &Matrix3::scalar(-1.0)).is_err());
+    assert!(So3RepSpec::parse("wigner:1000").unwrap().is_err());
+    assert!(So3RepSpec::parse("tensor:3").unwrap().is_err());
+    assert!(So3RepSpec::parse("points:0").unwrap().is_err());
+    assert!(So3RepSpec::parse("signal:4").is_none());
+    assert!(So3Quadrature::new(100_000).is_err());
+    assert!(PolyhedralKind::Icosahedral.order() == 60);
+}
+
+#[test]
+fn cli_tables_decompositions_and_checks_of_the_3d_groups() {
+    for (g, classes) in [("O", 5), ("Oh", 10), ("I", 5)] {
+        let (code, out, _) = eqntk(&["group", "table", g, "--format", "json"]);
+        assert_eq!(code, 0);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["classes"].as_array().unwrap().len(), classes);
+        let order = v["order"].as_f64().unwrap();
+        // Row orthogonality from the printed numbers.
+        let sizes: Vec<f64> = v["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["size"].as_f64().unwrap())
+            .collect();
+        let rows: Vec<Vec<f64>> = v["irreps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|ir| {
+                ir["characters"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap())
+                    .collect()
+            })
+            .collect();
+        for (a, ra) in rows.iter().enumerate() {
+            for (b, rb) in rows.iter().enumerate() {
+                let s: f64 = (0..sizes.len())
+                    .map(|c| sizes[c] * ra[c] * rb[c])
+                    .sum::<f64>()
+                    / order;
+                assert!((s - f64::from(u8::from(a == b))).abs() < 1e-12, "{g}");
+            }
+        }
+        let (code, out, _) = eqntk(&["group", "check", g]);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("all pass"));
+        let (code, latex, _) = eqntk(&["group", "table", g, "--format", "latex"]);
+        assert_eq!(code, 0);
+        assert!(latex.contains("\\begin{tabular}") && latex.contains("\\toprule"));
+    }
+    for g in ["SO3", "O3"] {
+        let (code, out, _) = eqntk(&["group", "check", g, "--format", "json"]);
+        assert_eq!(code, 0, "{out}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["passed"], true);
+        let (code, out, _) = eqntk(&["group", "table", g]);
+        assert_eq!(code, 0);
+        assert!(out.contains("| D1 | 3 | 3 | 2 | 1 | 0 | -1 |") || out.contains("| D1g | 3 |"));
+    }
+    let (code, out, _) = eqntk(&["group", "decompose", "O3", "points:3", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let nonzero: Vec<(String, u64)> = v["multiplicities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["multiplicity"].as_u64().unwrap() > 0)
+        .map(|m| {
+            (
+                m["irrep"].as_str().unwrap().to_string(),
+                m["multiplicity"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(nonzero, vec![("D1u".to_string(), 3)]);
+    let (code, out, _) = eqntk(&["group", "decompose", "Oh", "points:2"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("points:2 = 2·T1u"), "{out}");
+    let (code, out, _) = eqntk(&["group", "decompose", "I", "regular"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("A ⊕ 3·T1 ⊕ 3·T2 ⊕ 4·G ⊕ 5·H"), "{out}");
+    let (code, out, _) = eqntk(&["group", "decompose", "SO3", "tensor:2,3"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("tensor:2,3 = D1 ⊕ D2 ⊕ D3 ⊕ D4 ⊕ D5"), "{out}");
+}
+
+#[test]
+fn cli_bad_input_is_one_line_with_exit_code_2() {
+    for args in [
+        &["group", "table", "SO4"][..],
+        &["group", "check", "Ih"],
+        &["group", "decompose", "SO3", "regular"],
+        &["group", "decompose", "SO3", "wigner:65"],
+        &["group", "decompose", "O", "sphere:100000"],
+        &["group", "decompose", "I", "signal:5"],
+        &["group", "decompose", "Oh", "tensor:1"],
+        &["group", "decompose", "O", "points:0"],
+        &["group", "decompose", "O", "points:100000000"],
+    ] {
+        let e = fails(args);
+        assert!(!e.trim().contains('\n'), "{args:?}: {e}");
+    }
+}

@@ -179,11 +179,11 @@ impl Polyhedral {
             for s in &gens {
                 let (m, code) = snap(&s.mul(&g), &alpha)
                     .ok_or_else(|| fail("a product left the alphabet of entries".into()))?;
-                if !index.contains_key(&code) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = index.entry(code) {
                     if elements.len() >= kind.order() {
                         return Err(fail(format!("more than {} elements", kind.order())));
                     }
-                    index.insert(code, elements.len());
+                    slot.insert(elements.len());
                     elements.push(m);
                 }
             }

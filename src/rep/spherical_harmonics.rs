@@ -57,13 +57,13 @@ pub fn real_spherical_harmonics(l_max: usize, x: [f64; 3]) -> Vec<f64> {
     }
     let mut out = vec![0.0; n * n];
     let s2 = std::f64::consts::SQRT_2;
-    for l in 0..n {
+    for (l, ql) in q.iter().enumerate() {
         let off = l * l + l;
-        out[off] = q[l][0];
+        out[off] = ql[0];
         for m in 1..=l {
             let (s, c) = (m as f64 * phi).sin_cos();
-            out[off + m] = s2 * q[l][m] * c;
-            out[off - m] = s2 * q[l][m] * s;
+            out[off + m] = s2 * ql[m] * c;
+            out[off - m] = s2 * ql[m] * s;
         }
     }
     out
