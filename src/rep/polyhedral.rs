@@ -167,3 +167,9 @@ pub fn restriction_multiplicities(
     let rep = polyhedral_rep(group, spec)?;
     multiplicities(group, &rep, irreps)
 }
+
+impl super::Irreps for Polyhedral {
+    fn irreps(&self) -> Result<Vec<Irrep>> {
+        polyhedral_irreps(self)
+    }
+}
