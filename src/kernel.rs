@@ -685,7 +685,7 @@ impl Kernel {
     /// `self`, or [`Error::NonFinite`] when [`Kernel::check_finite`] finds a non-finite value
     /// after `layers` (the run `layers[from..from + layers.len()]` that produced it; empty for the
     /// input kernel). The error names the layers, the quantity and the scale parameters of
-    /// those layers ([`scale_parameters`]).
+    /// those layers ([`crate::layer::LayerKind::parameters`]).
     pub fn finite_after(self, layers: &[crate::layer::Layer], from: usize) -> Result<Self> {
         let Some(quantity) = self.check_finite() else {
             return Ok(self);
@@ -702,7 +702,8 @@ impl Kernel {
         };
         let params: Vec<String> = layers
             .iter()
-            .flat_map(|l| scale_parameters(&format!("{l:?}")))
+            .flat_map(|l| l.parameters())
+            .map(|(name, v)| format!("{name} = {}", crate::symbolic::print::compact_number(v)))
             .collect();
         let cause = if params.is_empty() {
             "the kernel entering it is too large".to_string()
@@ -842,31 +843,4 @@ impl Kernel {
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// The scale parameters (`w_std`, `b_std`, `alpha`, `a`, `b`, `c`) found in a layer's `Debug`
-/// text, as `name = value` with compact numbers (`w_std = 1e200`); absent options are skipped.
-pub fn scale_parameters(debug: &str) -> Vec<String> {
-    const NAMES: [&str; 6] = ["w_std", "b_std", "alpha", "a", "b", "c"];
-    let mut out = Vec::new();
-    let bytes = debug.as_bytes();
-    for (pos, _) in debug.match_indices(": ") {
-        let start = debug[..pos]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
-        let name = &debug[start..pos];
-        if !NAMES.contains(&name) || (start > 0 && bytes[start - 1] == b'_') {
-            continue;
-        }
-        let rest = &debug[pos + 2..];
-        let rest = rest.strip_prefix("Some(").unwrap_or(rest);
-        let end = rest.find([',', ' ', ')', '}']).unwrap_or(rest.len());
-        if let Ok(v) = rest[..end].parse::<f64>() {
-            out.push(format!(
-                "{name} = {}",
-                crate::symbolic::print::compact_number(v)
-            ));
-        }
-    }
-    out
 }

@@ -431,6 +431,40 @@ fn overflowing_kernels_name_the_layer_and_the_parameter() {
 }
 
 #[test]
+fn overflowing_kernels_name_an_activations_parameters() {
+    // a = 1e150 passes the read check (a² is finite) but a² E[e^{2(x+y)}] overflows.
+    let net = file(
+        "exp-overflow.toml",
+        "[input]\nshape = [3]\n[[layers]]\nkind = \"dense\"\n[[layers]]\nkind = \"exp\"\na = 1e150\nb = 2\n",
+    );
+    fails(
+        &["kernel", "--net", s(&net), "--x1", s(&x3())],
+        &[
+            "(dense, exp)",
+            "K overflows to a non-finite value",
+            "w_std = 1, a = 1e150, b = 2)",
+        ],
+    );
+}
+
+#[test]
+fn overflowing_conv_kernels_name_the_conv_scales() {
+    let net = file(
+        "conv-overflow.toml",
+        "[input]\nshape = [5, 1]\n[[layers]]\nkind = \"conv\"\nfilter = [3]\nw_std = 1e100\nb_std = 2\n[[layers]]\nkind = \"relu\"\n[[layers]]\nkind = \"conv\"\nfilter = [3]\nw_std = 1e100\n[[layers]]\nkind = \"flatten\"\n",
+    );
+    let x = file("x5.json", "[[[1], [2], [3], [0.5], [-1]]]");
+    fails(
+        &["kernel", "--net", s(&net), "--x1", s(&x)],
+        &[
+            "(conv, relu, conv, flatten)",
+            "K overflows to a non-finite value",
+            "(w_std = 1e100, b_std = 2, w_std = 1e100)",
+        ],
+    );
+}
+
+#[test]
 fn inputs_whose_squares_overflow_are_refused() {
     let net = file("mlp.toml", MLP);
     let x = file("x200.json", "[[1e200, 1, 1]]");

@@ -100,6 +100,17 @@ pub trait LayerKind: fmt::Debug + Send + Sync + DynEq {
         None
     }
 
+    /// The kind's named real parameters as `(name, value)`, in network-file order (the scales
+    /// that can drive a kernel out of range, named in [`crate::Error::NonFinite`]). By default,
+    /// `w_std` and `b_std` (when set) of [`LayerKind::weights`].
+    fn parameters(&self) -> Vec<(&'static str, f64)> {
+        self.weights().map_or_else(Vec::new, |w| {
+            std::iter::once(("w_std", w.w_std))
+                .chain(w.b_std.map(|b| ("b_std", b)))
+                .collect()
+        })
+    }
+
     /// The fan-in per output channel (`C_in` × the taps one output reads), for affine kinds.
     fn fan_in(&self, _input: &Shape) -> Option<usize> {
         None
@@ -119,6 +130,12 @@ pub trait LayerKind: fmt::Debug + Send + Sync + DynEq {
     /// form where it has one); by default, unchanged.
     fn closed_form(&self, defs: &[Definition]) -> Vec<Definition> {
         defs.to_vec()
+    }
+
+    /// The dual `(T, Ṫ)` of the kind's pointwise nonlinearity at `(k₁₁, k₁₂, k₂₂)`, for the
+    /// `T_φ`, `Ṫ_φ` of its derivation (an activation only); `None` by default.
+    fn dual_kernel(&self, _k11: f64, _k12: f64, _k22: f64) -> Option<(f64, f64)> {
+        None
     }
 
     /// Whether the layer is linear in its input features (every kind but a nonlinear

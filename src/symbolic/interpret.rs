@@ -16,7 +16,7 @@
 //!   (row-major), the sites `Ω` of its input (row-major), the sites of its output;
 //! * the padding rule, through [`Env::resolve`]: an input site `p + δ` of a circular
 //!   convolution wraps, one of a same-padded convolution outside the grid reads 0;
-//! * the dual activations `T_φ`, `Ṫ_φ` through [`Activation::dual`] (closed form or
+//! * the dual activations `T_φ`, `Ṫ_φ` through [`crate::layer::LayerKind::dual_kernel`] (closed form or
 //!   quadrature, the same functions the fast path calls: what is checked is everything else).
 //!
 //! * for group layers: the group `G` (element indices), the support `H` of a group convolution,
@@ -350,22 +350,23 @@ impl Env for LayerEnv<'_> {
         self.input_kernel(at)
     }
     fn dual(&self, f: &DualFn, k11: f64, k12: f64, k22: f64) -> Result<f64> {
-        match self.layer.downcast_ref::<Activation>() {
-            Some(a) => {
-                let key = [k11.to_bits(), k12.to_bits(), k22.to_bits()];
-                let (t, tdot) = *self
-                    .duals
-                    .borrow_mut()
-                    .entry(key)
-                    .or_insert_with(|| a.dual(k11, k12, k22));
-                Ok(if f.derivative { tdot } else { t })
+        let key = [k11.to_bits(), k12.to_bits(), k22.to_bits()];
+        let cached = self.duals.borrow().get(&key).copied();
+        let (t, tdot) = match cached {
+            Some(v) => v,
+            None => {
+                let v = self.layer.dual_kernel(k11, k12, k22).ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "layer {} ({}) has no dual activation",
+                        self.l,
+                        self.layer.kind()
+                    ))
+                })?;
+                self.duals.borrow_mut().insert(key, v);
+                v
             }
-            None => Err(Error::Invalid(format!(
-                "layer {} ({}) has no dual activation",
-                self.l,
-                self.layer.kind()
-            ))),
-        }
+        };
+        Ok(if f.derivative { tdot } else { t })
     }
     fn sites(&self, layer: usize) -> Result<Vec<IndexValue>> {
         if layer != self.l {

@@ -811,6 +811,28 @@ impl LayerKind for Activation {
         *self == Activation::Identity
     }
 
+    fn dual_kernel(&self, k11: f64, k12: f64, k22: f64) -> Option<(f64, f64)> {
+        Some(self.dual(k11, k12, k22))
+    }
+
+    fn parameters(&self) -> Vec<(&'static str, f64)> {
+        match *self {
+            Activation::LeakyRelu { alpha } => vec![("alpha", alpha)],
+            Activation::AbRelu { a, b }
+            | Activation::Exp { a, b }
+            | Activation::Gaussian { a, b } => {
+                vec![("a", a), ("b", b)]
+            }
+            Activation::Erf { a, b, c }
+            | Activation::Sin { a, b, c }
+            | Activation::Cos { a, b, c } => {
+                vec![("a", a), ("b", b), ("c", c)]
+            }
+            Activation::Rbf { gamma } => vec![("gamma", gamma)],
+            _ => Vec::new(),
+        }
+    }
+
     fn finite_pass(
         &self,
         _input: &Shape,
