@@ -9,7 +9,8 @@ use eqntk::group::{
     FiniteGroup, GroupName, GroupSpec, Matrix3, Polyhedral, PolyhedralKind, So3, So3Quadrature,
 };
 use eqntk::rep::polyhedral::{
-    polyhedral_character_table, polyhedral_irreps, polyhedral_rep, restriction_multiplicities,
+    character_multiplicities, polyhedral_character_table, polyhedral_irreps, polyhedral_rep,
+    restriction_multiplicities,
 };
 use eqntk::rep::so3::{so3_multiplicities, tensor_product_multiplicities, So3Irrep, So3RepSpec};
 use eqntk::rep::{
@@ -536,6 +537,20 @@ fn restriction_multiplicities_rebuild_the_character_and_match_the_known_splittin
                     .sum();
                 assert!((rebuilt - spec.character(g.matrix(a))).abs() < 1e-11);
             }
+        }
+        // The character-only path (used by `group decompose`) agrees with the matrices'.
+        for spec in [
+            So3RepSpec::Points(3),
+            So3RepSpec::Sphere(4),
+            So3RepSpec::Tensor(2, 3),
+            So3RepSpec::Wigner(7),
+        ] {
+            assert_eq!(
+                character_multiplicities(&g, &irreps, spec).unwrap(),
+                restriction_multiplicities(&g, &irreps, spec).unwrap(),
+                "{} {spec:?}",
+                g.name()
+            );
         }
     }
     let names = |g: &Polyhedral, l: usize| -> String {

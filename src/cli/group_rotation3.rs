@@ -7,8 +7,9 @@
 //! eqntk group check     SO3|O3|O|Oh|I
 //! ```
 //!
-//! Finite groups use their computed irreps (`crate::rep::polyhedral`); the decompositions of
-//! `SO3`/`O3` are by characters and Weyl's integration formula (`crate::rep::so3`). The `SO3`
+//! Finite groups use their computed irreps (`crate::rep::polyhedral`) and decompose by
+//! characters summed over the elements (the matrices are exercised by `check`); `SO3`/`O3`
+//! decompose by characters and Weyl's integration formula (`crate::rep::so3`). The `SO3`
 //! and `O3` tables list `D^l`, `l ≤ 6` (and both parities for O3) at the rotation angles
 //! `ω = 0, π/3, π/2, 2π/3, π` (the classes of rotations of order 1, 6, 4, 3, 2).
 
@@ -20,7 +21,9 @@ use rand::SeedableRng;
 use super::group::{check_table_budget, finite_checks, flag, render_decomposition, Check, TOL};
 use crate::error::{Error, Result};
 use crate::group::{FiniteGroup, Matrix3, Polyhedral, Rotation3Group, So3, So3Quadrature, O3};
-use crate::rep::polyhedral::{polyhedral_character_table, polyhedral_rep};
+use crate::rep::polyhedral::{
+    character_multiplicities, polyhedral_character_table, polyhedral_rep,
+};
 use crate::rep::so3::{so3_multiplicities, tensor_product_multiplicities, So3Irrep, So3RepSpec};
 use crate::rep::{
     decompose, multiplicities, so3_character, wigner_d_all, CharacterTable, ClassInfo,
@@ -133,26 +136,23 @@ pub(super) fn decomposition(g: Rotation3Group, rep: &str, format: TableFormat) -
     if let Some(kind) = finite(g) {
         let gi = GroupWithIrreps::from_polyhedral(kind)?;
         let group = Polyhedral::new(kind)?;
-        let r: Rep = if rep == "regular" {
-            Rep::regular(&group)
+        let (m, dim) = if rep == "regular" {
+            let r = Rep::regular(&group);
+            (multiplicities(&group, &r, &gi.irreps)?, r.dim())
         } else {
             let spec = parse_rep(g, rep)?;
-            let d = spec.dim() as u128;
-            crate::budget::check_values(
-                &format!("the representation {rep} of {gname}"),
-                (group.order() as u128).saturating_mul(d.saturating_mul(d)),
-                16,
-            )?;
-            polyhedral_rep(&group, spec)?
+            (
+                character_multiplicities(&group, &gi.irreps, spec)?,
+                spec.dim(),
+            )
         };
-        let m = multiplicities(&group, &r, &gi.irreps)?;
         let rows: Vec<_> = gi
             .irreps
             .iter()
             .zip(&m)
             .map(|(ir, &k)| (ir.name.clone(), ir.latex.clone(), ir.dim(), k))
             .collect();
-        return Ok(render_decomposition(&gname, rep, r.dim(), &rows, format));
+        return Ok(render_decomposition(&gname, rep, dim, &rows, format));
     }
     if rep == "regular" {
         return Err(Error::Group(format!(

@@ -157,6 +157,44 @@ pub fn polyhedral_character_table(group: &Polyhedral, irreps: &[Irrep]) -> Chara
     t
 }
 
+/// The multiplicities `m_ψ = (1/|G|) Σ_g χ(g) conj χ_ψ(g)` of `irreps` in the representation
+/// `spec`, from its characters alone (no matrices, so large `sphere:L` or `tensor:a,b` stay
+/// cheap). Errors if a multiplicity is not a non-negative integer or they do not add up to the
+/// dimension.
+pub fn character_multiplicities(
+    group: &Polyhedral,
+    irreps: &[Irrep],
+    spec: So3RepSpec,
+) -> Result<Vec<usize>> {
+    let n = group.order() as f64;
+    let chi: Vec<f64> = group.matrices().iter().map(|m| spec.character(m)).collect();
+    let mut out = Vec::with_capacity(irreps.len());
+    for ir in irreps {
+        let m: f64 = chi
+            .iter()
+            .enumerate()
+            .map(|(g, c)| c * ir.character(g).re)
+            .sum::<f64>()
+            / n;
+        if (m - m.round()).abs() > 1e-6 || m < -1e-6 {
+            return Err(Error::Numeric(format!(
+                "multiplicity of {} in {spec:?} is {m:.6}, not a non-negative integer",
+                ir.name
+            )));
+        }
+        out.push(m.round() as usize);
+    }
+    let total: usize = out.iter().zip(irreps).map(|(m, ir)| m * ir.dim()).sum();
+    if total != spec.dim() {
+        return Err(Error::Group(format!(
+            "the irreps of {} account for dimension {total} of {}",
+            group.name(),
+            spec.dim()
+        )));
+    }
+    Ok(out)
+}
+
 /// The multiplicities of `irreps` (of the group) in `D^l` with parity `(−1)^l` on `−I`
 /// (`So3RepSpec::Wigner(l)`), or any other [`So3RepSpec`].
 pub fn restriction_multiplicities(
