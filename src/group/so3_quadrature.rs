@@ -21,9 +21,10 @@
 //! # Refinement
 //!
 //! [`So3Quadrature::integrate_adaptive`] evaluates the rules of degree `L₀, 2L₀ + 1, …` and
-//! reports `|Q_{L_new} − Q_{L_old}|` as the error estimate of `Q_{L_old}`'s successor; it stops
-//! when the estimate is `≤ tol` (an exact answer for band-limited integrands is reached at the
-//! first degree above the band limit, where the estimate drops to rounding).
+//! returns the finer of the last two, `Q_{2L+1}`, with the change `|Q_{2L+1} − Q_L|` as its
+//! error estimate (conservative for smooth integrands, whose error falls much faster than the
+//! degree grows); it stops when the estimate is `≤ tol`. A band-limited integrand is integrated
+//! exactly once the degree reaches its band limit, and the next estimate drops to rounding.
 
 use std::f64::consts::PI;
 

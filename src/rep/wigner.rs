@@ -28,8 +28,9 @@
 //! w = −½ √((l−|m|−1)(l−|m|)/c) (1 − δ_m0),    c = (l+n)(l−n) if |n| < l, else 2l(2l−1).
 //! ```
 //!
-//! The recursion is stable (every step is a contraction of orthogonal matrices); the cost is
-//! `O(L³)` for all degrees `≤ L` together. Independent checks: the homomorphism property, and
+//! The cost is `O(L³)` for all degrees `≤ L` together. Rounding grows with the degree: on
+//! random rotations `‖D(a)D(b) − D(ab)‖_max` is about `1e-15` at `l = 20`, `2e-13` at `l = 40`
+//! and `3e-11` at [`MAX_WIGNER_DEGREE`] `= 64`. Independent checks: the homomorphism property, and
 //! the projection integral above evaluated by Gauss–Legendre quadrature on the sphere
 //! (`tests/so3_groups.rs`).
 //!
@@ -137,6 +138,22 @@ pub fn wigner_d_all(l_max: usize, r: &Matrix3) -> Result<Vec<Mat<f64>>> {
 }
 
 /// `D^l(R)` (see the module docs).
+///
+/// ```
+/// use eqntk::group::Matrix3;
+/// use eqntk::rep::wigner_d;
+///
+/// // A quarter turn about z maps x to y; in the (y, z, x) basis of D^1 that is
+/// // Y_{1,1} ↦ Y_{1,−1}, i.e. column m = 1 of D^1 is e_{m=−1}.
+/// let d = wigner_d(1, &Matrix3::rotation_z(std::f64::consts::FRAC_PI_2))?;
+/// assert!((d[(0, 2)] - 1.0).abs() < 1e-15);
+/// // The homomorphism property: D(R₁R₂) = D(R₁) D(R₂).
+/// let (a, b) = (Matrix3::from_euler_zyz(0.1, 0.2, 0.3), Matrix3::rotation_y(0.4));
+/// let lhs = wigner_d(4, &a.mul(&b))?;
+/// let rhs = wigner_d(4, &a)? * wigner_d(4, &b)?;
+/// assert!((0..9).all(|i| (0..9).all(|j| (lhs[(i, j)] - rhs[(i, j)]).abs() < 1e-13)));
+/// # Ok::<(), eqntk::Error>(())
+/// ```
 pub fn wigner_d(l: usize, r: &Matrix3) -> Result<Mat<f64>> {
     Ok(wigner_d_all(l, r)?.pop().expect("l + 1 matrices"))
 }
