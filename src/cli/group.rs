@@ -38,7 +38,7 @@ pub struct GroupArgs {
 pub enum GroupCommand {
     /// Print the character table of a group.
     Table {
-        /// C<n>, D<n>, SO2[:L], p4:<H> or p4m:<H>.
+        /// C<n>, D<n>, SO2[:L], p4:<H>, p4m:<H>, SO3, O3, O, Oh or I.
         group: String,
         /// Output format.
         #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
@@ -46,9 +46,10 @@ pub enum GroupCommand {
     },
     /// Decompose a representation into irreps (multiplicities from characters).
     Decompose {
-        /// C<n>, D<n>, SO2[:L], p4[:H] or p4m[:H].
+        /// C<n>, D<n>, SO2[:L], p4[:H], p4m[:H], SO3, O3, O, Oh or I.
         group: String,
-        /// regular | signal:N | image:H.
+        /// regular | signal:N | image:H; for the 3-D groups points:P | sphere:L | wigner:l |
+        /// tensor:a,b (| regular for O, Oh, I).
         rep: String,
         /// Output format.
         #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
@@ -57,7 +58,7 @@ pub enum GroupCommand {
     /// Check the group axioms, homomorphism and orthogonality of every representation, the
     /// orthogonality relations of characters, and the group Fourier transform.
     Check {
-        /// C<n>, D<n>, SO2[:L], p4:<H> or p4m:<H>.
+        /// C<n>, D<n>, SO2[:L], p4:<H>, p4m:<H>, SO3, O3, O, Oh or I.
         group: String,
         /// Output format.
         #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
