@@ -845,3 +845,47 @@ fn cli_bad_input_is_one_line_with_exit_code_2() {
         assert!(!e.trim().contains('\n'), "{args:?}: {e}");
     }
 }
+
+#[test]
+fn d_of_a_z_rotation_is_the_closed_form_block_rotation() {
+    // Y_lm(R_z(α) x) shifts φ by α: cos mφ ↦ cos mα cos mφ − sin mα sin mφ (m > 0), so
+    // D[m][m] = D[−m][−m] = cos mα, D[m][−m] = −sin mα, D[−m][m] = sin mα.
+    let alpha = 0.83;
+    for l in 0..=8usize {
+        let d = eqntk::rep::wigner_d_euler(l, alpha, 0.0, 0.0).unwrap();
+        let n = 2 * l + 1;
+        let mut want = Mat::<f64>::zeros(n, n);
+        want[(l, l)] = 1.0;
+        for m in 1..=l {
+            let (s, c) = (m as f64 * alpha).sin_cos();
+            want[(l + m, l + m)] = c;
+            want[(l - m, l - m)] = c;
+            want[(l + m, l - m)] = -s;
+            want[(l - m, l + m)] = s;
+        }
+        assert!(max_diff(&d, &want) < 1e-14, "l {l}");
+    }
+}
+
+#[test]
+fn o3_splits_into_a_sign_and_a_rotation() {
+    let o3 = eqntk::group::O3;
+    let mut r = rng(9);
+    let mut improper = 0;
+    for _ in 0..200 {
+        let m = o3.random(&mut r);
+        assert!(o3.contains(&m, 1e-13));
+        let (s, rot) = o3.split(&m);
+        assert!(rot.is_rotation(1e-13) && (s * s - 1.0).abs() == 0.0);
+        assert!(rot.scale(s).max_abs_diff(&m) == 0.0);
+        improper += usize::from(s < 0.0);
+        // D^l_u(−R) = −D^l(R), D^l_g(−R) = D^l(R).
+        let du = So3Irrep::with_parity(2, -1).matrix(&m).unwrap();
+        let dl = wigner_d(2, &rot).unwrap();
+        assert!(max_diff(&du, &if s < 0.0 { -&dl } else { dl.clone() }) == 0.0);
+    }
+    // About half of Haar-random O(3) elements are improper (binomial, 4.5 standard errors).
+    assert!((improper as f64 - 100.0).abs() < 32.0, "{improper}");
+    assert!(!So3.contains(&Matrix3::scalar(-1.0), 1e-12));
+    assert!(o3.contains(&Matrix3::scalar(-1.0), 1e-12));
+}
