@@ -10,6 +10,7 @@ use rand_distr::{Distribution, StandardNormal};
 const MLP_RELU3: &str = include_str!("../examples/bench/mlp_relu3.toml");
 const CNN_RELU2_GAP: &str = include_str!("../examples/bench/cnn_relu2_gap.toml");
 const P4_RELU2_POOL: &str = include_str!("../examples/bench/p4_relu2_pool.toml");
+const RESNET2_RELU_GAP: &str = include_str!("../examples/bench/resnet2_relu_gap.toml");
 
 /// `(Dense, Erf) × 5, Dense(1)`, W_std = 1.5, b_std = 0.1.
 fn mlp_erf5() -> String {
@@ -61,6 +62,13 @@ fn small(c: &mut Criterion) {
     );
     case(c, "small/cnn_relu2_gap_8x8_n16", CNN_RELU2_GAP, 16, Some(8));
     case(c, "small/p4_relu2_pool_8x8_n4", P4_RELU2_POOL, 4, Some(8));
+    case(
+        c,
+        "small/resnet2_relu_gap_16x16_n4",
+        RESNET2_RELU_GAP,
+        4,
+        Some(16),
+    );
 }
 
 fn full(c: &mut Criterion) {
@@ -75,6 +83,13 @@ fn full(c: &mut Criterion) {
     );
     case(c, "full/cnn_relu2_gap_8x8_n64", CNN_RELU2_GAP, 64, Some(8));
     case(c, "full/p4_relu2_pool_8x8_n16", P4_RELU2_POOL, 16, Some(8));
+    case(
+        c,
+        "full/resnet2_relu_gap_16x16_n16",
+        RESNET2_RELU_GAP,
+        16,
+        Some(16),
+    );
 }
 
 criterion_group!(small_cases, small);

@@ -194,8 +194,17 @@ pub fn check_kernel(net: &crate::network::Network, n1: usize, n2: usize) -> Resu
         }
     };
     let pairs = (n1 as u128).saturating_mul(n2 as u128);
+    // An SO(2) section maps functions on an angular grid of N angles, N² site pairs a layer.
+    let angular = |l: usize| layers[l].is_so2_section(net.shape_before(l));
     let work = (0..layers.len())
-        .map(|l| pair_count(net.shape_before(l).sites()))
+        .map(|l| {
+            let grid = if angular(l) {
+                SO2_GRID_ESTIMATE.pow(2)
+            } else {
+                1
+            };
+            pair_count(net.shape_before(l).sites()).saturating_mul(grid)
+        })
         .fold(0u128, u128::saturating_add)
         .saturating_mul(pairs);
     if work > MAX_KERNEL_WORK {
@@ -264,18 +273,28 @@ pub fn check_finite_networks(
 }
 
 /// The largest work of interpreting a derivation: example pairs × entries of one input ×
-/// Σ over layers of their site pairs (about 2.5·10⁶ per second on one core, so about forty
+/// Σ over layers of their site pairs (times the angles of the grid in an SO(2) section; about 2.5·10⁶ per second on one core, so about forty
 /// seconds).
 pub const MAX_INTERPRETER_WORK: u128 = 100_000_000;
+
+/// The angles of a typical refined grid of an SO(2) section (each layer of the section is
+/// evaluated at every one of them, for every example pair).
+const SO2_GRID_ESTIMATE: u128 = 128;
 
 /// Checks the work of evaluating the derivation of `net` by interpretation on `n1 × n2`
 /// examples against [`MAX_INTERPRETER_WORK`].
 pub fn check_interpreter(net: &crate::network::Network, n1: usize, n2: usize) -> Result<()> {
     let entries = net.input_shape().iter().product::<usize>() as u128;
-    let work = (0..=net.layers().len())
-        .map(|l| {
-            let s = net.shape_before(l).sites() as u128;
+    let nodes = net.nodes();
+    let work = std::iter::once(&nodes[0].shape_in)
+        .chain(nodes.iter().map(|n| &n.shape_out))
+        .zip(std::iter::once(None).chain(nodes.iter().map(Some)))
+        .map(|(shape, node)| {
+            let s = shape.sites() as u128;
+            // An SO(2) section is interpreted on an angular grid, refined per example pair.
+            let angular = node.is_some_and(|n| n.layer.is_so2_section(&n.shape_in));
             s.saturating_mul(s)
+                .saturating_mul(if angular { SO2_GRID_ESTIMATE } else { 1 })
         })
         .fold(0u128, u128::saturating_add)
         .saturating_mul(entries)

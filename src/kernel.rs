@@ -721,6 +721,70 @@ impl Kernel {
         })
     }
 
+    /// The kernel of branch outputs combined entrywise (MATH.md §5b): for a sum of independent
+    /// branches `K = Σ_b K_b`, `Θ = Σ_b Θ_b`; for a product `K = Π_b K_b` and
+    /// `Θ = Σ_b Θ_b Π_{c≠b} K_c`, at every example pair and site pair (the self-covariances
+    /// likewise). Every kernel has the same layout: the branches of one layer, from one input.
+    pub fn combine(kernels: Vec<Kernel>, combine: crate::layer::Combine) -> Kernel {
+        let mut it = kernels.into_iter();
+        let mut acc = it
+            .next()
+            .expect("a composite layer has at least one branch");
+        for k in it {
+            debug_assert!(
+                (k.n1, k.n2, k.sites, k.full, k.upper_only)
+                    == (acc.n1, acc.n2, acc.sites, acc.full, acc.upper_only)
+            );
+            let zip = |a: &mut [f64], b: &[f64], f: &dyn Fn(f64, f64) -> f64| {
+                a.iter_mut().zip(b).for_each(|(a, &b)| *a = f(*a, b))
+            };
+            match combine {
+                crate::layer::Combine::Sum => {
+                    let add = |a: f64, b: f64| a + b;
+                    acc.ntk = match (acc.ntk.take(), k.ntk) {
+                        (Some(mut a), Some(b)) => {
+                            zip(&mut a, &b, &add);
+                            Some(a)
+                        }
+                        (a, b) => a.or(b),
+                    };
+                    zip(&mut acc.nngp, &k.nngp, &add);
+                    zip(&mut acc.cov1, &k.cov1, &add);
+                    if let (Some(a), Some(b)) = (acc.cov2.as_mut(), k.cov2.as_ref()) {
+                        zip(a, b, &add);
+                    }
+                }
+                crate::layer::Combine::Prod => {
+                    let mul = |a: f64, b: f64| a * b;
+                    // Θ ← Θ·K_b + K·Θ_b before K ← K·K_b.
+                    acc.ntk = match (acc.ntk.take(), k.ntk) {
+                        (None, None) => None,
+                        (ta, tb) => {
+                            let mut out = vec![0.0; acc.nngp.len()];
+                            if let Some(ta) = ta {
+                                for ((o, t), kb) in out.iter_mut().zip(&ta).zip(&k.nngp) {
+                                    *o += t * kb;
+                                }
+                            }
+                            if let Some(tb) = tb {
+                                for ((o, t), ka) in out.iter_mut().zip(&tb).zip(&acc.nngp) {
+                                    *o += ka * t;
+                                }
+                            }
+                            Some(out)
+                        }
+                    };
+                    zip(&mut acc.nngp, &k.nngp, &mul);
+                    zip(&mut acc.cov1, &k.cov1, &mul);
+                    if let (Some(a), Some(b)) = (acc.cov2.as_mut(), k.cov2.as_ref()) {
+                        zip(a, b, &mul);
+                    }
+                }
+            }
+        }
+        acc
+    }
+
     /// Number of examples in `x1`.
     pub fn n1(&self) -> usize {
         self.n1

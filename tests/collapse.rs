@@ -326,3 +326,40 @@ fn a_nonlinearity_after_pooling_stops_the_collapse() {
     let e = collapse_network(&net, &derive_network(&net).unwrap()).unwrap_err();
     assert!(e.0.contains("nonlinear layer after the pooling"), "{e}");
 }
+
+/// The collapse reads a residual block's opened layers like any other: the combination
+/// `K⁽⁴⁾[g,g′] = K⁽²⁾[g,g′] + K⁽³⁾[g,g′]` is affine in kernels that are functions of `g g′⁻¹`,
+/// so rule 2 rewrites it to the plain network's `K⁽²⁾ + K⁽³⁾` at `ρ(g g′⁻¹)x′`, and the pooled
+/// NTK is the orbit average of the plain residual network's.
+#[test]
+fn residual_blocks_collapse_like_their_layers() {
+    use eqntk::symbolic::{collapse_network, derive_network};
+    let w = "w_std = 1.3\nb_std = 0.2\n";
+    let toml = format!(
+        "[input]\nshape = [5, 2]\n[[layers]]\nkind = 'lift'\ngroup = 'C5'\nfilter = 'full'\n{w}\
+         [[layers]]\nkind = 'relu'\n[[layers]]\nkind = 'residual'\n\
+         block = [{{ kind = 'group_conv', w_std = 1.1 }}]\n\
+         [[layers]]\nkind = 'group_pool'\n[[layers]]\nkind = 'dense'\n{w}"
+    );
+    let net = eqntk::Network::from_toml_str(&toml, "gcnn.toml").unwrap();
+    let c = collapse_network(&net, &derive_network(&net).unwrap()).unwrap();
+    let sum = c.definitions().iter().find(|d| d.layer == 4).unwrap();
+    assert_eq!(
+        sum.rhs.to_plain(),
+        "K2_MLP(x,rho(g*g'^-1)x') + K3_MLP(x,rho(g*g'^-1)x')",
+        "{}",
+        c.render(Format::Plain)
+    );
+    let last = c.definitions().last().unwrap();
+    assert_eq!(last.layer, 6);
+    let want = Expr::mean(
+        IndexVar::g(),
+        IndexSet::Group,
+        KernelSym::ntk(5)
+            .tagged("MLP")
+            .with_args(Arg::x(), Arg::x_prime().transformed(IndexVar::g()))
+            .into(),
+    )
+    .normalize(&Default::default());
+    assert_eq!(last.rhs, want);
+}

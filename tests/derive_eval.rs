@@ -1,7 +1,8 @@
 //! `derive --eval` (the interpreter of a network's derivation) against the fast kernel code.
 
 use eqntk::layer::{
-    Activation, Conv, Dense, Flatten, GlobalAvgPool, Padding, Parameterization, Weights,
+    Activation, Combine, Conv, Dense, Flatten, GlobalAvgPool, Padding, Parallel, Parameterization,
+    Weights,
 };
 use eqntk::symbolic::{derive_network, evaluate_network};
 use eqntk::{Batch, Layer, Network};
@@ -181,6 +182,28 @@ fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
             }));
         }
         layers.push(Layer::new(activation(rng, seed + d)));
+        // Now and then the pair becomes a residual block or one branch of a product (when it
+        // keeps the grid, so that an identity path fits).
+        let keeps_grid = layers[layers.len() - 2]
+            .downcast_ref::<Conv>()
+            .is_none_or(|c| c.padding != Padding::Valid);
+        if keeps_grid && rng.random_bool(0.5) {
+            let pair: Vec<Layer> = layers.drain(layers.len() - 2..).collect();
+            // A projection of the same width, so that the channels of the two paths agree.
+            let projection = vec![Layer::new(Dense {
+                weights: Weights {
+                    w_std: 0.8,
+                    b_std: Some(0.3),
+                    width,
+                    parameterization: Parameterization::Ntk,
+                },
+            })];
+            layers.push(Layer::new(match rng.random_range(0..3) {
+                0 => Parallel::residual(pair, projection),
+                1 => Parallel::new(vec![pair, projection], Combine::Prod),
+                _ => Parallel::new(vec![pair], Combine::Sum),
+            }));
+        }
     }
     if grid > 0 {
         layers.push(if rng.random_bool(0.5) {
@@ -205,10 +228,12 @@ fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
 #[test]
 fn random_networks_of_every_layer_kind() {
     let mut kinds = std::collections::BTreeSet::new();
-    for seed in 0..40 {
+    for seed in 0..80 {
         let mut rng = ChaCha8Rng::seed_from_u64(100 + seed as u64);
         let net = random_network(&mut rng, seed);
-        for l in net.layers() {
+        // the layers, and the layers inside their branches
+        let opened = net.nodes().iter().map(|n| &n.layer);
+        for l in net.layers().iter().chain(opened) {
             let extra = match (l.downcast_ref::<Conv>(), l.weights()) {
                 (Some(c), Some(w)) => format!("/{}/{:?}", c.padding.name(), w.parameterization),
                 (None, Some(w)) => format!("/{:?}", w.parameterization),
@@ -233,6 +258,8 @@ fn random_networks_of_every_layer_kind() {
         "dense/Standard",
         "flatten",
         "global_avg_pool",
+        "residual",
+        "parallel",
         "relu",
         "leaky_relu",
         "abrelu",

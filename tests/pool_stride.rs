@@ -8,53 +8,27 @@ use crate::common;
 use common::{assert_close, normal_batch};
 use eqntk::finite::{monte_carlo_outputs, Agreement, FiniteNetwork};
 use eqntk::symbolic::{derive_network, evaluate_network};
-use eqntk::{Batch, Network};
+use eqntk::Network;
 use faer::Mat;
-
-fn reference_cases() -> Vec<serde_json::Value> {
-    let text = std::fs::read_to_string("tests/reference/pool_stride.json").unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["cases"].as_array().unwrap().clone()
-}
-
-fn floats(v: &serde_json::Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn matrix(values: &[f64], n1: usize, n2: usize) -> Mat<f64> {
-    Mat::from_fn(n1, n2, |i, j| values[i * n2 + j])
-}
 
 #[test]
 fn kernels_equal_neural_tangents_for_every_padding_and_stride() {
-    let cases = reference_cases();
+    let cases = common::reference_cases("pool_stride.json");
     assert_eq!(cases.len(), 41);
     for c in &cases {
-        let name = c["name"].as_str().unwrap();
-        let net = Network::from_toml_str(c["network"].as_str().unwrap(), name).unwrap();
-        let shape: Vec<usize> = floats(&c["shape"]).iter().map(|&s| s as usize).collect();
-        let (x1, x2) = (floats(&c["x1"]), floats(&c["x2"]));
-        let (n1, n2) = (
-            x1.len() / shape.iter().product::<usize>(),
-            x2.len() / shape.iter().product::<usize>(),
+        let (name, net) = (&c.name, &c.network);
+        let fast = net.kernel(&c.x1, Some(&c.x2)).unwrap();
+        assert_close(
+            &fast.nngp().unwrap(),
+            &c.nngp,
+            1e-10,
+            &format!("{name} nngp"),
         );
-        let b1 = Batch::new(shape.clone(), x1).unwrap();
-        let b2 = Batch::new(shape.clone(), x2).unwrap();
-        let (nngp, ntk) = (
-            matrix(&floats(&c["nngp"]), n1, n2),
-            matrix(&floats(&c["ntk"]), n1, n2),
-        );
-        let fast = net.kernel(&b1, Some(&b2)).unwrap();
-        assert_close(&fast.nngp().unwrap(), &nngp, 1e-10, &format!("{name} nngp"));
-        assert_close(&fast.ntk().unwrap(), &ntk, 1e-10, &format!("{name} ntk"));
-        let deriv = derive_network(&net).unwrap();
-        let (k, t) = evaluate_network(&net, &deriv, &b1, Some(&b2)).unwrap();
-        assert_close(&k, &nngp, 1e-10, &format!("{name} derivation nngp"));
-        assert_close(&t, &ntk, 1e-10, &format!("{name} derivation ntk"));
+        assert_close(&fast.ntk().unwrap(), &c.ntk, 1e-10, &format!("{name} ntk"));
+        let deriv = derive_network(net).unwrap();
+        let (k, t) = evaluate_network(net, &deriv, &c.x1, Some(&c.x2)).unwrap();
+        assert_close(&k, &c.nngp, 1e-10, &format!("{name} derivation nngp"));
+        assert_close(&t, &c.ntk, 1e-10, &format!("{name} derivation ntk"));
     }
 }
 

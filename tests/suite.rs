@@ -43,6 +43,7 @@ mod pool_stride;
 mod predict;
 mod predict_stored;
 mod registry;
+mod residual;
 mod result_a;
 mod result_ab;
 mod so2;

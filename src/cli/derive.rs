@@ -46,6 +46,7 @@ pub struct DeriveArgs {
 /// Run `eqntk derive`; returns what goes to stdout.
 pub fn run(args: &DeriveArgs) -> Result<String> {
     let net = crate::io::read_network(&args.net)?;
+    super::warn_caveats(&net);
     let deriv = derive_network(&net)?;
     if let Some((k, t)) = deriv.polynomial() {
         for (what, e) in [("K", &k), ("Θ", &t)] {

@@ -85,6 +85,7 @@ pub fn compute_with_orbit(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>, Opti
         (t, _) => t.unwrap_or(DEFAULT_ORBIT_TOL),
     };
     let net = crate::io::read_network(&args.net)?;
+    super::warn_caveats(&net);
     let x1 = read_batch(&args.x1)?;
     let x2 = args.x2.as_deref().map(read_batch).transpose()?;
     match spec {
@@ -184,6 +185,7 @@ fn tiled(args: &KernelArgs, out: &std::path::Path) -> Result<String> {
         ));
     }
     let net = crate::io::read_network(&args.net)?;
+    super::warn_caveats(&net);
     let x1 = read_batch(&args.x1)?;
     let x2 = args.x2.as_deref().map(read_batch).transpose()?;
     let mut identity = vec![read(&args.net)?, read(&args.x1)?];

@@ -23,6 +23,13 @@ pub enum Format {
     Npy,
 }
 
+/// Print a network's caveats ([`crate::Network::caveats`]) to stderr, one `warning:` line each.
+pub fn warn_caveats(net: &crate::Network) {
+    for c in net.caveats() {
+        eprintln!("warning: {c}");
+    }
+}
+
 /// A message as one line: line breaks, tabs and other control characters are escaped
 /// (`\n`, `\t`, `\u{1b}`), so that an error is always one line on stderr whatever file names
 /// or values it quotes.

@@ -309,6 +309,7 @@ pub fn run(args: &PredictArgs) -> Result<String> {
     }
     let missing = |what: &str| Error::Invalid(format!("predict needs {what} (or stored kernels)"));
     let net = crate::io::read_network(args.net.as_deref().ok_or_else(|| missing("--net"))?)?;
+    super::warn_caveats(&net);
     let x_train = read_batch(
         args.x_train
             .as_deref()

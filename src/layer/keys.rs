@@ -25,6 +25,17 @@ impl<'a> Keys<'a> {
         }
     }
 
+    /// The file the table is in.
+    pub fn file(&self) -> &'a str {
+        self.file
+    }
+
+    /// Where the table is, without the kind (`layers[2]` of `layers[2] (conv)`): the prefix of
+    /// the places of tables nested in it.
+    pub fn base_place(&self) -> &str {
+        self.place.split(" (").next().unwrap_or(&self.place)
+    }
+
     /// An error about the table as a whole.
     pub fn err(&self, msg: impl std::fmt::Display) -> Error {
         Error::Spec(format!("{}: {}: {msg}", self.file, self.place))

@@ -28,6 +28,7 @@ pub mod group_pool;
 pub mod keys;
 pub mod layer_norm;
 pub mod lift;
+pub mod parallel;
 pub mod pool;
 pub mod quadrature;
 pub mod reduced;
@@ -54,6 +55,7 @@ pub use group_pool::GroupPool;
 pub use keys::Keys;
 pub use layer_norm::LayerNorm;
 pub use lift::{Lift, LiftFilter};
+pub use parallel::{Combination, Combine, Parallel};
 pub use reduced::ReducedGroupRun;
 pub use shape::Shape;
 pub use window_pool::{PoolOp, WindowPool};
@@ -94,6 +96,31 @@ pub trait LayerKind: fmt::Debug + Send + Sync + DynEq {
     /// pairwise in the network's site layout (the layers of an SO(2) G-CNN's angular section,
     /// evaluated by [`crate::Network::kernel`] on an angular grid).
     fn block_map<'a>(&'a self, input: &Shape) -> Option<Box<dyn BlockMap + 'a>>;
+
+    /// The kernel map on a whole [`Kernel`], for a kind whose map is not one [`BlockMap`] (a
+    /// composite of branches, which keeps each branch's self-covariances). By default the
+    /// [`LayerKind::block_map`] applied to every example pair, or an error when there is none.
+    fn apply_kernel(&self, k: Kernel, input: &Shape) -> Result<Kernel> {
+        match self.block_map(input) {
+            Some(m) => Ok(k.map(&*m)),
+            None => Err(Error::Invalid(format!(
+                "{} has no pairwise kernel map here; evaluate the network with Network::kernel",
+                self.kind()
+            ))),
+        }
+    }
+
+    /// The branches of a composite kind (`parallel`, `residual`): each branch's layers (empty
+    /// for the identity) and how their outputs combine. `None` for a single layer.
+    fn branches(&self) -> Option<(&[Vec<Layer>], Combine)> {
+        None
+    }
+
+    /// What a user should know about this layer's kernel that is not an error (e.g. branches
+    /// treated as independent although they are not); one line each.
+    fn caveats(&self) -> Vec<String> {
+        vec![]
+    }
 
     /// The shared affine parameters, for dense, conv, lift and group_conv.
     fn weights(&self) -> Option<&Weights> {
@@ -218,14 +245,14 @@ impl Layer {
     /// Errors for the layers of an SO(2) G-CNN's angular section, whose kernel is a function
     /// of the relative angle that only [`crate::Network::kernel`] evaluates.
     pub fn kernel(&self, k: Kernel, input: &Shape) -> Result<Kernel> {
-        match self.block_map(input) {
-            Some(m) => Ok(k.map(&*m)),
-            None => Err(Error::Invalid(format!(
+        if self.is_so2_section(input) {
+            return Err(Error::Invalid(format!(
                 "{} on SO2 features acts on kernels of the relative angle; evaluate the network \
                  with Network::kernel",
                 self.kind()
-            ))),
+            )));
         }
+        self.0.apply_kernel(k, input)
     }
 }
 
@@ -278,20 +305,27 @@ pub const REGISTRY: &[Registration] = &[
     lift::REGISTRATION,
     group_conv::REGISTRATION,
     group_pool::REGISTRATION,
+    parallel::REGISTRATION,
     activation::REGISTRATION,
 ];
 
 /// Parse one `[[layers]]` table (`layers[i]` of `file`) through the registry.
 pub fn parse_layer(file: &str, i: usize, value: toml::Value) -> Result<Layer> {
+    parse_layer_at(file, format!("layers[{i}]"), value)
+}
+
+/// Parse one layer table found at `place` of `file` (`layers[2]`, or `layers[2].block[0]`
+/// inside a composite kind) through the registry.
+pub fn parse_layer_at(file: &str, place: String, value: toml::Value) -> Result<Layer> {
     let toml::Value::Table(mut table) = value else {
-        return Err(Error::Spec(format!("{file}: layers[{i}]: must be a table")));
+        return Err(Error::Spec(format!("{file}: {place}: must be a table")));
     };
     let kind = match table.remove("kind") {
         Some(toml::Value::String(s)) => s,
         Some(v) => {
             return Err(Error::Key {
                 file: file.into(),
-                place: format!("layers[{i}]"),
+                place,
                 key: "kind".into(),
                 reason: format!("`kind` must be a string, got {v}"),
             })
@@ -299,13 +333,13 @@ pub fn parse_layer(file: &str, i: usize, value: toml::Value) -> Result<Layer> {
         None => {
             return Err(Error::Key {
                 file: file.into(),
-                place: format!("layers[{i}]"),
+                place,
                 key: "kind".into(),
                 reason: "missing key `kind`".into(),
             })
         }
     };
-    let keys = Keys::new(file, format!("layers[{i}] ({kind})"), table);
+    let keys = Keys::new(file, format!("{place} ({kind})"), table);
     match REGISTRY.iter().find(|r| r.kinds.contains(&kind.as_str())) {
         Some(r) => (r.parse)(&kind, keys),
         None => Err(keys.key_err(

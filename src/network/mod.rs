@@ -10,7 +10,7 @@ use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::group::GroupSpec;
 use crate::kernel::{BlockMap, Kernel};
-use crate::layer::{Layer, ReducedGroupRun, Shape, SiteNeed};
+use crate::layer::{Combination, Layer, ReducedGroupRun, Shape, SiteNeed};
 
 /// A serial network: an input shape and a list of layers, checked to fit together.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +23,69 @@ pub struct Network {
     shapes: Vec<Shape>,
     /// Whether the kernel keeps every site pair (needed by pooling) or only the diagonal.
     full: bool,
+    /// The layers with composite ones opened into their branches ([`Network::nodes`]).
+    nodes: Vec<Node>,
+}
+
+/// One layer of a network's derivation: the network's layers with every composite layer
+/// (`parallel`, `residual`) opened into the layers of its branches, then a [`Combination`].
+///
+/// Nodes are numbered from 1 in this order (node 0 is the input); node `l` defines `K⁽ˡ⁾`, `Θ⁽ˡ⁾`
+/// from the kernels of `inputs` — the node before it, except for the first layer of a branch
+/// (the composite's input) and for a combination (the branches' last nodes). A network without
+/// composite layers has one node per layer, each reading the one before.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// The layer (a [`Combination`] for the end of a composite).
+    pub layer: Layer,
+    /// The nodes whose kernels this node reads (one, or one per branch for a combination).
+    pub inputs: Vec<usize>,
+    /// For a single-input layer, the node it reads: what its own derivation calls `K⁽ˡ⁻¹⁾`.
+    /// `None` for a combination, whose definitions name their inputs.
+    pub from: Option<usize>,
+    /// The feature shape entering the node (for a combination: the branches' output).
+    pub shape_in: Shape,
+    /// The feature shape leaving it.
+    pub shape_out: Shape,
+}
+
+/// Append the nodes of `layers` (entered with features `shape` from node `from`) to `nodes`;
+/// returns the last node (`from` when `layers` is empty: the identity).
+fn open_layers(layers: &[Layer], mut shape: Shape, from: usize, nodes: &mut Vec<Node>) -> usize {
+    let mut at = from;
+    for layer in layers {
+        let out = layer
+            .output_shape(&shape)
+            .expect("shapes were checked when the network was built");
+        match layer.branches() {
+            Some((branches, combine)) => {
+                let ends: Vec<usize> = branches
+                    .iter()
+                    .map(|b| open_layers(b, shape.clone(), at, nodes))
+                    .collect();
+                nodes.push(Node {
+                    layer: Layer::new(Combination {
+                        combine,
+                        inputs: ends.clone(),
+                    }),
+                    inputs: ends,
+                    from: None,
+                    shape_in: out.clone(),
+                    shape_out: out.clone(),
+                });
+            }
+            None => nodes.push(Node {
+                layer: layer.clone(),
+                inputs: vec![at],
+                from: Some(at),
+                shape_in: shape.clone(),
+                shape_out: out.clone(),
+            }),
+        }
+        at = nodes.len();
+        shape = out;
+    }
+    at
 }
 
 impl Network {
@@ -90,13 +153,36 @@ impl Network {
             };
             fits.map_err(|m| Error::Spec(format!("layers[0] (lift): {m}")))?;
         }
+        let mut nodes = vec![];
+        open_layers(&layers, shapes[0].clone(), 0, &mut nodes);
         Ok(Self {
             input,
             domain,
             layers,
             shapes,
             full,
+            nodes,
         })
+    }
+
+    /// Every layer's [`crate::layer::LayerKind::caveats`], each prefixed with the layer
+    /// (`layers[i] (kind): …`).
+    pub fn caveats(&self) -> Vec<String> {
+        self.layers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| {
+                l.caveats()
+                    .into_iter()
+                    .map(move |c| format!("layers[{i}] ({}): {c}", l.kind()))
+            })
+            .collect()
+    }
+
+    /// The layers with composite layers opened into their branches, in derivation order
+    /// ([`Node`]); node `l` (1-based) is `nodes()[l - 1]`.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
     }
 
     /// The shape of one input example.

@@ -68,8 +68,8 @@ use crate::error::{Error, Result};
 use crate::group::{GroupSpec, PointGroup};
 use crate::layer::lift::{window_offsets, Lifted};
 use crate::layer::{
-    Activation, Conv, Dense, Flatten, GlobalAvgPool, GroupConv, GroupPool, Layer, Lift, LiftFilter,
-    Padding, Shape, WindowPool,
+    Activation, Combination, Conv, Dense, Flatten, GlobalAvgPool, GroupConv, GroupPool, Layer,
+    Lift, LiftFilter, Padding, Shape, WindowPool,
 };
 use crate::network::Network;
 use crate::so2_quadrature;
@@ -384,7 +384,7 @@ impl Env for LayerEnv<'_> {
         let Some(padding) = self.plan.wrap else {
             return Some(site.clone());
         };
-        if layer + 1 != self.l {
+        if !self.plan.inputs.contains(&layer) {
             return Some(site.clone());
         }
         let point = |v: &[i64]| -> Option<IndexValue> {
@@ -517,6 +517,8 @@ fn shape_sites(s: &Shape) -> Vec<IndexValue> {
 
 /// Per-layer data shared by all example pairs.
 struct LayerPlan {
+    /// The layers whose kernels the definitions read ([`crate::network::Node::inputs`]).
+    inputs: Vec<usize>,
     /// The layer's definitions, one per kind and pair of examples of the left-hand side.
     variants: Vec<Variant>,
     /// Whether the layer's kernel is right-invariant (see [`Memo`]), so that one site pair per
@@ -551,13 +553,14 @@ pub fn evaluate_network(
     if let Some(x2) = x2 {
         net.check_batch(x2, "x2")?;
     }
-    let depth = net.layers().len();
-    let is_so2 = |l: usize| net.layers()[l - 1].is_so2_section(net.shape_before(l - 1));
-    if !net.shape_before(depth).grid.is_empty() {
+    let nodes = net.nodes();
+    let depth = nodes.len();
+    let is_so2 = |l: usize| nodes[l - 1].layer.is_so2_section(&nodes[l - 1].shape_in);
+    if !net.shape_before(net.layers().len()).grid.is_empty() {
         return Err(Error::Shape(format!(
             "the network ends with {} sites per example; end it with a readout (flatten or \
              global_avg_pool) to get an N1×N2 matrix",
-            net.shape_before(depth).sites()
+            net.shape_before(net.layers().len()).sites()
         )));
     }
     let invariant_from = right_invariant_from(net);
@@ -570,8 +573,8 @@ pub fn evaluate_network(
                 .filter(|d| d.layer == l)
                 .flat_map(Variant::of)
                 .collect();
-            let layer = &net.layers()[l - 1];
-            let input = net.shape_before(l - 1);
+            let layer = &nodes[l - 1].layer;
+            let input = &nodes[l - 1].shape_in;
             let point = |v: Vec<i64>| IndexValue::Point(v);
             let so2 = is_so2(l);
             let (conv, lift, group_conv) = (
@@ -645,15 +648,16 @@ pub fn evaluate_network(
                 None => (0..order).collect(),
             };
             Ok(LayerPlan {
+                inputs: nodes[l - 1].inputs.clone(),
                 variants,
                 right_invariant: invariant_from.is_some_and(|from| l >= from)
-                    && net.shape_before(l).lifted.is_some(),
+                    && nodes[l - 1].shape_out.lifted.is_some(),
                 offsets,
                 in_sites: grid_points(&input.grid),
                 out_sites: if so2 {
                     vec![]
                 } else {
-                    shape_sites(net.shape_before(l))
+                    shape_sites(&nodes[l - 1].shape_out)
                 },
                 group,
                 elements: (0..order).map(IndexValue::Elem).collect(),
@@ -663,7 +667,7 @@ pub fn evaluate_network(
             })
         })
         .collect::<Result<_>>()?;
-    let pool = (1..=depth).find(|&l| is_so2(l) && net.layers()[l - 1].is::<GroupPool>());
+    let pool = (1..=depth).find(|&l| is_so2(l) && nodes[l - 1].layer.is::<GroupPool>());
     let x2b = x2.unwrap_or(x1);
     let (n1, n2) = (x1.len(), x2b.len());
     let channels = *net.input_shape().last().expect("non-empty input shape");
@@ -735,9 +739,9 @@ pub fn evaluate_network(
             .enumerate()
             .map(|(l, plan)| LayerEnv {
                 l: l + 1,
-                layer: &net.layers()[l],
+                layer: &nodes[l].layer,
                 params: deriv.params(),
-                in_grid: &net.shape_before(l).grid,
+                in_grid: &nodes[l].shape_in.grid,
                 offsets: &plan.offsets,
                 plan,
                 in_sites: &plan.in_sites,
@@ -751,7 +755,7 @@ pub fn evaluate_network(
             .collect();
         let memo = Memo {
             envs,
-            grids: (1..=depth).map(|l| &net.shape_before(l).grid[..]).collect(),
+            grids: nodes.iter().map(|n| &n.shape_out.grid[..]).collect(),
             values: RefCell::new(HashMap::default()),
         };
         let last = read(&memo, depth)?;
@@ -1045,8 +1049,9 @@ impl Env for LayerView<'_, '_> {
         self.memo.envs[self.l - 1].set(s)
     }
     fn kernel(&self, at: &KernelAt) -> Result<f64> {
-        // A definition reads its own layer (Θ⁽ˡ⁾ from K⁽ˡ⁾) or the layer before.
-        if at.layer != self.l && at.layer + 1 != self.l {
+        // A definition reads its own layer (Θ⁽ˡ⁾ from K⁽ˡ⁾) or its inputs.
+        let plan = &self.memo.envs[self.l - 1].plan;
+        if at.layer != self.l && !plan.inputs.contains(&at.layer) {
             return Err(Error::Invalid(format!(
                 "layer {} reads the kernel of layer {}, not of its input",
                 self.l, at.layer
@@ -1117,9 +1122,11 @@ fn right_invariant_from(net: &Network) -> Option<usize> {
         (_, LiftFilter::Full) => true,
         _ => false,
     };
-    let chain_ok = net.layers()[1..].iter().enumerate().all(|(i, l)| {
-        net.shape_before(i + 1).lifted.is_none()
+    let chain_ok = net.nodes()[1..].iter().all(|n| {
+        let l = &n.layer;
+        n.shape_in.lifted.is_none()
             || l.is::<Activation>()
+            || l.is::<Combination>()
             || l.is::<Dense>()
             || l.is::<GroupConv>()
             || l.is::<GroupPool>()

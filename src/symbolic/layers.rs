@@ -356,6 +356,19 @@ pub(crate) fn affine_defs(
 /// Errors if the layer does not fit `input` or `l = 0`. Each kind states its recursion in
 /// [`crate::layer::LayerKind::derive`].
 pub fn derive_layer(layer: &Layer, l: usize, input: &Shape) -> Result<Vec<Definition>> {
+    derive_node(layer, l, l.saturating_sub(1), input)
+}
+
+/// [`derive_layer`] for layer `l` reading the kernels of layer `from` (the composite's input,
+/// for the first layer of a branch; see [`crate::network::Node`]) instead of `l − 1`.
+pub fn derive_node(layer: &Layer, l: usize, from: usize, input: &Shape) -> Result<Vec<Definition>> {
+    if layer.branches().is_some() {
+        return Err(Error::Invalid(format!(
+            "layer {l} ({}) is composite: derive the network, which numbers the layers of its \
+             branches",
+            layer.kind()
+        )));
+    }
     if l == 0 {
         return Err(Error::Invalid(
             "layers are numbered from 1 (layer 0 is the input)".into(),
@@ -368,13 +381,22 @@ pub fn derive_layer(layer: &Layer, l: usize, input: &Shape) -> Result<Vec<Defini
     Ok(defs
         .into_iter()
         .map(|(name, rhs, note)| {
-            let rhs = if l == 1 {
+            let rhs = if from + 1 != l {
                 rhs.substitute_kernels(&|k| {
-                    (k.layer == 0 && k.kind == KernelKind::Ntk).then(|| Expr::num(0.0))
+                    (k.layer + 1 == l).then(|| {
+                        Expr::from(KernelSym {
+                            layer: from,
+                            ..k.clone()
+                        })
+                    })
                 })
             } else {
                 rhs
             };
+            // Θ⁽⁰⁾ = 0: the input kernel carries no tangent kernel.
+            let rhs = rhs.substitute_kernels(&|k| {
+                (k.layer == 0 && k.kind == KernelKind::Ntk).then(|| Expr::num(0.0))
+            });
             Definition {
                 name,
                 rhs: rhs.normalize(&assumptions),

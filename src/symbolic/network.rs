@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use super::derivation::{Definition, Derivation};
 use super::expr::Expr;
 use super::kernel_sym::KernelSym;
-use super::layers::{derive_layer, fan_in, sigma_b, sigma_w};
+use super::layers::{derive_node, fan_in, sigma_b, sigma_w};
 use super::normal::Assumptions;
 use super::param::Param;
 use super::print::Format;
@@ -44,17 +44,17 @@ pub struct NetworkDerivation {
     linear: bool,
 }
 
-/// The derivation of `net`: for `l = 1 … L`, the definitions of [`derive_layer`] (see
+/// The derivation of `net`: for each node `l = 1 … L` ([`Network::nodes`]: the layers, with
+/// composite layers opened into their branches), the definitions of [`derive_layer`] (see
 /// [`super::layers`] for the formulas and conventions).
 pub fn derive_network(net: &Network) -> Result<NetworkDerivation> {
     let mut compact = Derivation::new();
     let mut closed = Derivation::new();
     let mut params = BTreeMap::new();
     let mut linear = true;
-    for (i, layer) in net.layers().iter().enumerate() {
-        let l = i + 1;
-        let input = net.shape_before(i);
-        let defs = derive_layer(layer, l, input)?;
+    for (i, node) in net.nodes().iter().enumerate() {
+        let (l, layer, input) = (i + 1, &node.layer, &node.shape_in);
+        let defs = derive_node(layer, l, node.from.unwrap_or(i), input)?;
         let shown = layer.closed_form(&defs);
         linear &= layer.is_linear();
         if let Some(w) = layer.weights() {
@@ -77,7 +77,7 @@ pub fn derive_network(net: &Network) -> Result<NetworkDerivation> {
         compact,
         closed,
         params,
-        depth: net.layers().len(),
+        depth: net.nodes().len(),
         linear,
     })
 }

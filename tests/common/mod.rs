@@ -59,3 +59,52 @@ pub fn log_log_slope(points: &[(f64, f64)]) -> f64 {
     logs.iter().map(|l| (l.0 - mx) * (l.1 - my)).sum::<f64>()
         / logs.iter().map(|l| (l.0 - mx).powi(2)).sum::<f64>()
 }
+
+/// One neural-tangents reference case of `tests/reference/*.json` (written by the script beside
+/// it): a network file, two batches and neural-tangents' NNGP and NTK between them.
+pub struct ReferenceCase {
+    pub name: String,
+    pub network: eqntk::Network,
+    pub x1: Batch,
+    pub x2: Batch,
+    pub nngp: Mat<f64>,
+    pub ntk: Mat<f64>,
+}
+
+/// The cases of `tests/reference/<file>` (fields `name`, `network`, `shape`, `x1`, `x2`,
+/// `nngp`, `ntk`; arrays flattened row-major).
+pub fn reference_cases(file: &str) -> Vec<ReferenceCase> {
+    let path = format!("tests/reference/{file}");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let floats = |v: &serde_json::Value| -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let name = c["name"].as_str().unwrap().to_string();
+            let network = eqntk::Network::from_toml_str(c["network"].as_str().unwrap(), &name)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let shape: Vec<usize> = floats(&c["shape"]).iter().map(|&s| s as usize).collect();
+            let per: usize = shape.iter().product();
+            let (x1, x2) = (floats(&c["x1"]), floats(&c["x2"]));
+            let (n1, n2) = (x1.len() / per, x2.len() / per);
+            let m = |v: Vec<f64>| Mat::from_fn(n1, n2, |i, j| v[i * n2 + j]);
+            ReferenceCase {
+                nngp: m(floats(&c["nngp"])),
+                ntk: m(floats(&c["ntk"])),
+                x1: Batch::new(shape.clone(), x1).unwrap(),
+                x2: Batch::new(shape, x2).unwrap(),
+                network,
+                name,
+            }
+        })
+        .collect()
+}
