@@ -47,5 +47,6 @@ mod residual;
 mod result_a;
 mod result_ab;
 mod so2;
+mod so3_groups;
 mod symbolic;
 mod verify;

@@ -6,7 +6,9 @@
 //! eqntk group check     G       [--format markdown|latex|json]   exit 0 iff every check holds
 //! ```
 //!
-//! `G` is `C<n>`, `D<n>`, `SO2[:L]` (band limit `L`, default 4), `p4:<H>` or `p4m:<H>`.
+//! `G` is `C<n>`, `D<n>`, `SO2[:L]` (band limit `L`, default 4), `p4:<H>` or `p4m:<H>`, or a
+//! 3-D rotation group `SO3`, `O3`, `O`, `Oh`, `I` (see [`super::group_rotation3`], which also
+//! takes `REP = points:P | sphere:L | wigner:l | tensor:a,b`).
 //! `SO2` tables are the irreps `chi_k`, `|k| ≤ L`, sampled on the quadrature subgroup `C_{2L+1}`.
 
 use std::f64::consts::PI;
@@ -17,7 +19,7 @@ use serde_json::json;
 
 use crate::action::{site_action, so2 as so2_action, Domain};
 use crate::error::{Error, Result};
-use crate::group::{Cyclic, GroupSpec, So2};
+use crate::group::{Cyclic, GroupName, So2};
 use crate::rep::{
     decompose, fourier, multiplicities, so2 as so2_rep, CharacterTable, ClassInfo, GroupWithIrreps,
     IrrepInfo, Rep, TableFormat,
@@ -36,7 +38,7 @@ pub struct GroupArgs {
 pub enum GroupCommand {
     /// Print the character table of a group.
     Table {
-        /// C<n>, D<n>, SO2[:L], p4:<H> or p4m:<H>.
+        /// C<n>, D<n>, SO2[:L], p4:<H>, p4m:<H>, SO3, O3, O, Oh or I.
         group: String,
         /// Output format.
         #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
@@ -44,9 +46,10 @@ pub enum GroupCommand {
     },
     /// Decompose a representation into irreps (multiplicities from characters).
     Decompose {
-        /// C<n>, D<n>, SO2[:L], p4[:H] or p4m[:H].
+        /// C<n>, D<n>, SO2[:L], p4[:H], p4m[:H], SO3, O3, O, Oh or I.
         group: String,
-        /// regular | signal:N | image:H.
+        /// regular | signal:N | image:H; for the 3-D groups points:P | sphere:L | wigner:l |
+        /// tensor:a,b (| regular for O, Oh, I).
         rep: String,
         /// Output format.
         #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
@@ -55,7 +58,7 @@ pub enum GroupCommand {
     /// Check the group axioms, homomorphism and orthogonality of every representation, the
     /// orthogonality relations of characters, and the group Fourier transform.
     Check {
-        /// C<n>, D<n>, SO2[:L], p4:<H> or p4m:<H>.
+        /// C<n>, D<n>, SO2[:L], p4:<H>, p4m:<H>, SO3, O3, O, Oh or I.
         group: String,
         /// Output format.
         #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
@@ -80,13 +83,16 @@ const MAX_CHECK_ORDER: usize = 256;
 
 /// Checks the memory of tables and irreps of a group of order (or quadrature size) `n`:
 /// `n²` cells of rendered text (about 256 bytes each, with their complex values).
-fn check_table_budget(what: &str, n: usize) -> Result<()> {
+pub(super) fn check_table_budget(what: &str, n: usize) -> Result<()> {
     let n = n as u128;
     crate::budget::check_values(what, n * n, 256)
 }
 
 fn table(group: &str, format: TableFormat) -> Result<String> {
-    let spec = GroupSpec::parse(group)?;
+    let spec = match GroupName::parse(group)? {
+        GroupName::Planar(spec) => spec,
+        GroupName::Rotation3(g) => return super::group_rotation3::table(g, format),
+    };
     let n = match spec.so2() {
         Some(so2) => 2 * so2.band_limit() + 1,
         None => spec.order(None).unwrap_or(1),
@@ -175,7 +181,10 @@ fn parse_rep(s: &str) -> Result<RepSpec> {
 }
 
 fn decomposition(group: &str, rep: &str, format: TableFormat) -> Result<String> {
-    let spec = GroupSpec::parse(group)?;
+    let spec = match GroupName::parse(group)? {
+        GroupName::Planar(spec) => spec,
+        GroupName::Rotation3(g) => return super::group_rotation3::decomposition(g, rep, format),
+    };
     let rs = parse_rep(rep)?;
     // A representation is one dim × dim matrix per group element.
     let dim = match rs {
@@ -251,7 +260,19 @@ fn decomposition(group: &str, rep: &str, format: TableFormat) -> Result<String> 
         gname = g.name();
         dim = r.dim();
     }
-    Ok(match format {
+    Ok(render_decomposition(&gname, rep, dim, &rows, format))
+}
+
+/// The decomposition of `rep` (dimension `dim`) under `gname` as a Markdown table, a LaTeX
+/// table or JSON; `rows` are (name, LaTeX name, dimension, multiplicity) per irrep.
+pub(super) fn render_decomposition(
+    gname: &str,
+    rep: &str,
+    dim: usize,
+    rows: &[(String, String, usize, usize)],
+    format: TableFormat,
+) -> String {
+    match format {
         TableFormat::Json => {
             let ms: Vec<_> = rows
                 .iter()
@@ -264,16 +285,16 @@ fn decomposition(group: &str, rep: &str, format: TableFormat) -> Result<String> 
                 + "\n"
         }
         TableFormat::Markdown => {
-            let sum = direct_sum(&rows, false);
+            let sum = direct_sum(rows, false);
             let mut s = format!("Decomposition of {rep} (dimension {dim}) under {gname}:\n\n");
             s += &format!("{rep} = {sum}\n\n| irrep | dim | multiplicity |\n|:--|--:|--:|\n");
-            for (n, _, d, m) in &rows {
+            for (n, _, d, m) in rows {
                 s += &format!("| {n} | {d} | {m} |\n");
             }
             s
         }
         TableFormat::Latex => {
-            let sum = direct_sum(&rows, true);
+            let sum = direct_sum(rows, true);
             let label: String = format!("{gname}-{rep}")
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
@@ -286,13 +307,13 @@ fn decomposition(group: &str, rep: &str, format: TableFormat) -> Result<String> 
             s += &format!("  \\label{{tab:decomposition-{label}}}\n");
             s += "  \\begin{tabular}{lrr}\n    \\toprule\n    irrep & dim & multiplicity \\\\\n";
             s += "    \\midrule\n";
-            for (_, l, d, m) in &rows {
+            for (_, l, d, m) in rows {
                 s += &format!("    ${l}$ & {d} & {m} \\\\\n");
             }
             s += "    \\bottomrule\n  \\end{tabular}\n\\end{table}\n";
             s
         }
-    })
+    }
 }
 
 /// `A1 ⊕ 2·E1` (or LaTeX `A_{1} \oplus 2E_{1}`).
@@ -311,16 +332,22 @@ fn direct_sum(rows: &[(String, String, usize, usize)], latex: bool) -> String {
 }
 
 /// One named check with its measured error.
-struct Check {
-    name: String,
-    error: f64,
-    tol: f64,
+pub(super) struct Check {
+    pub(super) name: String,
+    pub(super) error: f64,
+    pub(super) tol: f64,
 }
 
-const TOL: f64 = 1e-9;
+pub(super) const TOL: f64 = 1e-9;
 
 fn check(group: &str, format: TableFormat) -> Result<(String, bool)> {
-    let spec = GroupSpec::parse(group)?;
+    let spec = match GroupName::parse(group)? {
+        GroupName::Planar(spec) => spec,
+        GroupName::Rotation3(g) => {
+            let (gname, checks) = super::group_rotation3::checks(g)?;
+            return Ok(render_checks(&gname, &checks, format));
+        }
+    };
     let (gname, checks) = match spec.so2() {
         Some(so2) => {
             // Character orthogonality takes about L³ steps.
@@ -351,6 +378,11 @@ fn check(group: &str, format: TableFormat) -> Result<(String, bool)> {
             (gi.group.name(), finite_checks(&gi)?)
         }
     };
+    Ok(render_checks(&gname, &checks, format))
+}
+
+/// Checks as a Markdown table, a LaTeX table or JSON, and whether all passed.
+pub(super) fn render_checks(gname: &str, checks: &[Check], format: TableFormat) -> (String, bool) {
     let passed = checks.iter().all(|c| c.error <= c.tol);
     let status = |c: &Check| if c.error <= c.tol { "pass" } else { "FAIL" };
     let text = match format {
@@ -371,7 +403,7 @@ fn check(group: &str, format: TableFormat) -> Result<(String, bool)> {
                 "Checks of {gname}: {}.\n\n| check | error | tolerance | status |\n|:--|--:|--:|:--|\n",
                 if passed { "all pass" } else { "FAILED" }
             );
-            for c in &checks {
+            for c in checks {
                 s += &format!(
                     "| {} | {:.1e} | {:.0e} | {} |\n",
                     c.name,
@@ -389,7 +421,7 @@ fn check(group: &str, format: TableFormat) -> Result<(String, bool)> {
                 if passed { "all pass" } else { "FAILED" }
             );
             s += "  \\begin{tabular}{lrrl}\n    \\toprule\n    check & error & tolerance & status \\\\\n    \\midrule\n";
-            for c in &checks {
+            for c in checks {
                 s += &format!(
                     "    {} & {:.1e} & {:.0e} & {} \\\\\n",
                     c.name.replace('_', "\\_").replace('#', "\\#"),
@@ -402,10 +434,10 @@ fn check(group: &str, format: TableFormat) -> Result<(String, bool)> {
             s
         }
     };
-    Ok((text, passed))
+    (text, passed)
 }
 
-fn flag(ok: bool) -> f64 {
+pub(super) fn flag(ok: bool) -> f64 {
     if ok {
         0.0
     } else {
@@ -413,7 +445,7 @@ fn flag(ok: bool) -> f64 {
     }
 }
 
-fn finite_checks(gi: &GroupWithIrreps) -> Result<Vec<Check>> {
+pub(super) fn finite_checks(gi: &GroupWithIrreps) -> Result<Vec<Check>> {
     let g = gi.group.as_ref();
     let n = g.order();
     let mut out = Vec::new();

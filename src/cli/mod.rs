@@ -5,6 +5,7 @@ pub mod data;
 pub mod derive;
 pub mod experiment;
 pub mod group;
+pub mod group_rotation3;
 pub mod kernel;
 pub mod predict;
 pub mod verify;

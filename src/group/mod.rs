@@ -1,4 +1,5 @@
-//! Groups: the finite groups C_n, D_n, p4, p4m and the circle group SO(2).
+//! Groups: the finite groups C_n, D_n, p4, p4m, the circle group SO(2), and the 3-D rotation
+//! groups SO(3), O(3) and their finite subgroups O, Oh, I.
 //!
 //! # Conventions (binding for the whole crate)
 //!
@@ -20,23 +21,35 @@
 //!   `r·(di, dj) = (−dj, di)` and `s·(di, dj) = (dj, di)` (the transpose). On the pixels of a
 //!   square image about its centre this makes `r` numpy's `np.rot90(x, 1, axes=(0, 1))`.
 //!
+//! * 3-D: [`Matrix3`] acts on column vectors; [`So3`], [`O3`] (= SO(3) × {±I}) and the
+//!   polyhedral groups [`Polyhedral`] (`O`, `Oh`, `I`, built by closure from generators) are in
+//!   `rotation3` and `polyhedral`; Euler angles are ZYZ, `R(α, β, γ) = R_z(α) R_y(β) R_z(γ)`,
+//!   and Haar integrals on SO(3) use [`So3Quadrature`].
+//!
 //! Element names are ASCII (`e`, `r`, `r^2`, `s`, `rs`, `r^2s`, `t(1,0)r^3s`) and have a LaTeX
 //! form ([`FiniteGroup::element_latex`]); conjugacy classes are named after their
 //! representative, the smallest index in the class.
 
 mod cyclic;
 mod dihedral;
+pub mod gauss_legendre;
 mod point;
+mod polyhedral;
+mod rotation3;
 mod roto_translation;
 mod so2;
+mod so3_quadrature;
 mod spec;
 
 pub use cyclic::Cyclic;
 pub use dihedral::Dihedral;
 pub use point::PointGroup;
+pub use polyhedral::{Polyhedral, PolyhedralKind};
+pub use rotation3::{Matrix3, So3, O3};
 pub use roto_translation::RotoTranslation;
 pub use so2::So2;
-pub use spec::GroupSpec;
+pub use so3_quadrature::{AdaptiveIntegral, So3Quadrature, MAX_SO3_QUADRATURE_DEGREE};
+pub use spec::{GroupName, GroupSpec, Rotation3Group};
 
 use crate::error::{Error, Result};
 

@@ -1,6 +1,7 @@
-//! Group names as written by users: `C8`, `D4`, `SO2`, `SO2:6`, `p4`, `p4:5`, `p4m:5`.
+//! Group names as written by users: `C8`, `D4`, `SO2`, `SO2:6`, `p4`, `p4:5`, `p4m:5`, and the
+//! 3-D rotation groups `SO3`, `O3`, `O`, `Oh`, `I` ([`Rotation3Group`], read with [`GroupName`]).
 
-use super::{Cyclic, Dihedral, FiniteGroup, RotoTranslation, So2};
+use super::{Cyclic, Dihedral, FiniteGroup, Polyhedral, PolyhedralKind, RotoTranslation, So2};
 use crate::budget;
 use crate::error::{Error, Result};
 
@@ -36,8 +37,17 @@ fn number(s: &str, whole: &str) -> Result<usize> {
 
 impl GroupSpec {
     /// Parse a group name.
+    ///
+    /// The 3-D rotation groups (`SO3`, `O3`, `O`, `Oh`, `I`) are named by [`GroupName`]; here
+    /// they are a one-line error, since layers, orbits and augmentation do not take them yet.
     pub fn parse(s: &str) -> Result<Self> {
         let s = s.trim();
+        if let Some(g) = Rotation3Group::from_name(s) {
+            return Err(Error::Group(format!(
+                "{g} is a 3-D rotation group: it is not supported for layers, orbit averages or \
+                 augmentation yet (only `eqntk group table|decompose|check {g}`)"
+            )));
+        }
         let unknown = || {
             Error::Group(format!(
                 "unknown group `{s}` (expected C<n>, D<n>, SO2[:L], p4[:H] or p4m[:H])"
@@ -171,6 +181,101 @@ impl std::fmt::Display for GroupSpec {
             GroupSpec::P4(Some(h)) => write!(f, "p4:{h}"),
             GroupSpec::P4m(None) => write!(f, "p4m"),
             GroupSpec::P4m(Some(h)) => write!(f, "p4m:{h}"),
+        }
+    }
+}
+
+/// The 3-D rotation groups: SO(3), O(3) and the finite `O`, `Oh`, `I`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rotation3Group {
+    /// `SO3`: all rotations of ℝ³.
+    So3,
+    /// `O3`: rotations and rotations times the inversion −I.
+    O3,
+    /// `O`, `Oh`, `I`.
+    Polyhedral(PolyhedralKind),
+}
+
+impl Rotation3Group {
+    /// `SO3`, `O3`, `O`, `Oh` or `I` (exact, case-sensitive); `None` for anything else.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Some(match s {
+            "SO3" => Rotation3Group::So3,
+            "O3" => Rotation3Group::O3,
+            "O" => Rotation3Group::Polyhedral(PolyhedralKind::Octahedral),
+            "Oh" => Rotation3Group::Polyhedral(PolyhedralKind::FullOctahedral),
+            "I" => Rotation3Group::Polyhedral(PolyhedralKind::Icosahedral),
+            _ => return None,
+        })
+    }
+    /// The order of a finite group, `None` for SO3 and O3.
+    pub fn order(&self) -> Option<usize> {
+        match self {
+            Rotation3Group::Polyhedral(k) => Some(k.order()),
+            _ => None,
+        }
+    }
+    /// True when the group contains the inversion −I (O3, Oh).
+    pub fn has_inversion(&self) -> bool {
+        matches!(
+            self,
+            Rotation3Group::O3 | Rotation3Group::Polyhedral(PolyhedralKind::FullOctahedral)
+        )
+    }
+    /// The finite group, or an error for SO3 / O3.
+    pub fn finite_group(&self) -> Result<Polyhedral> {
+        match self {
+            Rotation3Group::Polyhedral(k) => Polyhedral::new(*k),
+            g => Err(Error::Group(format!(
+                "{g} is a continuous group; this needs a finite group (O, Oh or I)"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for Rotation3Group {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rotation3Group::So3 => f.write_str("SO3"),
+            Rotation3Group::O3 => f.write_str("O3"),
+            Rotation3Group::Polyhedral(k) => f.write_str(k.name()),
+        }
+    }
+}
+
+/// Any group name: a planar [`GroupSpec`] or a [`Rotation3Group`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupName {
+    /// `C<n>`, `D<n>`, `SO2[:L]`, `p4[:H]`, `p4m[:H]`.
+    Planar(GroupSpec),
+    /// `SO3`, `O3`, `O`, `Oh`, `I`.
+    Rotation3(Rotation3Group),
+}
+
+impl GroupName {
+    /// Parse any group name; unknown names are a one-line error listing the grammar.
+    pub fn parse(s: &str) -> Result<Self> {
+        let t = s.trim();
+        if let Some(g) = Rotation3Group::from_name(t) {
+            return Ok(GroupName::Rotation3(g));
+        }
+        GroupSpec::parse(t)
+            .map(GroupName::Planar)
+            .map_err(|e| match e {
+                Error::Group(m) if m.starts_with("unknown group") => Error::Group(format!(
+                    "unknown group `{t}` (expected C<n>, D<n>, SO2[:L], p4[:H], p4m[:H], SO3, O3, \
+                 O, Oh or I)"
+                )),
+                e => e,
+            })
+    }
+}
+
+impl std::fmt::Display for GroupName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GroupName::Planar(g) => g.fmt(f),
+            GroupName::Rotation3(g) => g.fmt(f),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Representations of finite groups and SO(2): irreps, characters, character tables,
-//! decompositions and the group Fourier transform.
+//! Representations of finite groups, SO(2) and SO(3)/O(3): irreps, characters, character
+//! tables, decompositions and the group Fourier transform.
 //!
 //! # Conventions
 //!
@@ -10,6 +10,10 @@
 //!   (real forms `trivial`, `sign`, `rot_k`), `A1 A2 B1 B2 E1 E2 …` for `D_n`, `chi_k`
 //!   (`k ∈ ℤ`) and `rot_k` for SO(2), momentum names `k(a,b):σ` / `k(a,b)#j`
 //!   for p4/p4m (see [`roto_translation_irreps`]).
+//! * SO(3): the real Wigner matrices `D^l` in the basis of real spherical harmonics
+//!   ([`wigner_d`], [`real_spherical_harmonics`]), `Y_l(Rx) = D^l(R) Y_l(x)`; O(3) irreps
+//!   `D^l_g`, `D^l_u` and decompositions by characters in [`so3`]; the irreps of `O`, `Oh`, `I`
+//!   and restrictions `SO(3) → O, I` in [`polyhedral`].
 //! * Characters `χ(g) = tr ρ(g)`; inner product `⟨χ, ψ⟩ = (1/|G|) Σ_g χ(g) conj ψ(g)`.
 //! * Multiplicity of an irrep `ψ` in `ρ`: `m_ψ = ⟨χ_ρ, χ_ψ⟩`. Isotypic projector
 //!   `P_ψ = (d_ψ/|G|) Σ_g conj χ_ψ(g) ρ(g)`.
@@ -44,10 +48,14 @@ mod decompose;
 pub mod fourier;
 mod generic;
 mod irrep;
+pub mod polyhedral;
 mod representation;
 pub mod so2;
+pub mod so3;
 mod spectrum;
+mod spherical_harmonics;
 mod value;
+mod wigner;
 
 pub use character_table::{CharacterTable, ClassInfo, IrrepInfo, TableFormat};
 pub use decompose::{
@@ -59,7 +67,12 @@ pub use irrep::{
 };
 pub use representation::Rep;
 pub use spectrum::{isotypic_spectrum, IrrepSpectrum};
+pub use spherical_harmonics::real_spherical_harmonics;
 pub use value::{format_value, ValueStyle};
+pub use wigner::{
+    so3_character, so3_character_of, so3_character_of_angle, wigner_d, wigner_d_all,
+    wigner_d_euler, MAX_WIGNER_DEGREE,
+};
 
 use crate::error::Result;
 use crate::group::{FiniteGroup, GroupSpec, RotoTranslation};
@@ -86,6 +99,16 @@ impl GroupWithIrreps {
             GroupSpec::So2 { .. } => unreachable!("finite_group rejects SO2"),
         };
         Ok(Self { group, irreps })
+    }
+
+    /// `O`, `Oh` or `I` with its irreps named as in [`polyhedral`].
+    pub fn from_polyhedral(kind: crate::group::PolyhedralKind) -> Result<Self> {
+        let g = crate::group::Polyhedral::new(kind)?;
+        let irreps = polyhedral::polyhedral_irreps(&g)?;
+        Ok(Self {
+            group: Box::new(g),
+            irreps,
+        })
     }
 
     /// The character table.
