@@ -18,6 +18,7 @@ mod data_sets;
 mod derive_eval;
 mod derive_formulas;
 mod domains;
+mod elementwise;
 mod engine;
 mod ensemble;
 mod experiment;

@@ -46,6 +46,7 @@
 //! * degenerate covariances: see [`super::dual`] (`ρ` clamped, `ρ = 0` when `k11 k22 = 0`).
 
 pub mod closed;
+pub mod expression;
 pub mod polynomial;
 pub mod rectified;
 
@@ -166,6 +167,8 @@ pub enum Activation {
     },
     /// neural-tangents' `Sigmoid_like`: `½ erf(x/2.4020563531719796) + ½`.
     SigmoidLike,
+    /// φ written as an expression in x ([`expression`]), its dual by quadrature.
+    Elementwise(Box<expression::Expression>),
 }
 
 impl Activation {
@@ -180,6 +183,7 @@ impl Activation {
             Activation::Identity => "identity",
             Activation::Erf { .. } => "erf",
             Activation::Tanh => "tanh",
+            Activation::Elementwise(_) => "elementwise",
             Activation::Gelu => "gelu",
             Activation::Sigmoid => "sigmoid",
             Activation::Softplus => "softplus",
@@ -222,6 +226,7 @@ impl Activation {
             Activation::Identity => x,
             Activation::Erf { a, b, c } => a * libm::erf(b * x) + c,
             Activation::Tanh => x.tanh(),
+            Activation::Elementwise(ref e) => e.jet(x).0,
             Activation::Gelu => x * normal_cdf(x),
             Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
             // ln(1 + e^x) = max(x, 0) + ln(1 + e^{−|x|}), without overflow.
@@ -275,6 +280,7 @@ impl Activation {
                 let t = x.tanh();
                 1.0 - t * t
             }
+            Activation::Elementwise(ref e) => e.jet(x).1,
             Activation::Gelu => normal_cdf(x) + x * normal_pdf(x),
             Activation::Sigmoid => logistic_derivative(x),
             Activation::Softplus => 1.0 / (1.0 + (-x).exp()),
@@ -290,7 +296,10 @@ impl Activation {
     pub fn has_closed_form(&self) -> bool {
         !matches!(
             self,
-            Activation::Tanh | Activation::Sigmoid | Activation::Softplus
+            Activation::Tanh
+                | Activation::Sigmoid
+                | Activation::Softplus
+                | Activation::Elementwise(_)
         )
     }
 
@@ -329,9 +338,10 @@ impl Activation {
             Activation::SigmoidLike => {
                 dual::erf(0.5, 1.0 / closed::SIGMOID_LIKE_SCALE, 0.5, k11, k12, k22)
             }
-            Activation::Tanh | Activation::Sigmoid | Activation::Softplus => {
-                self.dual_numeric(k11, k12, k22)
-            }
+            Activation::Tanh
+            | Activation::Sigmoid
+            | Activation::Softplus
+            | Activation::Elementwise(_) => self.dual_numeric(k11, k12, k22),
         }
     }
 
@@ -393,6 +403,7 @@ impl Activation {
             }
             Activation::Rbf { gamma } if gamma > 0.0 => 1.0 / (2.0 * gamma).sqrt(),
             Activation::Gaussian { b, .. } if b != 0.0 => 1.0 / b.abs().sqrt(),
+            Activation::Elementwise(ref e) if e.is_kinked() => 0.0,
             Activation::Relu
             | Activation::LeakyRelu { .. }
             | Activation::AbRelu { .. }
@@ -662,6 +673,7 @@ pub(super) const REGISTRATION: Registration = Registration {
         "polynomial",
         "hermite",
         "sigmoid_like",
+        "elementwise",
     ],
     parse: |kind, mut k| {
         let (act, accepted): (Activation, &[&str]) = match kind {
@@ -674,6 +686,16 @@ pub(super) const REGISTRATION: Registration = Registration {
             "softplus" => (Activation::Softplus, &[]),
             "sign" => (Activation::Sign, &[]),
             "sigmoid_like" => (Activation::SigmoidLike, &[]),
+            "elementwise" => {
+                let text = k.str_opt("phi")?.ok_or_else(|| {
+                    k.key_err(
+                        "phi",
+                        "missing key `phi` (φ as an expression in x, e.g. \"x*erf(x)\")",
+                    )
+                })?;
+                let phi = expression::Expression::parse(&text).map_err(|e| k.key_err("phi", e))?;
+                (Activation::Elementwise(Box::new(phi)), &["phi"])
+            }
             "cos" => (
                 Activation::Cos {
                     a: k.f64_or("a", 1.0)?,
@@ -775,6 +797,7 @@ pub(super) const REGISTRATION: Registration = Registration {
             "rectified_monomial" => "\ndegree = 2",
             "hermite" => "\ndegree = 3",
             "polynomial" => "\ncoef = [0.2, 1.0, -0.3]",
+            "elementwise" => "\nphi = \"x*exp(-x^2/2) + 0.3*max(x, 0)\"",
             _ => "",
         };
         format!(
@@ -908,6 +931,7 @@ pub fn activation_symbol(a: &Activation) -> &'static str {
         Activation::Polynomial { .. } => "Polynomial",
         Activation::Hermite { .. } => "Hermite",
         Activation::SigmoidLike => "SigmoidLike",
+        Activation::Elementwise(_) => "Elementwise",
     }
 }
 
@@ -961,6 +985,7 @@ fn activation_params(a: &Activation) -> String {
         | Activation::RectifiedMonomial { degree }
         | Activation::Hermite { degree } => format!("degree = {degree}"),
         Activation::Polynomial { ref coef } => format!("coef = {coef:?}"),
+        Activation::Elementwise(ref e) => format!("φ(x) = {}", e.text),
         _ => String::new(),
     }
 }
@@ -1049,7 +1074,10 @@ pub fn dual_closed_form(a: &Activation) -> Option<(Expr, Expr)> {
             };
             (t, tdot)
         }
-        Activation::Tanh | Activation::Sigmoid | Activation::Softplus => return None,
+        Activation::Tanh
+        | Activation::Sigmoid
+        | Activation::Softplus
+        | Activation::Elementwise(_) => return None,
     };
     let none = Assumptions::new();
     Some((t.normalize(&none), tdot.normalize(&none)))
