@@ -22,9 +22,10 @@
 
 use faer::Mat;
 
-use crate::action::{action_for, Domain, InputAction, InputGroup, RotationKind};
+use crate::action::{action_for, rotate_points3, Domain, InputAction, InputGroup, RotationKind};
 use crate::data::Batch;
 use crate::error::{Error, Result};
+use crate::group::So3Quadrature;
 use crate::network::Network;
 use crate::so2_quadrature;
 
@@ -65,6 +66,25 @@ pub fn orbit_kernel(
             return Ok(plain);
         }
         let mirrored = so2_average(net, kind, x1, &kind.reflect_batch(x2)?, tol)?;
+        let half = faer::Scale(0.5);
+        return Ok(OrbitKernel {
+            nngp: (&plain.nngp + &mirrored.nngp) * half,
+            ntk: (&plain.ntk + &mirrored.ntk) * half,
+            samples: plain.samples + mirrored.samples,
+            error_estimate: plain.error_estimate.max(mirrored.error_estimate),
+        });
+    }
+    if let InputAction::Continuous3 { reflections } = action {
+        let plain = so3_average(net, x1, x2, tol)?;
+        if !reflections {
+            return Ok(plain);
+        }
+        // O(3) = SO(3) × {I, −I}: the mean of the SO(3) averages of x′ and −x′
+        let negated = Batch::new(
+            x2.shape().to_vec(),
+            x2.values().iter().map(|v| -v).collect(),
+        )?;
+        let mirrored = so3_average(net, x1, &negated, tol)?;
         let half = faer::Scale(0.5);
         return Ok(OrbitKernel {
             nngp: (&plain.nngp + &mirrored.nngp) * half,
@@ -153,4 +173,92 @@ fn so2_average(
         samples: m.angles,
         error_estimate: m.estimate,
     })
+}
+
+/// The first degree of the SO(3) rule of [`so3_average`] and the last one it refines to.
+const SO3_DEGREES: (usize, usize) = (7, 63);
+
+/// Kernel entries per chunk of rotations in [`so3_average`] (bounds its memory).
+const SO3_CHUNK_ENTRIES: usize = 1 << 22;
+
+/// `∫ dR k(x1, R·x2)` over SO(3) with the Haar measure, by the Euler-angle rules of
+/// [`So3Quadrature`] (trapezoid in α and γ, Gauss–Legendre in cos β), the degree refined
+/// `L ↦ 2L + 1` from 7 until the NNGP and NTK change by at most `tol` relative to their largest
+/// entry; [`Error::NotConverged`] past degree 63 (131 072 rotations).
+fn so3_average(net: &Network, x1: &Batch, x2: &Batch, tol: f64) -> Result<OrbitKernel> {
+    if tol.is_nan() || tol <= 0.0 {
+        return Err(Error::Invalid(format!(
+            "the SO3 tolerance must be > 0, got {tol}"
+        )));
+    }
+    let (n1, n2) = (x1.len(), x2.len());
+    // Rotations go through the kernel a chunk at a time: each chunk is one kernel of x1 against
+    // the rotated copies of x2, of about SO3_CHUNK_ENTRIES entries.
+    let per_chunk = (SO3_CHUNK_ENTRIES / (n1 * n2).max(1)).max(1);
+    let average = |rule: &So3Quadrature| -> Result<(Mat<f64>, Mat<f64>)> {
+        let mut nngp = Mat::zeros(n1, n2);
+        let mut ntk = Mat::zeros(n1, n2);
+        let pairs = rule.rotations().iter().zip(rule.weights());
+        let all: Vec<_> = pairs.collect();
+        for chunk in all.chunks(per_chunk) {
+            let mut rows = Vec::with_capacity(chunk.len() * n2);
+            for (r, _) in chunk {
+                for j in 0..n2 {
+                    rows.push(rotate_points3(r, x2.example(j)));
+                }
+            }
+            let rotated = Batch::from_examples(x2.shape().to_vec(), &rows)?;
+            let k = net.kernel(x1, Some(&rotated))?;
+            let (kn, kt) = (k.nngp()?, k.ntk()?);
+            for (q, (_, w)) in chunk.iter().enumerate() {
+                for j in 0..n2 {
+                    for i in 0..n1 {
+                        nngp[(i, j)] += *w * kn[(i, q * n2 + j)];
+                        ntk[(i, j)] += *w * kt[(i, q * n2 + j)];
+                    }
+                }
+            }
+        }
+        Ok((nngp, ntk))
+    };
+    // The work of the finest rule, checked before the first: every rotation is one kernel.
+    let finest = So3Quadrature::new(SO3_DEGREES.1)?.len();
+    crate::budget::check_kernel(net, n1, n2.saturating_mul(per_chunk.min(finest)))?;
+    let (mut degree, last) = SO3_DEGREES;
+    let mut rule = So3Quadrature::new(degree)?;
+    let mut prev = average(&rule)?;
+    let mut samples = rule.len();
+    let mut last_change = f64::INFINITY;
+    loop {
+        let next = 2 * degree + 1;
+        if next > last {
+            return Err(Error::NotConverged {
+                what: format!(
+                    "the SO3 orbit average (degree {degree}, {} rotations)",
+                    rule.len()
+                ),
+                tol,
+                estimate: last_change,
+            });
+        }
+        degree = next;
+        rule = So3Quadrature::new(degree)?;
+        let cur = average(&rule)?;
+        samples += rule.len();
+        let scale = cur.0.norm_max().max(cur.1.norm_max());
+        let change = (&cur.0 - &prev.0)
+            .norm_max()
+            .max((&cur.1 - &prev.1).norm_max())
+            / scale.max(f64::MIN_POSITIVE);
+        last_change = change;
+        if change <= tol {
+            return Ok(OrbitKernel {
+                nngp: cur.0,
+                ntk: cur.1,
+                samples,
+                error_estimate: change,
+            });
+        }
+        prev = cur;
+    }
 }

@@ -559,7 +559,12 @@ fn impossible_pairs_are_no_action_errors() {
         ("C4", Domain::Torus, vec![3, 3, 1], "p4, p4m"),
         ("O2", Domain::Torus, vec![3, 3, 1], "p4, p4m"),
         ("p4", Domain::Signal, vec![8, 1], "C<k>, D<k>, SO2, O2"),
-        ("p4m", Domain::Points, vec![4, 2], "C<k>, D<k>, SO2, O2"),
+        (
+            "p4m",
+            Domain::Points,
+            vec![4, 2],
+            "C<k>, D<k>, SO2, O2 on [P, 2]; O, Oh, I, SO3, O3 on [P, 3]",
+        ),
     ] {
         let e = action_for(spec(g), domain, &shape).unwrap_err();
         match &e {
@@ -864,9 +869,9 @@ fn cli_impossible_pairs_and_bad_domains_exit_2() {
     let dense = "[[layers]]\nkind = 'flatten'\n[[layers]]\nkind = 'dense'\n";
     for (name, input, needles) in [
         (
-            "p3.toml",
-            "shape = [5, 3]\ndomain = 'points'",
-            &["3-D point sets"][..],
+            "p4.toml",
+            "shape = [5, 4]\ndomain = 'points'",
+            &["[P, 2] or [P, 3]", "[5, 4]"][..],
         ),
         (
             "i2.toml",

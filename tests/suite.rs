@@ -49,5 +49,6 @@ mod result_a;
 mod result_ab;
 mod so2;
 mod so3_groups;
+mod so3_orbit;
 mod symbolic;
 mod verify;

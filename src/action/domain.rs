@@ -16,7 +16,7 @@
 //! The actions themselves are fixed once in [`crate::action::action_for`].
 
 use crate::error::{Error, Result};
-use crate::group::GroupSpec;
+use crate::group::{GroupSpec, Rotation3Group};
 
 /// What one input example is; the group actions follow it (MATH.md §5a).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -94,13 +94,7 @@ impl Domain {
             (Domain::Signal, [_, _]) => true,
             (Domain::Image, [_, _, _]) => true,
             (Domain::Torus, [h, w, _]) => h == w,
-            (Domain::Points, [2] | [_, 2]) => true,
-            (Domain::Points, [_, 3]) => {
-                return Err(format!(
-                    "domain = \"points\" with shape {shape:?}: 3-D point sets are not supported \
-                     yet (planar point sets are [P, 2])"
-                ))
-            }
+            (Domain::Points, [2] | [_, 2] | [3] | [_, 3]) => true,
             _ => false,
         };
         if ok {
@@ -120,7 +114,7 @@ impl Domain {
             Domain::Signal => "[n, C]",
             Domain::Image => "[H, W, C]",
             Domain::Torus => "[H, H, C]",
-            Domain::Points => "[P, 2]",
+            Domain::Points => "[P, 2] or [P, 3]",
         }
     }
 
@@ -139,7 +133,8 @@ impl Domain {
     pub fn groups(self) -> &'static str {
         match self {
             Domain::Vector => "none",
-            Domain::Signal | Domain::Points => "C<k>, D<k>, SO2, O2",
+            Domain::Signal => "C<k>, D<k>, SO2, O2",
+            Domain::Points => "C<k>, D<k>, SO2, O2 on [P, 2]; O, Oh, I, SO3, O3 on [P, 3]",
             Domain::Image => "C4, D4, p4, p4m",
             Domain::Torus => "p4, p4m",
         }
@@ -160,6 +155,8 @@ pub enum InputGroup {
     Spec(GroupSpec),
     /// `O2 = SO(2) ⋊ {1, s}`.
     O2,
+    /// `SO3`, `O3`, `O`, `Oh`, `I` acting on 3-D point sets.
+    Rotation3(Rotation3Group),
 }
 
 impl InputGroup {
@@ -167,6 +164,9 @@ impl InputGroup {
     pub fn parse(s: &str) -> Result<Self> {
         if s.trim() == "O2" {
             return Ok(InputGroup::O2);
+        }
+        if let Some(g) = Rotation3Group::from_name(s.trim()) {
+            return Ok(InputGroup::Rotation3(g));
         }
         GroupSpec::parse(s)
             .map(InputGroup::Spec)
@@ -179,11 +179,13 @@ impl InputGroup {
             })
     }
 
-    /// Whether the group is continuous (`SO2`, `O2`).
+    /// Whether the group is continuous (`SO2`, `O2`, `SO3`, `O3`).
     pub fn is_continuous(&self) -> bool {
         matches!(
             self,
-            InputGroup::O2 | InputGroup::Spec(GroupSpec::So2 { .. })
+            InputGroup::O2
+                | InputGroup::Spec(GroupSpec::So2 { .. })
+                | InputGroup::Rotation3(Rotation3Group::So3 | Rotation3Group::O3)
         )
     }
 }
@@ -211,6 +213,7 @@ impl std::fmt::Display for InputGroup {
         match self {
             InputGroup::Spec(g) => g.fmt(f),
             InputGroup::O2 => f.write_str("O2"),
+            InputGroup::Rotation3(g) => g.fmt(f),
         }
     }
 }
@@ -227,10 +230,11 @@ mod tests {
         assert!(Domain::default_for(&[1, 2, 3, 4]).is_err());
         assert!(Domain::Points.check_shape(&[5, 2]).is_ok());
         assert!(Domain::Points.check_shape(&[2]).is_ok());
+        assert!(Domain::Points.check_shape(&[5, 3]).is_ok());
         assert!(Domain::Points
-            .check_shape(&[5, 3])
+            .check_shape(&[5, 4])
             .unwrap_err()
-            .contains("3-D"));
+            .contains("[P, 2] or [P, 3]"));
         assert!(Domain::Torus.check_shape(&[3, 4, 1]).is_err());
         assert!(Domain::Image.check_shape(&[3, 1]).is_err());
         for d in Domain::ALL {
@@ -239,6 +243,7 @@ mod tests {
         assert!(Domain::parse("sphere").is_err());
         assert_eq!(InputGroup::parse("O2").unwrap(), InputGroup::O2);
         assert_eq!(InputGroup::parse("C3").unwrap().to_string(), "C3");
-        assert!(InputGroup::parse("O3").is_err());
+        assert_eq!(InputGroup::parse("O3").unwrap().to_string(), "O3");
+        assert!(InputGroup::parse("O4").is_err());
     }
 }

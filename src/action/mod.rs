@@ -37,7 +37,7 @@ pub use torus::TorusAction;
 
 use crate::data::Batch;
 use crate::error::{Error, Result};
-use crate::group::{FiniteGroup, GroupSpec, PointGroup};
+use crate::group::{FiniteGroup, GroupSpec, Matrix3, PointGroup, Polyhedral, Rotation3Group};
 use crate::rep::Rep;
 
 /// A finite group acting on a finite set of sites by permutations.
@@ -147,6 +147,21 @@ pub enum InputAction {
         /// O(2) rather than SO(2).
         reflections: bool,
     },
+    /// A finite group of 3×3 orthogonal matrices (`O`, `Oh`, `I`) acting on 3-D point sets
+    /// `[P, 3]`: every point `p ↦ M_g p` (element `g` in the order of [`Polyhedral`]).
+    Rotations3(Box<Polyhedral>),
+    /// SO(3) (or O(3), `reflections`: also `−R`) acting on 3-D point sets by `p ↦ R p`.
+    Continuous3 {
+        /// O(3) rather than SO(3).
+        reflections: bool,
+    },
+}
+
+/// `M p` for every point of a 3-D point set `x` (`P × 3` values, row-major).
+pub fn rotate_points3(m: &Matrix3, x: &[f64]) -> Vec<f64> {
+    x.chunks_exact(3)
+        .flat_map(|p| m.apply([p[0], p[1], p[2]]))
+        .collect()
 }
 
 impl InputAction {
@@ -160,6 +175,10 @@ impl InputAction {
             InputAction::Continuous { reflections, .. } => {
                 if *reflections { "O2" } else { "SO2" }.into()
             }
+            InputAction::Rotations3(g) => g.kind().name().into(),
+            InputAction::Continuous3 { reflections } => {
+                if *reflections { "O3" } else { "SO3" }.into()
+            }
         }
     }
 
@@ -170,14 +189,17 @@ impl InputAction {
             InputAction::Rotations { k, reflections, .. } => {
                 Some(if *reflections { 2 * k } else { *k })
             }
-            InputAction::Continuous { .. } => None,
+            InputAction::Rotations3(g) => Some(g.order()),
+            InputAction::Continuous { .. } | InputAction::Continuous3 { .. } => None,
         }
     }
 
     /// The rotation kind of an O(2) subgroup acting by rotations; `None` for site permutations.
     pub fn rotation_kind(&self) -> Option<RotationKind> {
         match self {
-            InputAction::Sites(_) => None,
+            InputAction::Sites(_)
+            | InputAction::Rotations3(_)
+            | InputAction::Continuous3 { .. } => None,
             InputAction::Rotations { kind, .. } | InputAction::Continuous { kind, .. } => {
                 Some(*kind)
             }
@@ -203,10 +225,28 @@ impl InputAction {
                 let theta = 2.0 * std::f64::consts::PI * (g % k) as f64 / *k as f64;
                 kind.transform(x, shape, theta, g >= *k)
             }
-            InputAction::Continuous { .. } => Err(Error::Group(format!(
-                "{} is continuous: it has no numbered elements (use its rotations R_θ)",
-                self.name()
-            ))),
+            InputAction::Rotations3(group) => {
+                if g >= group.order() {
+                    return Err(Error::Group(format!(
+                        "element {g} is not in {} (order {})",
+                        self.name(),
+                        group.order()
+                    )));
+                }
+                if shape.last() != Some(&3) || x.len() != shape.iter().product::<usize>() {
+                    return Err(Error::Shape(format!(
+                        "{} acts on 3-D point sets [P, 3], got shape {shape:?}",
+                        self.name()
+                    )));
+                }
+                Ok(rotate_points3(group.matrix(g), x))
+            }
+            InputAction::Continuous { .. } | InputAction::Continuous3 { .. } => {
+                Err(Error::Group(format!(
+                    "{} is continuous: it has no numbered elements (use its rotations)",
+                    self.name()
+                )))
+            }
         }
     }
 
@@ -291,7 +331,24 @@ pub fn action_for(
         )));
     }
     let kind = RotationKind::of(domain);
+    let points3 = domain == Domain::Points && shape.last() == Some(&3);
     match (domain, group) {
+        (Domain::Points, InputGroup::Rotation3(g)) if points3 => Ok(match g {
+            Rotation3Group::So3 => InputAction::Continuous3 { reflections: false },
+            Rotation3Group::O3 => InputAction::Continuous3 { reflections: true },
+            Rotation3Group::Polyhedral(kind) => {
+                InputAction::Rotations3(Box::new(Polyhedral::new(kind)?))
+            }
+        }),
+        (Domain::Points, InputGroup::Rotation3(_)) => Err(Error::Group(format!(
+            "{group} acts on 3-D point sets [P, 3], got shape {shape:?}"
+        ))),
+        (Domain::Points, InputGroup::Spec(_) | InputGroup::O2) if points3 => {
+            Err(Error::Group(format!(
+                "{group} acts on planar point sets [P, 2]; 3-D point sets [P, 3] take O, Oh, I, \
+                 SO3 or O3"
+            )))
+        }
         (Domain::Signal, InputGroup::Spec(GroupSpec::Cyclic(k) | GroupSpec::Dihedral(k))) => {
             let reflections = matches!(group, InputGroup::Spec(GroupSpec::Dihedral(_)));
             let n = shape[0];

@@ -19,7 +19,7 @@ use std::f64::consts::PI;
 use faer::Mat;
 
 pub use crate::action::RotationKind;
-use crate::action::{action_for, Domain, InputAction};
+use crate::action::{action_for, Domain, InputAction, InputGroup};
 use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::group::{Cyclic, Dihedral, FiniteGroup, GroupSpec};
@@ -83,6 +83,41 @@ impl FiniteAugmentation {
             } => Self::rotations(k, reflections, kind, shape),
             InputAction::Continuous { .. } => Err(Error::Group(format!(
                 "{spec} is continuous: augment with it through So2Predictor (or use C<k>)"
+            ))),
+            InputAction::Rotations3(_) | InputAction::Continuous3 { .. } => {
+                unreachable!("a planar group spec never acts as a 3-D rotation group")
+            }
+        }
+    }
+
+    /// The group a user names (planar or 3-D), acting on examples of `shape` in `domain`: a
+    /// [`GroupSpec`] through [`FiniteAugmentation::from_spec`], or `O`, `Oh`, `I` rotating 3-D
+    /// point sets (their irreps found numerically). SO3 and O3 are continuous and refused.
+    pub fn from_input(group: &InputGroup, domain: Domain, shape: &[usize]) -> Result<Self> {
+        let spec = match group {
+            InputGroup::Spec(spec) => return Self::from_spec(spec, domain, shape),
+            InputGroup::O2 => {
+                return Err(Error::Group(
+                    "O2 is continuous: augment with it through So2Predictor (or use D<k>)".into(),
+                ))
+            }
+            InputGroup::Rotation3(g) => g,
+        };
+        match action_for(*group, domain, shape)? {
+            InputAction::Rotations3(polyhedral) => {
+                let irreps = crate::rep::polyhedral::polyhedral_irreps(&polyhedral)?;
+                Ok(Self {
+                    name: spec.to_string(),
+                    group: Box::new((*polyhedral).clone()),
+                    input: InputAction::Rotations3(polyhedral),
+                    irreps,
+                    shape: shape.to_vec(),
+                    rotation_order: None,
+                })
+            }
+            _ => Err(Error::Group(format!(
+                "{spec} is continuous: augmentation with SO3 or O3 is not available yet (use its \
+                 finite subgroups O, Oh or I, which are exact)"
             ))),
         }
     }

@@ -33,10 +33,12 @@ pub struct KernelArgs {
     /// Average over the orbit of x2: `k̄(x, x') = (1/|G|) Σ_g k(x, g·x')`, the group acting on
     /// the network's declared `[input] domain`. GROUP: C<k>, D<k>, SO2, O2 (signals [n, C]:
     /// shifts when k | n, band-limited rotation for odd n; point sets [P, 2]: rotations of every
-    /// point), C4, D4 (square images, about the centre), p4, p4m (images on the torus).
+    /// point), C4, D4 (square images, about the centre), p4, p4m (images on the torus); O, Oh,
+    /// I, SO3, O3 (3-D point sets [P, 3], every point rotated).
     #[arg(long, value_name = "GROUP")]
     pub orbit: Option<String>,
-    /// Relative accuracy of the SO2 orbit quadrature [default: 1e-12]; needs --orbit.
+    /// Relative accuracy of the SO2 / SO3 orbit quadrature [default: 1e-12 for SO2 and O2,
+    /// 1e-10 for SO3 and O3]; needs --orbit.
     #[arg(long, value_name = "TOL", allow_negative_numbers = true)]
     pub orbit_tol: Option<f64>,
     /// With --format npy: compute only job I of T of a job array (tiles balanced in work) into
@@ -53,6 +55,9 @@ pub struct KernelArgs {
 
 /// The default of `--orbit-tol`.
 pub const DEFAULT_ORBIT_TOL: f64 = 1e-12;
+
+/// The default of `--orbit-tol` for SO3 and O3 (their rules grow as the cube of the degree).
+pub const DEFAULT_SO3_ORBIT_TOL: f64 = 1e-10;
 
 /// How an orbit average was computed.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,7 +87,9 @@ pub fn compute_with_orbit(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>, Opti
                 crate::symbolic::print::compact_number(t)
             )))
         }
-        (t, _) => t.unwrap_or(DEFAULT_ORBIT_TOL),
+        (Some(t), _) => t,
+        (None, Some(InputGroup::Rotation3(_))) => DEFAULT_SO3_ORBIT_TOL,
+        (None, _) => DEFAULT_ORBIT_TOL,
     };
     let net = crate::io::read_network(&args.net)?;
     super::warn_caveats(&net);

@@ -190,10 +190,7 @@ fn augmented(
             cov,
         });
     }
-    let InputGroup::Spec(spec) = group else {
-        unreachable!("O2 is continuous")
-    };
-    let aug = FiniteAugmentation::from_spec(&spec, domain, x_train.shape())?;
+    let aug = FiniteAugmentation::from_input(&group, domain, x_train.shape())?;
     let run = if args.explicit {
         augmented_prediction
     } else {
