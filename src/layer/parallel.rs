@@ -512,37 +512,40 @@ impl BlockMap for BranchesMap<'_> {
             unreachable!("eight buffers")
         };
         for (b, maps) in self.branches.iter().enumerate() {
-            // Stage the input in the `a` buffers, then ping-pong through the branch.
+            // The first layer reads the input itself, then the `a` and `b` buffers ping-pong.
             let mut sites = d1.len();
-            sized(ka, k.len()).copy_from_slice(k);
-            if let Some(t) = t {
-                sized(ta, t.len()).copy_from_slice(t);
-            }
-            sized(da1, sites).copy_from_slice(d1);
-            sized(da2, sites).copy_from_slice(d2);
-            for m in maps {
+            for (l, m) in maps.iter().enumerate() {
                 let out = m.sites_out(sites);
                 let blen = if full { out * out } else { out };
+                let (kin, tin, din1, din2): (&[f64], _, &[f64], &[f64]) = if l == 0 {
+                    (k, t, d1, d2)
+                } else {
+                    (ka, t.map(|_| &ta[..]), da1, da2)
+                };
                 m.apply(
                     full,
-                    ka,
-                    t.map(|_| &ta[..]),
-                    da1,
-                    da2,
+                    kin,
+                    tin,
+                    din1,
+                    din2,
                     sized(kb, blen),
                     t.map(|_| sized(tb, blen)),
                 );
                 // The self-covariance diagonals after the layer: its map on the diagonals.
-                for (da, db) in [(&mut *da1, &mut *db1), (&mut *da2, &mut *db2)] {
-                    m.apply(false, da, None, da, da, sized(db, out), None);
-                    std::mem::swap(da, db);
-                }
+                m.apply(false, din1, None, din1, din1, sized(db1, out), None);
+                m.apply(false, din2, None, din2, din2, sized(db2, out), None);
                 std::mem::swap(ka, kb);
                 std::mem::swap(ta, tb);
+                std::mem::swap(da1, db1);
+                std::mem::swap(da2, db2);
                 sites = out;
             }
             let n = k_out.len();
-            let (kr, tr) = (&ka[..n], t.map(|_| &ta[..n]));
+            let (kr, tr): (&[f64], Option<&[f64]>) = if maps.is_empty() {
+                (k, t)
+            } else {
+                (&ka[..n], t.map(|_| &ta[..n]))
+            };
             if b == 0 {
                 k_out.copy_from_slice(kr);
                 if let (Some(to), Some(tr)) = (t_out.as_deref_mut(), tr) {
