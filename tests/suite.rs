@@ -51,4 +51,5 @@ mod so2;
 mod so3_groups;
 mod so3_orbit;
 mod symbolic;
+mod sympy_export;
 mod verify;

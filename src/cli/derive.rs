@@ -17,6 +17,9 @@ pub enum DeriveFormat {
     Latex,
     /// A Markdown document with `$$ … $$` blocks.
     Markdown,
+    /// A SymPy script assigning every definition (networks without sites, closed-form
+    /// activations).
+    Sympy,
     /// `{"nngp": [[..]], "ntk": [[..]]}` (with `--eval`; the default there).
     Json,
     /// Aligned columns (with `--eval`).
@@ -38,7 +41,7 @@ pub struct DeriveArgs {
     /// Second batch (default: x1); with `--eval`.
     #[arg(long)]
     pub x2: Option<PathBuf>,
-    /// Output format: text | unicode | latex | markdown, or json | table with `--eval`.
+    /// Output format: text | unicode | latex | markdown | sympy, or json | table with `--eval`.
     #[arg(long, value_enum)]
     pub format: Option<DeriveFormat>,
 }
@@ -97,10 +100,11 @@ pub fn run(args: &DeriveArgs) -> Result<String> {
         DeriveFormat::Unicode => text(&deriv, Format::Unicode),
         DeriveFormat::Latex => deriv.render(Format::Latex),
         DeriveFormat::Markdown => deriv.to_markdown(&format!("Kernel recursion of `{name}`")),
+        DeriveFormat::Sympy => crate::symbolic::to_sympy(&deriv, &name)?,
         other => {
             return Err(Error::Invalid(format!(
-                "--format {other:?} needs --eval (formulas print as text, unicode, latex or \
-                 markdown)"
+                "--format {other:?} needs --eval (formulas print as text, unicode, latex, \
+                 markdown or sympy)"
             )))
         }
     })

@@ -61,6 +61,7 @@ pub mod normal;
 pub mod param;
 pub mod parse;
 pub mod print;
+pub mod sympy;
 
 pub use crate::layer::activation::{closed_forms, dual_closed_form};
 pub use collapse::{
@@ -76,5 +77,6 @@ pub use layers::{derive_layer, LayerDefinitions};
 pub use network::{derive_network, NetworkDerivation};
 pub use normal::Assumptions;
 pub use param::{Name, Param};
-pub use parse::{parse_bindings, parse_derivation, parse_expr, Names};
+pub use parse::{canonical_param, parse_bindings, parse_derivation, parse_expr, Names};
 pub use print::Format;
+pub use sympy::to_sympy;
