@@ -43,6 +43,20 @@ pub struct OrbitKernel {
     pub error_estimate: f64,
 }
 
+impl OrbitKernel {
+    /// The mean of two averages over the two cosets of a group with reflections (O(2) from
+    /// SO(2) of `x′` and of `s x′`, O(3) from SO(3) of `x′` and of `−x′`).
+    fn mean_with(self, other: OrbitKernel) -> OrbitKernel {
+        let half = faer::Scale(0.5);
+        OrbitKernel {
+            nngp: (&self.nngp + &other.nngp) * half,
+            ntk: (&self.ntk + &other.ntk) * half,
+            samples: self.samples + other.samples,
+            error_estimate: self.error_estimate.max(other.error_estimate),
+        }
+    }
+}
+
 /// The NNGP and NTK of `net` averaged over the orbit of `x2` (`None`: `x2 = x1`) under `group`
 /// acting on the network's input domain ([`Network::domain`], [`action_for`]).
 ///
@@ -66,13 +80,7 @@ pub fn orbit_kernel(
             return Ok(plain);
         }
         let mirrored = so2_average(net, kind, x1, &kind.reflect_batch(x2)?, tol)?;
-        let half = faer::Scale(0.5);
-        return Ok(OrbitKernel {
-            nngp: (&plain.nngp + &mirrored.nngp) * half,
-            ntk: (&plain.ntk + &mirrored.ntk) * half,
-            samples: plain.samples + mirrored.samples,
-            error_estimate: plain.error_estimate.max(mirrored.error_estimate),
-        });
+        return Ok(plain.mean_with(mirrored));
     }
     if let InputAction::Continuous3 { reflections } = action {
         let plain = so3_average(net, x1, x2, tol)?;
@@ -85,13 +93,7 @@ pub fn orbit_kernel(
             x2.values().iter().map(|v| -v).collect(),
         )?;
         let mirrored = so3_average(net, x1, &negated, tol)?;
-        let half = faer::Scale(0.5);
-        return Ok(OrbitKernel {
-            nngp: (&plain.nngp + &mirrored.nngp) * half,
-            ntk: (&plain.ntk + &mirrored.ntk) * half,
-            samples: plain.samples + mirrored.samples,
-            error_estimate: plain.error_estimate.max(mirrored.error_estimate),
-        });
+        return Ok(plain.mean_with(mirrored));
     }
     let order = action.order().expect("finite groups have an order");
     let mut nngp = Mat::zeros(n1, n2);

@@ -369,15 +369,7 @@ fn finite_network_error_shrinks_with_width() {
         let mut points = Vec::new();
         for &w in &widths {
             let mc = monte_carlo_outputs(&net, &x, None, w, 1, samples, 3 + i as u64).unwrap();
-            let m = samples as f64;
-            let mut err = 0.0;
-            for r in 0..3 {
-                for c in 0..3 {
-                    let var = mc.ntk_se[(r, c)].powi(2) * (m - 1.0);
-                    err += (var + (mc.ntk_mean[(r, c)] - t[(r, c)]).powi(2)).sqrt();
-                }
-            }
-            points.push((w as f64, err / (9.0 * max_abs(&t))));
+            points.push((w as f64, common::ntk_rms_error(&mc, &t)));
         }
         let slope = log_log_slope(&points);
         eprintln!("{kind}: error vs width slope {slope:.3} ({points:?})");

@@ -235,6 +235,19 @@ fn the_lifting_rule_preserves_values() {
     }
 }
 
+/// `(1/|G|) Σ_g Θ⁽ˡ⁾_MLP(x, ρ(g) x′)`: the pooled NTK the collapse should end with.
+fn orbit_averaged_ntk(l: usize) -> Expr {
+    Expr::mean(
+        IndexVar::g(),
+        IndexSet::Group,
+        KernelSym::ntk(l)
+            .tagged("MLP")
+            .with_args(Arg::x(), Arg::x_prime().transformed(IndexVar::g()))
+            .into(),
+    )
+    .normalize(&Default::default())
+}
+
 /// A C5 G-CNN read from TOML with the given lifting filter.
 fn c5_gcnn(filter: &str) -> eqntk::Network {
     let w = "w_std = 1.3\nb_std = 0.2\n";
@@ -256,16 +269,7 @@ fn the_collapse_of_a_real_network_reads_the_lifting_layer() {
     // through the pooling (layer 5) and the dense readout (layer 6, affine)
     let last = c.definitions().last().unwrap();
     assert_eq!(last.layer, 6);
-    let want = Expr::mean(
-        IndexVar::g(),
-        IndexSet::Group,
-        KernelSym::ntk(5)
-            .tagged("MLP")
-            .with_args(Arg::x(), Arg::x_prime().transformed(IndexVar::g()))
-            .into(),
-    )
-    .normalize(&Default::default());
-    assert_eq!(last.rhs, want);
+    assert_eq!(last.rhs, orbit_averaged_ntk(5));
     assert_eq!(
         last.name.render(Format::Unicode),
         KernelSym::ntk(6).tagged("GCNN").render(Format::Unicode)
@@ -352,14 +356,5 @@ fn residual_blocks_collapse_like_their_layers() {
     );
     let last = c.definitions().last().unwrap();
     assert_eq!(last.layer, 6);
-    let want = Expr::mean(
-        IndexVar::g(),
-        IndexSet::Group,
-        KernelSym::ntk(5)
-            .tagged("MLP")
-            .with_args(Arg::x(), Arg::x_prime().transformed(IndexVar::g()))
-            .into(),
-    )
-    .normalize(&Default::default());
-    assert_eq!(last.rhs, want);
+    assert_eq!(last.rhs, orbit_averaged_ntk(5));
 }

@@ -161,15 +161,7 @@ fn finite_networks_agree_and_the_error_shrinks_with_width() {
     let mut points = vec![];
     for w in [16usize, 64, 256] {
         let mc = monte_carlo_outputs(&n, &x, None, w, 1, 40, 7).unwrap();
-        let m = mc.samples as f64;
-        let mut err = 0.0;
-        for r in 0..3 {
-            for c in 0..3 {
-                let var = mc.ntk_se[(r, c)].powi(2) * (m - 1.0);
-                err += (var + (mc.ntk_mean[(r, c)] - t[(r, c)]).powi(2)).sqrt();
-            }
-        }
-        points.push((w as f64, err / (9.0 * max_abs(&t))));
+        points.push((w as f64, common::ntk_rms_error(&mc, &t)));
     }
     let slope = log_log_slope(&points);
     assert!((-1.2..=-0.3).contains(&slope), "slope {slope}: {points:?}");

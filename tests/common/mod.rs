@@ -108,3 +108,18 @@ pub fn reference_cases(file: &str) -> Vec<ReferenceCase> {
         })
         .collect()
 }
+
+/// The mean over the 3 × 3 entries of the root-mean-square error of one finite network's
+/// empirical NTK against the analytic `t`, relative to its largest entry, from a Monte-Carlo
+/// estimate over `mc.samples` networks (`√(var + bias²)` per entry).
+pub fn ntk_rms_error(mc: &eqntk::finite::MonteCarlo, t: &Mat<f64>) -> f64 {
+    let m = mc.samples as f64;
+    let mut err = 0.0;
+    for r in 0..3 {
+        for c in 0..3 {
+            let var = mc.ntk_se[(r, c)].powi(2) * (m - 1.0);
+            err += (var + (mc.ntk_mean[(r, c)] - t[(r, c)]).powi(2)).sqrt();
+        }
+    }
+    err / (9.0 * max_abs(t))
+}
