@@ -254,7 +254,13 @@ fn malformed_data_sets_are_refused_naming_what_is_wrong() {
 }
 
 /// A small digits study: 60 training and 15 test images of the rotated set, in file order.
+/// Written once for all the tests that read it (they run in parallel).
 fn small_digits() -> PathBuf {
+    static FILE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    FILE.get_or_init(write_small_digits).clone()
+}
+
+fn write_small_digits() -> PathBuf {
     let rot =
         read_npz(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data/digits/digits_rotated.npz"))
             .unwrap();
@@ -449,4 +455,27 @@ fn bad_studies_are_one_line_errors() {
         let e = cli::fails(&["experiment", cli::s(&file), "--out", cli::s(&out)]);
         assert!(e.contains(want), "{extra}: {e}");
     }
+    // A study too large for the memory budget is refused before its first run, naming the
+    // network, the augmentation and the training size (only the up-front check says them).
+    let text = format!(
+        "kind = \"kernel_regression\"\ntitle = \"t\"\ndata = \"{}\"\ntimes = [inf]\n\
+         augment = [\"none\", \"p4m\"]\n[[nets]]\nname = \"MLP\"\npath = \"{}\"\n",
+        data.display(),
+        root.join("experiments/nets/digits_mlp.toml").display()
+    );
+    let file = cli::file("huge_study.toml", &text);
+    let out = cli::dir().join("huge_study");
+    let e = cli::fails(&[
+        "--memory",
+        "16M",
+        "experiment",
+        cli::s(&file),
+        "--out",
+        cli::s(&out),
+    ]);
+    assert!(
+        e.contains("MLP with augment = \"p4m\" at 60 training examples"),
+        "{e}"
+    );
+    assert!(!out.join("kernel_regression.csv").exists());
 }

@@ -202,6 +202,7 @@ impl KernelRegression {
         );
         let mut acc_size = plot(&self.title, "training-set size", "test accuracy", true);
 
+        self.check_sizes(ctx, &data, &sizes)?;
         let runs = self.nets.len() * self.augment.len() * sizes.len() * self.repeats;
         let bar = progress_bar(runs, ctx.progress, &self.title);
         for named in &self.nets {
@@ -350,6 +351,58 @@ impl KernelRegression {
             )?
             .mean),
         }
+    }
+
+    /// Every kernel the study will compute, checked against the budget before the first one is:
+    /// for each network and augmentation at the largest training size `n`, the training kernel
+    /// of `n` examples against their `|G|·n` images and the test (orbit) inputs against them.
+    /// A study too large for the budget fails at once, naming the network and the group,
+    /// instead of after the runs before it.
+    fn check_sizes(&self, ctx: &RunContext, data: &LabelledData, sizes: &[usize]) -> Result<()> {
+        let n = sizes.iter().copied().max().unwrap_or(0);
+        let side = match data.x_test.shape() {
+            [h, _, _] => Some(*h),
+            _ => None,
+        };
+        let order_of = |g: &str| -> Result<usize> {
+            match g {
+                "none" => Ok(1),
+                g => Ok(GroupSpec::parse(g)?.order(side).unwrap_or(1)),
+            }
+        };
+        let eval = data.x_test.len() * order_of(self.osp_group.as_deref().unwrap_or("none"))?;
+        for named in &self.nets {
+            let net = ctx.network(&named.path)?;
+            for aug in &self.augment {
+                let images = n.saturating_mul(order_of(aug)?);
+                let check = crate::budget::check_kernel(&net, n, images)
+                    .and_then(|_| crate::budget::check_kernel(&net, eval, images));
+                let at = |what: String| {
+                    format!(
+                        "{} with augment = \"{aug}\" at {n} training examples: {what}",
+                        named.name
+                    )
+                };
+                check.map_err(|e| match e {
+                    Error::TooLarge { what, asked, limit } => Error::TooLarge {
+                        what: at(what),
+                        asked,
+                        limit,
+                    },
+                    Error::Budget {
+                        what,
+                        needs,
+                        budget,
+                    } => Error::Budget {
+                        what: at(what),
+                        needs,
+                        budget,
+                    },
+                    e => e,
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// The metrics of one prediction on the test orbits (`order` rows per test input, the
