@@ -25,6 +25,7 @@ pub mod symbolic;
 pub mod verify;
 
 pub use action::Domain;
+pub use augment::{Augmentation, InfiniteEnsemble, TrainingSet};
 pub use data::Batch;
 pub use error::{Error, Result};
 pub use finite::FiniteNetwork;

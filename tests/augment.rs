@@ -9,12 +9,10 @@ use crate::common;
 use common::normal_batch as random_batch;
 // Index loops over the time list keep the (mean, cov) pairs aligned and readable.
 
+use common::prediction::{block_prediction, explicit_prediction};
 use eqntk::action::Domain;
 use eqntk::augment::orbit::{orbit_summary, so2_orbit_batch, so2_output_matrices};
-use eqntk::augment::{
-    augmented_prediction, block_prediction, FiniteAugmentation, OutputTransform, RotationKind,
-    So2Predictor,
-};
+use eqntk::augment::{FiniteAugmentation, OutputTransform, RotationKind, So2Predictor};
 use eqntk::group::GroupSpec;
 use eqntk::metrics::OutputRep;
 use eqntk::{Batch, Error, Network, Predictor};
@@ -194,7 +192,7 @@ fn explicit_augmentation_equals_isotypic_blocks() {
             OutputTransform::Invariant,
             &xt,
         );
-        let a = augmented_prediction(
+        let a = explicit_prediction(
             args.0, args.1, args.2, args.3, args.4, args.5, &TIMES, 1.0, 0.0, true,
         )
         .unwrap();
@@ -231,7 +229,7 @@ fn explicit_equals_blocks_for_equivariant_targets() {
     let x = random_batch(&shape, 2, 11);
     let y = random_targets(2, 6, 12);
     let xt = random_batch(&shape, 2, 13);
-    let a = augmented_prediction(
+    let a = explicit_prediction(
         &net,
         &aug,
         &x,

@@ -7,11 +7,13 @@
 //! width, and the error of an M-member mean is pure Monte-Carlo noise, `Z/√M`. The augmented
 //! ensemble's mean is also compared with the augmented infinite-ensemble predictor.
 
+use crate::common;
+use common::prediction::explicit_prediction;
+use common::prediction::plain_prediction as predict;
 use eqntk::action::Domain;
 use eqntk::augment::ensemble::train_on_orbits;
 use eqntk::augment::orbit::orbit_summary;
-use eqntk::augment::{augmented_prediction, FiniteAugmentation, OutputTransform};
-use eqntk::cli::predict::predict;
+use eqntk::augment::{FiniteAugmentation, OutputTransform};
 use eqntk::finite::EnsembleConfig;
 use eqntk::group::GroupSpec;
 use eqntk::metrics::OutputRep;
@@ -237,7 +239,7 @@ impl C3Problem {
     /// μ_t of the augmented infinite ensemble on the orbits, and the infinite-width
     /// gradient-descent-minus-flow difference at the same steps.
     fn infinite(&self) -> (Vec<Mat<f64>>, Vec<Mat<f64>>) {
-        let p = augmented_prediction(
+        let p = explicit_prediction(
             &self.net,
             &self.aug,
             &self.x,
@@ -287,7 +289,7 @@ impl C3Problem {
 const C3_MEAN_BIAS_C: f64 = 1.25;
 
 /// Finite ensembles trained on a C3-augmented set against the augmented infinite-ensemble
-/// predictor (`augmented_prediction`), on the C3 orbits of training and off-data inputs.
+/// predictor (`explicit_prediction`), on the C3 orbits of training and off-data inputs.
 ///
 /// Tolerance per entry: z = 5 standard errors from the member spread, plus `B/width` for the
 /// finite-width bias (`C3_MEAN_BIAS_C`), plus the exact gradient-descent-vs-flow difference of

@@ -8,11 +8,9 @@ use crate::common;
 use common::normal_batch as random_batch;
 use std::process::Command;
 
+use common::prediction::{block_prediction, explicit_prediction};
 use eqntk::action::Domain;
-use eqntk::augment::{
-    augmented_prediction, block_prediction, FiniteAugmentation, OutputTransform, RotationKind,
-    So2Predictor,
-};
+use eqntk::augment::{FiniteAugmentation, OutputTransform, RotationKind, So2Predictor};
 use eqntk::group::GroupSpec;
 use eqntk::io::{write_npy, Array};
 use eqntk::{Batch, Network};
@@ -106,7 +104,7 @@ fn cyclic_cov(
     )
     .unwrap();
     let run = if explicit {
-        augmented_prediction
+        explicit_prediction
     } else {
         block_prediction
     };

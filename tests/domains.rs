@@ -9,10 +9,9 @@ use common::cli::{data, eqntk, fails, file, s};
 use std::f64::consts::PI;
 use std::path::Path;
 
+use common::prediction::block_prediction;
 use eqntk::action::{action_for, Domain, InputAction, InputGroup, RotationKind};
-use eqntk::augment::{
-    block_prediction, reflected_training_set, FiniteAugmentation, OutputTransform, So2Predictor,
-};
+use eqntk::augment::{reflected_training_set, FiniteAugmentation, OutputTransform, So2Predictor};
 use eqntk::group::GroupSpec;
 use eqntk::orbit::orbit_kernel;
 use eqntk::{Batch, Error, Network};

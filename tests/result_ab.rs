@@ -11,8 +11,9 @@
 use crate::common;
 
 use common::normal_batch as batch;
-use eqntk::augment::{augmented_prediction, block_prediction, FiniteAugmentation, OutputTransform};
-use eqntk::cli::predict::predict;
+use common::prediction::plain_prediction as predict;
+use common::prediction::{block_prediction, explicit_prediction};
+use eqntk::augment::{FiniteAugmentation, OutputTransform};
 use eqntk::group::GroupSpec;
 use eqntk::{Batch, Network};
 use faer::Mat;
@@ -112,7 +113,7 @@ fn compare(g: &Network, plain: &Network, group: &str, x: &Batch, y: &Mat<f64>, s
     let eta = 0.7;
     let ours = predict(g, x, y, &xt, &TIMES, eta, 0.0, false).unwrap();
     let mut worst = 0.0f64;
-    for run in [augmented_prediction, block_prediction] {
+    for run in [explicit_prediction, block_prediction] {
         let theirs = run(
             plain,
             &aug,

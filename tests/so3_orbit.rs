@@ -6,9 +6,10 @@
 
 use crate::common;
 
+use common::prediction::{block_prediction, explicit_prediction};
 use common::{assert_close, normal_batch};
 use eqntk::action::{action_for, Domain, InputGroup};
-use eqntk::augment::{augmented_prediction, block_prediction, FiniteAugmentation, OutputTransform};
+use eqntk::augment::{FiniteAugmentation, OutputTransform};
 use eqntk::group::{Matrix3, So3};
 use eqntk::orbit::orbit_kernel;
 use eqntk::{Batch, Network};
@@ -187,7 +188,7 @@ fn the_so3_average_equals_the_haar_mean() {
 /// one; the mean is invariant under the group acting on a test input; per-point 3-D targets
 /// (forces) rotate with the input.
 #[test]
-fn augmented_predictions_with_the_finite_rotation_groups() {
+fn explicit_predictions_with_the_finite_rotation_groups() {
     let net = mlp(3);
     let (x, xt) = (normal_batch(&[3, 3], 4, 11), normal_batch(&[3, 3], 2, 12));
     let y = Mat::from_fn(4, 1, |i, _| (i as f64 * 0.7).sin());
@@ -217,8 +218,8 @@ fn augmented_predictions_with_the_finite_rotation_groups() {
                     false,
                 )
             };
-            let (a, b): (eqntk::augment::AugmentedPrediction, _) = (
-                run(augmented_prediction).unwrap(),
+            let (a, b): (eqntk::predict::Prediction, _) = (
+                run(explicit_prediction).unwrap(),
                 run(block_prediction).unwrap(),
             );
             for k in 0..times.len() {

@@ -3,11 +3,11 @@
 //!
 //! * [`FiniteAugmentation`] — a finite group acting on inputs (site permutations or rotations
 //!   `C<k> ⊂ SO(2)`) with its irreps; [`OutputTransform`] — how targets transform (`ρ_Y`).
-//! * [`augmented_prediction`] — explicit augmentation: the `|G|N` transformed examples and
-//!   targets handed to the ordinary [`crate::Predictor`].
-//! * [`BlockPredictor`] — the same mean and covariance through the isotypic (group-Fourier)
-//!   blocks of the G-circulant Gram matrix, cost `Σ_ψ (d_ψ N)³` instead of `(|G|N)³`.
-//! * [`So2Predictor`] — augmentation with all of SO(2), exactly, through Fourier modes.
+//! * [`InfiniteEnsemble`] — the prediction of an ensemble trained on a [`TrainingSet`]: as
+//!   given, the full orbit under a finite group (explicitly, or through [`BlockPredictor`]: the
+//!   isotypic blocks of the G-circulant Gram matrix, cost `Σ_ψ (d_ψ N)³` instead of
+//!   `(|G|N)³`), or the orbit under SO(2)/O(2) exactly through Fourier modes
+//!   ([`So2Predictor`]). [`Augmentation`] resolves a group name on a declared domain.
 //! * [`orbit`] — predictions along orbits of test inputs and their equivariance metrics, for
 //!   any predictor (infinite ensemble, finite ensemble, single member).
 //! * [`ensemble`] — finite trained ensembles with and without augmentation.
@@ -18,7 +18,7 @@
 mod augmentation;
 mod block;
 pub mod ensemble;
-mod explicit;
+mod infinite_ensemble;
 pub mod orbit;
 mod output;
 mod so2;
@@ -26,11 +26,19 @@ mod spectral;
 
 pub use augmentation::{FiniteAugmentation, RotationKind};
 pub use block::BlockPredictor;
-pub use explicit::{augmented_prediction, block_prediction, AugmentedPrediction};
+pub use infinite_ensemble::{Augmentation, InfiniteEnsemble, TrainingSet, ROTATION_ORBIT_TOL};
 pub use output::{augment_targets, OutputTransform};
 pub use so2::{reflected_training_set, So2Predictor};
 
 /// Errors on an empty list of times or a time that is NaN or negative (`inf` is allowed).
 pub fn check_time_list(times: &[f64]) -> crate::Result<()> {
-    explicit::check_times(times)
+    if times.is_empty() {
+        return Err(crate::Error::Invalid("the list of times is empty".into()));
+    }
+    if let Some(t) = times.iter().find(|t| t.is_nan() || **t < 0.0) {
+        return Err(crate::Error::Invalid(format!(
+            "training time {t} is not allowed: times must be numbers >= 0 or inf"
+        )));
+    }
+    Ok(())
 }

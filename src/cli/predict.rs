@@ -6,16 +6,12 @@ use faer::Mat;
 use serde_json::json;
 
 use super::matrix_json;
-use crate::action::{action_for, InputAction, InputGroup};
-use crate::augment::{
-    augmented_prediction, block_prediction, reflected_training_set, FiniteAugmentation,
-    OutputTransform, So2Predictor,
-};
+use crate::augment::{Augmentation, InfiniteEnsemble, OutputTransform, TrainingSet};
 use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::io::{read_array, read_batch};
 use crate::network::Network;
-use crate::predict::{parse_times, Predictor};
+use crate::predict::{parse_times, Prediction, Predictor};
 
 /// Output formats of `predict`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -105,114 +101,33 @@ pub fn targets(path: &std::path::Path, n: usize) -> Result<Mat<f64>> {
     Ok(Mat::from_fn(rows, cols, |i, j| a.values[i * cols + j]))
 }
 
-pub use crate::predict::Prediction;
-
-/// Compute the prediction of a network trained on (x_train, y_train) at x_test.
-#[allow(clippy::too_many_arguments)]
-pub fn predict(
-    net: &Network,
-    x_train: &Batch,
-    y_train: &Mat<f64>,
-    x_test: &Batch,
-    times: &[f64],
-    learning_rate: f64,
-    diag_reg: f64,
-    with_cov: bool,
-) -> Result<Prediction> {
-    let train = net.kernel(x_train, None)?;
-    let cross = net.kernel(x_test, Some(x_train))?;
-    let p = Predictor::new(
-        train.ntk()?.as_ref(),
-        train.nngp()?.as_ref(),
-        y_train.as_ref(),
-        learning_rate,
-        diag_reg,
-    )?;
-    let ntk_tx = cross.ntk()?;
-    let nngp_tx = cross.nngp()?;
-    let test = if with_cov {
-        Some(net.kernel(x_test, None)?.nngp()?)
-    } else {
-        None
-    };
-    let cov = test
-        .as_ref()
-        .map(|k| |t| p.covariance(k.as_ref(), nngp_tx.as_ref(), ntk_tx.as_ref(), t));
-    Prediction::at_times(times, |t| p.mean(ntk_tx.as_ref(), t), cov)
-}
-
-/// The prediction of `--augment GROUP`.
-fn augmented(
+/// The prediction of `--net` trained on `(x_train, y)` (augmented as `--augment` says) at
+/// `x_test`.
+fn from_network(
     args: &PredictArgs,
     net: &Network,
     x_train: &Batch,
     y: &Mat<f64>,
     x_test: &Batch,
     times: &[f64],
-    group: &str,
 ) -> Result<Prediction> {
-    let group = InputGroup::parse(group)?;
-    let output = OutputTransform::parse(&args.targets)?;
-    let domain = net.domain();
-    if let InputAction::Continuous { kind, reflections } =
-        action_for(group, domain, x_train.shape())?
-    {
-        let (x_train, y) = if reflections {
-            reflected_training_set(kind, x_train, y.as_ref(), output)?
-        } else {
-            (x_train.clone(), y.clone())
-        };
-        let p = So2Predictor::new(
-            net,
-            kind,
-            &x_train,
-            y.as_ref(),
-            output,
-            args.learning_rate,
-            args.diag_reg,
-            1e-13,
-        )?;
-        let mean = times
-            .iter()
-            .map(|&t| p.mean(x_test, t))
-            .collect::<Result<Vec<_>>>()?;
-        let cov = if args.cov {
-            times
-                .iter()
-                .map(|&t| p.covariance(x_test, t))
-                .collect::<Result<Vec<_>>>()?
-        } else {
-            vec![]
-        };
-        return Ok(Prediction {
-            times: times.to_vec(),
-            mean,
-            cov,
-        });
-    }
-    let aug = FiniteAugmentation::from_input(&group, domain, x_train.shape())?;
-    let run = if args.explicit {
-        augmented_prediction
-    } else {
-        block_prediction
+    let augmentation = match &args.augment {
+        Some(group) => Some(Augmentation::new(group, net.domain(), x_train.shape())?),
+        None => None,
     };
-    let p = run(
+    let set = match &augmentation {
+        Some(a) => a.training_set(OutputTransform::parse(&args.targets)?, args.explicit)?,
+        None => TrainingSet::Given,
+    };
+    InfiniteEnsemble::train(
         net,
-        &aug,
         x_train,
         y.as_ref(),
-        output,
-        x_test,
-        times,
+        set,
         args.learning_rate,
         args.diag_reg,
-        args.cov,
-    )?;
-    Ok(Prediction {
-        times: p.times,
-        mean: p.mean,
-        cov: p.cov,
-    })
+    )?
+    .predict(x_test, times, args.cov)
 }
 
 fn time_json(t: f64) -> serde_json::Value {
@@ -315,19 +230,7 @@ pub fn run(args: &PredictArgs) -> Result<String> {
     let x_test = read_batch(args.x_test.as_deref().ok_or_else(|| missing("--x-test"))?)?;
     let y = targets(&args.y_train, x_train.len())?;
     let bar = super::spinner("computing kernels and predictions");
-    let computed = match &args.augment {
-        None => predict(
-            &net,
-            &x_train,
-            &y,
-            &x_test,
-            &times,
-            args.learning_rate,
-            args.diag_reg,
-            args.cov,
-        ),
-        Some(group) => augmented(args, &net, &x_train, &y, &x_test, &times, group),
-    };
+    let computed = from_network(args, &net, &x_train, &y, &x_test, &times);
     bar.finish_and_clear();
     output(args, computed?)
 }

@@ -16,7 +16,7 @@ use super::{progress_bar, RunContext};
 use crate::action::Domain;
 use crate::augment::ensemble::train_on_orbits;
 use crate::augment::orbit::orbit_summary;
-use crate::augment::{block_prediction, FiniteAugmentation, OutputTransform};
+use crate::augment::{FiniteAugmentation, InfiniteEnsemble, OutputTransform, TrainingSet};
 use crate::dataset::PeriodicSignals;
 use crate::error::{Error, Result};
 use crate::finite::{EnsembleConfig, EnsembleRun};
@@ -187,20 +187,14 @@ impl EnsembleSize {
         let sub_infinite = match &sub {
             Some(s) => {
                 let orbits = aug.orbit_batch(&xt)?;
-                let p = block_prediction(
-                    &net,
-                    s,
-                    &x,
-                    y.as_ref(),
-                    OutputTransform::Invariant,
-                    &orbits,
-                    &[self.time],
-                    1.0,
-                    0.0,
-                    false,
-                )?;
+                let set = TrainingSet::Orbit {
+                    group: s,
+                    targets: OutputTransform::Invariant,
+                };
+                let mean = InfiniteEnsemble::train(&net, &x, y.as_ref(), set, 1.0, 0.0)?
+                    .mean(&orbits, self.time)?;
                 Some(
-                    orbit_summary(p.mean[0].as_ref(), aug.order(), OutputRep::Invariant)?
+                    orbit_summary(mean.as_ref(), aug.order(), OutputRep::Invariant)?
                         .rel_std
                         .mean,
                 )

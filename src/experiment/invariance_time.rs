@@ -7,12 +7,11 @@ use super::report::{error_cell, log_floor, time_cell, Report};
 use super::{progress_bar, RunContext};
 use crate::action::Domain;
 use crate::augment::orbit::orbit_summary;
-use crate::augment::{block_prediction, FiniteAugmentation, OutputTransform};
+use crate::augment::{FiniteAugmentation, InfiniteEnsemble, OutputTransform, TrainingSet};
 use crate::dataset::{IsingSampler, IsingStart};
 use crate::error::{Error, Result};
 use crate::group::GroupSpec;
 use crate::metrics::OutputRep;
-use crate::predict::Predictor;
 use crate::report::{Align, Column, FloatFormat, LinePlot, Series, Table};
 
 /// A network of an experiment.
@@ -142,38 +141,17 @@ impl InvarianceVsTime {
                 if named.plain_only && aug.is_some() {
                     continue;
                 }
-                let means = match aug {
-                    None => {
-                        let k = net.kernel(&x, None)?;
-                        let p = Predictor::new(
-                            k.ntk()?.as_ref(),
-                            k.nngp()?.as_ref(),
-                            y.as_ref(),
-                            self.learning_rate,
-                            0.0,
-                        )?;
-                        let c = net.kernel(&orbits, Some(&x))?.ntk()?;
-                        self.times
-                            .iter()
-                            .map(|&t| p.mean(c.as_ref(), t))
-                            .collect::<Result<Vec<_>>>()?
-                    }
-                    Some(a) => {
-                        block_prediction(
-                            &net,
-                            a,
-                            &x,
-                            y.as_ref(),
-                            OutputTransform::Invariant,
-                            &orbits,
-                            &self.times,
-                            self.learning_rate,
-                            0.0,
-                            false,
-                        )?
-                        .mean
-                    }
+                let set = match aug {
+                    None => TrainingSet::Given,
+                    Some(group) => TrainingSet::Orbit {
+                        group,
+                        targets: OutputTransform::Invariant,
+                    },
                 };
+                let means =
+                    InfiniteEnsemble::train(&net, &x, y.as_ref(), set, self.learning_rate, 0.0)?
+                        .predict(&orbits, &self.times, false)?
+                        .mean;
                 let mut points = Vec::new();
                 for (&t, m) in self.times.iter().zip(&means) {
                     let s = orbit_summary(m.as_ref(), full.order(), OutputRep::Invariant)?;

@@ -43,13 +43,12 @@ use super::invariance_time::NamedNet;
 use super::report::{error_cell, time_cell, Report};
 use super::{progress_bar, RunContext};
 use crate::augment::orbit::orbit_summary;
-use crate::augment::{block_prediction, FiniteAugmentation, OutputTransform};
+use crate::augment::{FiniteAugmentation, InfiniteEnsemble, OutputTransform, TrainingSet};
 use crate::data::Batch;
 use crate::dataset::{accuracy, argmax, LabelledData, Labels, Split};
 use crate::error::{Error, Result};
 use crate::group::GroupSpec;
 use crate::metrics::OutputRep;
-use crate::predict::Predictor;
 use crate::report::{Align, Cell, Column, FloatFormat, LinePlot, Series, Table};
 
 fn one() -> f64 {
@@ -324,33 +323,16 @@ impl KernelRegression {
         y: &faer::Mat<f64>,
         eval: &Batch,
     ) -> Result<Vec<faer::Mat<f64>>> {
-        match group {
-            None => {
-                let k = net.kernel(x, None)?;
-                let p = Predictor::new(
-                    k.ntk()?.as_ref(),
-                    k.nngp()?.as_ref(),
-                    y.as_ref(),
-                    self.learning_rate,
-                    self.diag_reg,
-                )?;
-                let c = net.kernel(eval, Some(x))?.ntk()?;
-                self.times.iter().map(|&t| p.mean(c.as_ref(), t)).collect()
-            }
-            Some(g) => Ok(block_prediction(
-                net,
-                g,
-                x,
-                y.as_ref(),
-                OutputTransform::Invariant,
-                eval,
-                &self.times,
-                self.learning_rate,
-                self.diag_reg,
-                false,
-            )?
-            .mean),
-        }
+        let set = match group {
+            None => TrainingSet::Given,
+            Some(group) => TrainingSet::Orbit {
+                group,
+                targets: OutputTransform::Invariant,
+            },
+        };
+        let ensemble =
+            InfiniteEnsemble::train(net, x, y.as_ref(), set, self.learning_rate, self.diag_reg)?;
+        Ok(ensemble.predict(eval, &self.times, false)?.mean)
     }
 
     /// Every kernel the study will compute, checked against the budget before the first one is:

@@ -10,7 +10,7 @@ use super::{progress_bar, RunContext};
 use crate::action::Domain;
 use crate::augment::orbit::{orbit_summary, so2_orbit_batch};
 use crate::augment::{
-    block_prediction, FiniteAugmentation, OutputTransform, RotationKind, So2Predictor,
+    FiniteAugmentation, InfiniteEnsemble, OutputTransform, RotationKind, TrainingSet,
 };
 use crate::dataset::{PointSets, PointTarget};
 use crate::error::Result;
@@ -88,37 +88,25 @@ impl So2Convergence {
         );
         for named in &self.nets {
             let net = ctx.network_on(&named.path, Domain::Points)?;
-            let limit = So2Predictor::new(
-                &net,
-                RotationKind::Points,
-                &x,
-                y.as_ref(),
-                OutputTransform::Invariant,
-                1.0,
-                0.0,
-                1e-12,
-            )?
-            .mean(&orbit, self.time)?;
+            let so2 = TrainingSet::RotationOrbit {
+                kind: RotationKind::Points,
+                reflections: false,
+                targets: OutputTransform::Invariant,
+            };
+            let limit = InfiniteEnsemble::train(&net, &x, y.as_ref(), so2, 1.0, 0.0)?
+                .mean(&orbit, self.time)?;
             bar.inc(1);
             let scale = (0..limit.nrows()).fold(0.0_f64, |m, i| m.max(limit[(i, 0)].abs()));
             let mut points = Vec::new();
             for &k in &self.orders {
                 let aug =
                     FiniteAugmentation::from_spec(&GroupSpec::Cyclic(k), net.domain(), &shape)?;
-                let m = block_prediction(
-                    &net,
-                    &aug,
-                    &x,
-                    y.as_ref(),
-                    OutputTransform::Invariant,
-                    &orbit,
-                    &[self.time],
-                    1.0,
-                    0.0,
-                    false,
-                )?
-                .mean
-                .remove(0);
+                let set = TrainingSet::Orbit {
+                    group: &aug,
+                    targets: OutputTransform::Invariant,
+                };
+                let m = InfiniteEnsemble::train(&net, &x, y.as_ref(), set, 1.0, 0.0)?
+                    .mean(&orbit, self.time)?;
                 let gap = (0..m.nrows())
                     .fold(0.0_f64, |a, i| a.max((m[(i, 0)] - limit[(i, 0)]).abs()))
                     / scale.max(1e-300);

@@ -10,7 +10,7 @@ use super::{progress_bar, RunContext};
 use crate::action::Domain;
 use crate::augment::orbit::so2_orbit_batch;
 use crate::augment::{
-    block_prediction, FiniteAugmentation, OutputTransform, RotationKind, So2Predictor,
+    FiniteAugmentation, InfiniteEnsemble, OutputTransform, RotationKind, TrainingSet,
 };
 use crate::dataset::{PointSets, PointTarget};
 use crate::error::{Error, Result};
@@ -69,35 +69,23 @@ impl So2Orbit {
         let mut curves = Vec::new();
         for g in &self.groups {
             let spec = GroupSpec::parse(g)?;
-            let mean = if spec.so2().is_some() {
-                So2Predictor::new(
-                    &net,
-                    RotationKind::Points,
-                    &x,
-                    y.as_ref(),
-                    OutputTransform::Invariant,
-                    1.0,
-                    0.0,
-                    1e-12,
-                )?
-                .mean(&orbit, self.time)?
-            } else {
-                let aug = FiniteAugmentation::from_spec(&spec, net.domain(), &shape)?;
-                block_prediction(
-                    &net,
-                    &aug,
-                    &x,
-                    y.as_ref(),
-                    OutputTransform::Invariant,
-                    &orbit,
-                    &[self.time],
-                    1.0,
-                    0.0,
-                    false,
-                )?
-                .mean
-                .remove(0)
+            let aug = match spec.so2() {
+                Some(_) => None,
+                None => Some(FiniteAugmentation::from_spec(&spec, net.domain(), &shape)?),
             };
+            let set = match &aug {
+                Some(group) => TrainingSet::Orbit {
+                    group,
+                    targets: OutputTransform::Invariant,
+                },
+                None => TrainingSet::RotationOrbit {
+                    kind: RotationKind::Points,
+                    reflections: false,
+                    targets: OutputTransform::Invariant,
+                },
+            };
+            let mean = InfiniteEnsemble::train(&net, &x, y.as_ref(), set, 1.0, 0.0)?
+                .mean(&orbit, self.time)?;
             columns.push(
                 Column::new(g.clone(), Align::Right).with_format(FloatFormat::Significant(6)),
             );
