@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use eqntk::cli;
+mod cli;
 
 #[derive(Parser)]
 #[command(

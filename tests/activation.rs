@@ -2,7 +2,7 @@
 
 use std::f64::consts::PI;
 
-use eqntk::layer::activation::Activation;
+use eqntk::Activation;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};

@@ -10,8 +10,8 @@ use crate::common;
 
 use common::{assert_close, log_log_slope, max_abs, normal_batch};
 use eqntk::finite::{monte_carlo_outputs, Agreement};
-use eqntk::layer::activation::Activation;
 use eqntk::symbolic::{derive_network, dual_closed_form, evaluate_network, Param, SimpleEnv};
+use eqntk::Activation;
 use eqntk::{Batch, Network};
 use faer::Mat;
 use rand::{Rng, SeedableRng};

@@ -11,7 +11,7 @@ use common::normal_batch as random_batch;
 
 use common::prediction::{block_prediction, explicit_prediction};
 use eqntk::action::Domain;
-use eqntk::augment::orbit::{orbit_summary, so2_orbit_batch, so2_output_matrices};
+use eqntk::augment::{orbit_summary, so2_orbit_batch, so2_output_matrices};
 use eqntk::augment::{FiniteAugmentation, OutputTransform, RotationKind, So2Predictor};
 use eqntk::group::GroupSpec;
 use eqntk::metrics::OutputRep;

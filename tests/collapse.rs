@@ -170,12 +170,10 @@ fn a_pooling_over_other_words_does_not_collapse() {
         Expr::mean(IndexVar::g().prime(), IndexSet::Group, f.into()),
     )
     .normalize(&Default::default());
-    let msg = eqntk::symbolic::collapse::collapse_pool(&e)
-        .unwrap_err()
-        .to_string();
+    let msg = eqntk::symbolic::collapse_pool(&e).unwrap_err().to_string();
     assert!(msg.contains("otherwise than through"), "{msg}");
     // the word reduction itself
-    use eqntk::symbolic::collapse::reduce_word;
+    use eqntk::symbolic::reduce_word;
     assert_eq!(
         reduce_word(&((g() * h()) * (gp() * h()).inv())),
         Some(g() * gp().inv())
@@ -197,7 +195,7 @@ fn the_lifting_rule_preserves_values() {
         orthogonal: true,
     };
     let before = gcnn().definitions()[0].rhs.clone();
-    let after = eqntk::symbolic::collapse::collapse_lifting(&before, &facts).unwrap();
+    let after = eqntk::symbolic::collapse_lifting(&before, &facts).unwrap();
     let pts: Vec<IndexValue> = (0..n as i64).map(IndexValue::point1).collect();
     let site = |v: &IndexValue| match v {
         IndexValue::Point(p) => p[0] as usize,

@@ -8,7 +8,7 @@ use eqntk::layer::REGISTRY;
 use eqntk::symbolic::{
     derive_network, evaluate_network, parse_derivation, parse_expr, Format, Names,
 };
-use eqntk::verify::claims::ClaimFile;
+use eqntk::verify::ClaimFile;
 use eqntk::{Error, Network};
 
 use crate::common;

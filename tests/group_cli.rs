@@ -1,18 +1,18 @@
-//! `eqntk group table | decompose | check` through `cli::group::run`.
+//! `eqntk group table | decompose | check`.
 
-use clap::Parser;
-use eqntk::cli::group::{run, GroupArgs};
+use crate::common::cli::eqntk;
 
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    args: GroupArgs,
-}
-
-fn call(argv: &[&str]) -> eqntk::Result<(String, bool)> {
-    let cli = Cli::try_parse_from(std::iter::once("group").chain(argv.iter().copied()))
-        .expect("arguments parse");
-    run(&cli.args)
+/// Run `eqntk group ARGV`: `Ok((stdout, the check passed))` for exit codes 0 and 1, the error
+/// line for exit code 2.
+fn call(argv: &[&str]) -> Result<(String, bool), String> {
+    let argv: Vec<&str> = std::iter::once("group")
+        .chain(argv.iter().copied())
+        .collect();
+    match eqntk(&argv) {
+        (0, out, _) => Ok((out, true)),
+        (1, out, _) => Ok((out, false)),
+        (_, _, err) => Err(err.trim_end().to_string()),
+    }
 }
 
 fn json(argv: &[&str]) -> serde_json::Value {

@@ -18,7 +18,7 @@ use crate::common;
 use common::{log_log_slope, max_abs, normal_batch as inputs};
 use eqntk::action::Domain;
 use eqntk::finite::{monte_carlo, Agreement};
-use eqntk::network::So2Grid;
+use eqntk::So2Grid;
 use eqntk::{Batch, FiniteNetwork, Network};
 use faer::Mat;
 

@@ -9,8 +9,7 @@ use common::normal_batch as batch;
 use std::f64::consts::PI;
 
 use eqntk::action::Domain;
-use eqntk::group::GroupSpec;
-use eqntk::layer::quadrature::legendre_rule;
+use eqntk::group::{gauss_legendre, GroupSpec};
 use eqntk::orbit::{orbit_kernel, rotate_batch};
 use eqntk::{Batch, FiniteNetwork, Network};
 use faer::Mat;
@@ -111,12 +110,12 @@ fn result_a_so2_gcnn_equals_the_so2_averaged_mlp() {
 /// at φ = 0 and, for point sets, φ = π), so the rule converges geometrically. Independent of the
 /// angular grid and of its Romberg extrapolation.
 fn self_average_by_legendre(plain: &Network, x: &Batch) -> (f64, f64) {
-    let rule = legendre_rule(64);
+    let (nodes, rule_weights) = gauss_legendre(64).unwrap();
     let mut rotated = vec![];
     let mut weights = vec![];
     for q in 0..4 {
         let (a, b) = (q as f64 * PI / 2.0, (q + 1) as f64 * PI / 2.0);
-        for (t, w) in rule.nodes.iter().zip(&rule.weights) {
+        for (t, w) in nodes.iter().zip(&rule_weights) {
             let phi = 0.5 * (a + b) + 0.5 * (b - a) * t;
             rotated.push(
                 rotate_batch(x, domain(x.shape()), phi)

@@ -4,15 +4,15 @@
 
 use std::f64::consts::PI;
 
-use eqntk::group::gauss_legendre::gauss_legendre;
 use eqntk::group::{
-    FiniteGroup, GroupName, GroupSpec, Matrix3, Polyhedral, PolyhedralKind, So3, So3Quadrature,
+    gauss_legendre, FiniteGroup, GroupName, GroupSpec, Matrix3, Polyhedral, PolyhedralKind, So3,
+    So3Quadrature,
 };
-use eqntk::rep::polyhedral::{
+use eqntk::rep::{
     character_multiplicities, polyhedral_character_table, polyhedral_irreps, polyhedral_rep,
-    restriction_multiplicities,
+    restriction_multiplicities, so3_multiplicities, tensor_product_multiplicities, So3Irrep,
+    So3RepSpec,
 };
-use eqntk::rep::so3::{so3_multiplicities, tensor_product_multiplicities, So3Irrep, So3RepSpec};
 use eqntk::rep::{
     decompose, real_spherical_harmonics, so3_character, so3_character_of_angle, wigner_d,
     wigner_d_all,

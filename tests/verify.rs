@@ -3,8 +3,30 @@
 
 use std::path::{Path, PathBuf};
 
-use eqntk::cli::verify::{run, VerifyArgs};
 use eqntk::verify::{verify_file, Verdict};
+
+use crate::common::cli::eqntk;
+
+/// The arguments of `eqntk verify PATHS [--check]`.
+struct VerifyArgs {
+    paths: Vec<PathBuf>,
+    check: bool,
+}
+
+/// Run `eqntk verify`: `Ok((stdout, every claim held))` for exit codes 0 and 1, the error line
+/// for exit code 2.
+fn run(a: &VerifyArgs) -> Result<(String, bool), String> {
+    let mut argv = vec!["verify"];
+    argv.extend(a.paths.iter().map(|p| p.to_str().unwrap()));
+    if a.check {
+        argv.push("--check");
+    }
+    match eqntk(&argv) {
+        (0, out, _) => Ok((out, true)),
+        (1, out, _) => Ok((out, false)),
+        (_, _, err) => Err(err),
+    }
+}
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -17,16 +17,20 @@
 
 mod augmentation;
 mod block;
-pub mod ensemble;
+pub(crate) mod ensemble;
 mod infinite_ensemble;
-pub mod orbit;
+pub(crate) mod orbit;
 mod output;
 mod so2;
 mod spectral;
 
 pub use augmentation::{FiniteAugmentation, RotationKind};
 pub use block::BlockPredictor;
+pub use ensemble::{equivariance_vs_members, train_on_orbits};
 pub use infinite_ensemble::{Augmentation, InfiniteEnsemble, TrainingSet, ROTATION_ORBIT_TOL};
+pub use orbit::{
+    ensemble_mean, orbit_summary, predictor_metrics, so2_orbit_batch, so2_output_matrices,
+};
 pub use output::{augment_targets, OutputTransform};
 pub use so2::{reflected_training_set, So2Predictor};
 

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::error::Result;
+use eqntk::Result;
 
 /// Arguments of `eqntk assemble`.
 #[derive(Debug, clap::Args)]
@@ -15,7 +15,7 @@ pub struct AssembleArgs {
 /// Run `eqntk assemble`: checks that every job is there and from the same request, then writes
 /// the two matrices; prints one line.
 pub fn run(args: &AssembleArgs) -> Result<String> {
-    let jobs = crate::gram::assemble(&args.prefix)?;
+    let jobs = eqntk::gram::assemble(&args.prefix)?;
     Ok(format!(
         "assembled {jobs} jobs into {p}.nngp.npy and {p}.ntk.npy\n",
         p = args.prefix.display()

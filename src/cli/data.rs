@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use crate::action::Domain;
-use crate::error::{Error, Result};
-use crate::io::{read_array, read_npz, NpzEntry};
+use eqntk::action::Domain;
+use eqntk::io::{read_array, read_npz, NpzEntry};
+use eqntk::{Error, Result};
 
 /// Arguments of `eqntk data`.
 #[derive(Debug, clap::Args)]
@@ -58,7 +58,7 @@ pub fn run(args: &DataArgs) -> Result<String> {
             && name.starts_with('y');
         if labels {
             let k = e.array.values.iter().fold(0.0f64, |m, v| m.max(*v)) as usize + 1;
-            if k <= crate::dataset::MAX_CLASSES {
+            if k <= eqntk::dataset::MAX_CLASSES {
                 let mut counts = vec![0usize; k];
                 e.array.values.iter().for_each(|v| counts[*v as usize] += 1);
                 out += &format!(", {k} classes, counts {counts:?}");

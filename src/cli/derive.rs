@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::error::{Error, Result};
-use crate::io::read_batch;
-use crate::symbolic::{derive_network, evaluate_network, Format};
+use eqntk::io::read_batch;
+use eqntk::symbolic::{derive_network, evaluate_network, Format};
+use eqntk::{Error, Result};
 
 /// Output formats of `eqntk derive`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -48,7 +48,7 @@ pub struct DeriveArgs {
 
 /// Run `eqntk derive`; returns what goes to stdout.
 pub fn run(args: &DeriveArgs) -> Result<String> {
-    let net = crate::io::read_network(&args.net)?;
+    let net = eqntk::io::read_network(&args.net)?;
     super::warn_caveats(&net);
     let deriv = derive_network(&net)?;
     if let Some((k, t)) = deriv.polynomial() {
@@ -60,8 +60,8 @@ pub fn run(args: &DeriveArgs) -> Result<String> {
                     .map(|(p, v)| {
                         format!(
                             "{} = {}",
-                            crate::symbolic::Expr::from(p.clone()).render(Format::Plain),
-                            crate::symbolic::print::compact_number(*v)
+                            eqntk::symbolic::Expr::from(p.clone()).render(Format::Plain),
+                            eqntk::symbolic::compact_number(*v)
                         )
                     })
                     .collect();
@@ -100,7 +100,7 @@ pub fn run(args: &DeriveArgs) -> Result<String> {
         DeriveFormat::Unicode => text(&deriv, Format::Unicode),
         DeriveFormat::Latex => deriv.render(Format::Latex),
         DeriveFormat::Markdown => deriv.to_markdown(&format!("Kernel recursion of `{name}`")),
-        DeriveFormat::Sympy => crate::symbolic::to_sympy(&deriv, &name)?,
+        DeriveFormat::Sympy => eqntk::symbolic::to_sympy(&deriv, &name)?,
         other => {
             return Err(Error::Invalid(format!(
                 "--format {other:?} needs --eval (formulas print as text, unicode, latex, \
@@ -111,7 +111,7 @@ pub fn run(args: &DeriveArgs) -> Result<String> {
 }
 
 /// The recursion and the parameter values as text; the closed polynomial for a linear network.
-fn text(deriv: &crate::symbolic::NetworkDerivation, format: Format) -> String {
+fn text(deriv: &eqntk::symbolic::NetworkDerivation, format: Format) -> String {
     let mut s = deriv.render(format);
     // Parameter values in compact notation (`1e200`, `1e-320`), never hundreds of digits.
     let params: Vec<String> = deriv
@@ -120,8 +120,8 @@ fn text(deriv: &crate::symbolic::NetworkDerivation, format: Format) -> String {
         .map(|(p, v)| {
             format!(
                 "{} = {}",
-                crate::symbolic::Expr::from(p.clone()).render(format),
-                crate::symbolic::print::compact_number(*v)
+                eqntk::symbolic::Expr::from(p.clone()).render(format),
+                eqntk::symbolic::compact_number(*v)
             )
         })
         .collect();
@@ -142,9 +142,9 @@ fn text(deriv: &crate::symbolic::NetworkDerivation, format: Format) -> String {
 }
 
 /// Whether every number in `e` is finite.
-fn finite_constants(e: &crate::symbolic::Expr) -> bool {
+fn finite_constants(e: &eqntk::symbolic::Expr) -> bool {
     match e {
-        crate::symbolic::Expr::Num(v) => v.is_finite(),
+        eqntk::symbolic::Expr::Num(v) => v.is_finite(),
         e => e.children().into_iter().all(finite_constants),
     }
 }

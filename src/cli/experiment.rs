@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use crate::error::Result;
-use crate::experiment::run_file;
+use eqntk::experiment::run_file;
+use eqntk::Result;
 
 /// Arguments of `eqntk experiment`.
 #[derive(Debug, clap::Args)]

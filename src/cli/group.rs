@@ -17,13 +17,13 @@ use num_complex::Complex64 as C64;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::action::{site_action, so2 as so2_action, Domain};
-use crate::error::{Error, Result};
-use crate::group::{Cyclic, GroupName, So2};
-use crate::rep::{
+use eqntk::action::{site_action, so2 as so2_action, Domain};
+use eqntk::group::{Cyclic, GroupName, So2};
+use eqntk::rep::{
     decompose, fourier, multiplicities, so2 as so2_rep, CharacterTable, ClassInfo, GroupWithIrreps,
     IrrepInfo, Rep, TableFormat,
 };
+use eqntk::{Error, Result};
 
 /// Arguments of `eqntk group`.
 #[derive(clap::Args, Debug, Clone)]
@@ -85,7 +85,7 @@ const MAX_CHECK_ORDER: usize = 256;
 /// `n²` cells of rendered text (about 256 bytes each, with their complex values).
 pub(super) fn check_table_budget(what: &str, n: usize) -> Result<()> {
     let n = n as u128;
-    crate::budget::check_values(what, n * n, 256)
+    eqntk::budget::check_values(what, n * n, 256)
 }
 
 fn table(group: &str, format: TableFormat) -> Result<String> {
@@ -167,7 +167,7 @@ fn parse_rep(s: &str) -> Result<RepSpec> {
     };
     let num = |v: &str| {
         let n = v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(bad)?;
-        crate::budget::at_most(&format!("the size in {s}"), n, crate::budget::MAX_EXTENT)
+        eqntk::budget::at_most(&format!("the size in {s}"), n, eqntk::budget::MAX_EXTENT)
     };
     if s == "regular" {
         Ok(RepSpec::Regular)
@@ -197,14 +197,14 @@ fn decomposition(group: &str, rep: &str, format: TableFormat) -> Result<String> 
         (RepSpec::Image(h), None) => spec.order(Some(*h)).unwrap_or(1) as u128,
         _ => spec.order(None).unwrap_or(1) as u128,
     };
-    if order > crate::budget::MAX_GROUP_ORDER as u128 {
-        return Err(crate::budget::too_large(
+    if order > eqntk::budget::MAX_GROUP_ORDER as u128 {
+        return Err(eqntk::budget::too_large(
             &format!("the order of {spec} acting on {rep}"),
             order,
-            crate::budget::MAX_GROUP_ORDER,
+            eqntk::budget::MAX_GROUP_ORDER,
         ));
     }
-    crate::budget::check_values(
+    eqntk::budget::check_values(
         &format!("the representation {rep} of {spec}"),
         order.saturating_mul(dim.saturating_mul(dim)),
         8,
@@ -351,7 +351,7 @@ fn check(group: &str, format: TableFormat) -> Result<(String, bool)> {
     let (gname, checks) = match spec.so2() {
         Some(so2) => {
             // Character orthogonality takes about L³ steps.
-            crate::budget::at_most(
+            eqntk::budget::at_most(
                 &format!("the band limit of {spec} for `group check`"),
                 so2.band_limit(),
                 MAX_CHECK_ORDER,
@@ -361,14 +361,14 @@ fn check(group: &str, format: TableFormat) -> Result<(String, bool)> {
         None => {
             // The checks multiply every pair of elements in every representation (work about
             // |G|² · Σ d³): bounded so that a check stays a matter of seconds.
-            crate::budget::at_most(
+            eqntk::budget::at_most(
                 &format!("the order of {spec} for `group check`"),
                 spec.order(None).unwrap_or(1),
                 MAX_CHECK_ORDER,
             )?;
             // The regular representation: |G| matrices of |G| × |G|.
             let n = spec.order(None).unwrap_or(1) as u128;
-            crate::budget::check_values(
+            eqntk::budget::check_values(
                 &format!("the regular representation of {spec}"),
                 n.saturating_mul(n).saturating_mul(n),
                 8,
@@ -611,7 +611,7 @@ fn so2_checks(so2: &So2) -> Result<Vec<Check>> {
     let mut res: f64 = 0.0;
     for m in 1..=6 {
         let c = Cyclic::new(m)?;
-        let irr = crate::rep::cyclic_irreps(&c);
+        let irr = eqntk::rep::cyclic_irreps(&c);
         for ir in &cx {
             let r = ir.restrict(&c);
             let mult = multiplicities(&c, &r, &irr)?;

@@ -7,9 +7,9 @@
 //! eqntk group check     SO3|O3|O|Oh|I
 //! ```
 //!
-//! Finite groups use their computed irreps (`crate::rep::polyhedral`) and decompose by
+//! Finite groups use their computed irreps (`eqntk::rep::polyhedral`) and decompose by
 //! characters summed over the elements (the matrices are exercised by `check`); `SO3`/`O3`
-//! decompose by characters and Weyl's integration formula (`crate::rep::so3`). The `SO3`
+//! decompose by characters and Weyl's integration formula (`eqntk::rep::so3`). The `SO3`
 //! and `O3` tables list `D^l`, `l ≤ 6` (and both parities for O3) at the rotation angles
 //! `ω = 0, π/3, π/2, 2π/3, π` (the classes of rotations of order 1, 6, 4, 3, 2).
 
@@ -19,21 +19,18 @@ use num_complex::Complex64 as C64;
 use rand::SeedableRng;
 
 use super::group::{check_table_budget, finite_checks, flag, render_decomposition, Check, TOL};
-use crate::error::{Error, Result};
-use crate::group::{FiniteGroup, Matrix3, Polyhedral, Rotation3Group, So3, So3Quadrature, O3};
-use crate::rep::polyhedral::{
-    character_multiplicities, polyhedral_character_table, polyhedral_rep,
+use eqntk::group::{FiniteGroup, Matrix3, Polyhedral, Rotation3Group, So3, So3Quadrature, O3};
+use eqntk::rep::{
+    character_multiplicities, decompose, multiplicities, polyhedral_character_table,
+    polyhedral_rep, so3_character, so3_multiplicities, tensor_product_multiplicities, wigner_d_all,
+    CharacterTable, ClassInfo, GroupWithIrreps, IrrepInfo, Rep, So3Irrep, So3RepSpec, TableFormat,
 };
-use crate::rep::so3::{so3_multiplicities, tensor_product_multiplicities, So3Irrep, So3RepSpec};
-use crate::rep::{
-    decompose, multiplicities, so3_character, wigner_d_all, CharacterTable, ClassInfo,
-    GroupWithIrreps, IrrepInfo, Rep, TableFormat,
-};
+use eqntk::{Error, Result};
 
 /// The degrees listed by the `SO3` / `O3` tables.
 const TABLE_DEGREE: usize = 6;
 
-fn finite(g: Rotation3Group) -> Option<crate::group::PolyhedralKind> {
+fn finite(g: Rotation3Group) -> Option<eqntk::group::PolyhedralKind> {
     match g {
         Rotation3Group::Polyhedral(k) => Some(k),
         _ => None,

@@ -7,10 +7,10 @@ use faer::Mat;
 use serde_json::json;
 
 use super::{matrix_json, matrix_table, Format};
-use crate::action::InputGroup;
-use crate::error::{Error, Result};
-use crate::io::{read_batch, write_npy, Array};
-use crate::orbit::orbit_kernel;
+use eqntk::action::InputGroup;
+use eqntk::io::{read_batch, write_npy, Array};
+use eqntk::orbit::orbit_kernel;
+use eqntk::{Error, Result};
 
 /// Arguments of `eqntk kernel`.
 #[derive(Debug, clap::Args)]
@@ -70,12 +70,8 @@ pub struct OrbitInfo {
     pub error_estimate: f64,
 }
 
-/// The NNGP and NTK matrices of `args` (orbit-averaged with `--orbit`).
-pub fn compute(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>)> {
-    compute_with_orbit(args).map(|(k, t, _)| (k, t))
-}
-
-/// [`compute`], with what the orbit average did (`None` without `--orbit`).
+/// The NNGP and NTK matrices of `args` (orbit-averaged with `--orbit`), with what the orbit
+/// average did (`None` without `--orbit`).
 pub fn compute_with_orbit(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>, Option<OrbitInfo>)> {
     // Check the flags before any file is read.
     let spec = args.orbit.as_deref().map(InputGroup::parse).transpose()?;
@@ -84,14 +80,14 @@ pub fn compute_with_orbit(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>, Opti
         (Some(t), Some(_)) if !(t.is_finite() && t > 0.0) => {
             return Err(Error::Invalid(format!(
                 "--orbit-tol must be a positive number, got {}",
-                crate::symbolic::print::compact_number(t)
+                eqntk::symbolic::compact_number(t)
             )))
         }
         (Some(t), _) => t,
         (None, Some(InputGroup::Rotation3(_))) => DEFAULT_SO3_ORBIT_TOL,
         (None, _) => DEFAULT_ORBIT_TOL,
     };
-    let net = crate::io::read_network(&args.net)?;
+    let net = eqntk::io::read_network(&args.net)?;
     super::warn_caveats(&net);
     let x1 = read_batch(&args.x1)?;
     let x2 = args.x2.as_deref().map(read_batch).transpose()?;
@@ -191,7 +187,7 @@ fn tiled(args: &KernelArgs, out: &std::path::Path) -> Result<String> {
             "--resume continues a whole run; a job of --tile I/T is rerun as it is".into(),
         ));
     }
-    let net = crate::io::read_network(&args.net)?;
+    let net = eqntk::io::read_network(&args.net)?;
     super::warn_caveats(&net);
     let x1 = read_batch(&args.x1)?;
     let x2 = args.x2.as_deref().map(read_batch).transpose()?;
@@ -200,7 +196,7 @@ fn tiled(args: &KernelArgs, out: &std::path::Path) -> Result<String> {
         identity.push(read(p)?);
     }
     let parts: Vec<&[u8]> = identity.iter().map(|v| v.as_slice()).collect();
-    let run = crate::gram::GramRun::new(&net, &x1, x2.as_ref(), &parts, args.tile_rows)?;
+    let run = eqntk::gram::GramRun::new(&net, &x1, x2.as_ref(), &parts, args.tile_rows)?;
     let bar = super::progress("tiles");
     let mut progress = |done: usize, total: usize| {
         bar.set_length(total as u64);
@@ -210,7 +206,7 @@ fn tiled(args: &KernelArgs, out: &std::path::Path) -> Result<String> {
         Some((i, t)) => run.write_job(out, i, t, &mut progress),
         None => run.write(
             out,
-            crate::gram::WriteOptions {
+            eqntk::gram::WriteOptions {
                 resume: args.resume,
                 stop_after: None,
             },
@@ -232,7 +228,7 @@ fn parse_tile(s: &str) -> Result<(usize, usize)> {
     if t == 0 || i >= t {
         return Err(bad());
     }
-    crate::budget::at_most("--tile jobs", t, crate::budget::MAX_COUNT)?;
+    eqntk::budget::at_most("--tile jobs", t, eqntk::budget::MAX_COUNT)?;
     Ok((i, t))
 }
 

@@ -23,8 +23,8 @@ pub enum Format {
     Npy,
 }
 
-/// Print a network's caveats ([`crate::Network::caveats`]) to stderr, one `warning:` line each.
-pub fn warn_caveats(net: &crate::Network) {
+/// Print a network's caveats ([`eqntk::Network::caveats`]) to stderr, one `warning:` line each.
+pub fn warn_caveats(net: &eqntk::Network) {
     for c in net.caveats() {
         eprintln!("warning: {c}");
     }
@@ -47,11 +47,11 @@ pub fn one_line(message: &str) -> String {
 
 /// `Ok` when every entry of `m` is finite; otherwise an error naming `what` and the entry, so
 /// that no result holding ±∞ or NaN (JSON `null`) is ever written.
-pub fn finite_matrix(what: &str, m: &Mat<f64>) -> crate::error::Result<()> {
+pub fn finite_matrix(what: &str, m: &Mat<f64>) -> eqntk::Result<()> {
     for j in 0..m.ncols() {
         for i in 0..m.nrows() {
             if !m[(i, j)].is_finite() {
-                return Err(crate::error::Error::Numeric(format!(
+                return Err(eqntk::Error::Numeric(format!(
                     "{what} is not finite at [{i}, {j}] ({}); the inputs, targets or scales are \
                      too large",
                     m[(i, j)]

@@ -6,12 +6,12 @@ use faer::Mat;
 use serde_json::json;
 
 use super::matrix_json;
-use crate::augment::{Augmentation, InfiniteEnsemble, OutputTransform, TrainingSet};
-use crate::data::Batch;
-use crate::error::{Error, Result};
-use crate::io::{read_array, read_batch};
-use crate::network::Network;
-use crate::predict::{parse_times, Prediction, Predictor};
+use eqntk::augment::{Augmentation, InfiniteEnsemble, OutputTransform, TrainingSet};
+use eqntk::io::{read_array, read_batch};
+use eqntk::predict::{parse_times, Prediction, Predictor};
+use eqntk::Batch;
+use eqntk::Network;
+use eqntk::{Error, Result};
 
 /// Output formats of `predict`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -192,7 +192,7 @@ fn from_stored(args: &PredictArgs, p_train: &std::path::Path, times: &[f64]) -> 
             )),
             _ => None,
         };
-    crate::budget::check_values(
+    eqntk::budget::check_values(
         &format!("the predictor of {n} training points"),
         (n as u128) * (n as u128) * 4,
         8,
@@ -220,7 +220,7 @@ pub fn run(args: &PredictArgs) -> Result<String> {
         return output(args, computed?);
     }
     let missing = |what: &str| Error::Invalid(format!("predict needs {what} (or stored kernels)"));
-    let net = crate::io::read_network(args.net.as_deref().ok_or_else(|| missing("--net"))?)?;
+    let net = eqntk::io::read_network(args.net.as_deref().ok_or_else(|| missing("--net"))?)?;
     super::warn_caveats(&net);
     let x_train = read_batch(
         args.x_train
@@ -238,7 +238,7 @@ pub fn run(args: &PredictArgs) -> Result<String> {
 /// The prediction as `--format` asks, to `--out` or returned for stdout.
 fn output(args: &PredictArgs, p: Prediction) -> Result<String> {
     for (k, t) in p.times.iter().enumerate() {
-        let t = crate::symbolic::print::compact_number(*t);
+        let t = eqntk::symbolic::compact_number(*t);
         super::finite_matrix(&format!("the mean at t = {t}"), &p.mean[k])?;
         if let Some(c) = p.cov.get(k) {
             super::finite_matrix(&format!("the covariance at t = {t}"), c)?;
@@ -260,7 +260,7 @@ fn output(args: &PredictArgs, p: Prediction) -> Result<String> {
             for (k, t) in p.times.iter().enumerate() {
                 s.push_str(&format!(
                     "t = {}\nmean (test × output)\n",
-                    crate::symbolic::print::compact_number(*t)
+                    eqntk::symbolic::compact_number(*t)
                 ));
                 s.push_str(&super::matrix_table(&p.mean[k]));
                 if args.cov {

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::error::{Error, Result};
-use crate::report::{Align, Cell, Column, Table};
-use crate::verify::{claim_files, verify_file};
+use eqntk::report::{Align, Cell, Column, Table};
+use eqntk::verify::{claim_files, verify_file};
+use eqntk::{Error, Result};
 
 /// Arguments of `eqntk verify`.
 #[derive(Debug, clap::Args)]

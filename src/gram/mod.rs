@@ -17,9 +17,9 @@
 //! * [`assemble`]: the `T` jobs' files into `P.nngp.npy`, `P.ntk.npy`, refusing missing,
 //!   foreign or mismatched jobs.
 
-pub mod journal;
-pub mod npy_out;
-pub mod plan;
+pub(crate) mod journal;
+pub(crate) mod npy_out;
+pub(crate) mod plan;
 
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};

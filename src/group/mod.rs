@@ -32,7 +32,7 @@
 
 mod cyclic;
 mod dihedral;
-pub mod gauss_legendre;
+pub(crate) mod gauss_legendre;
 mod point;
 mod polyhedral;
 mod rotation3;
@@ -43,6 +43,7 @@ mod spec;
 
 pub use cyclic::Cyclic;
 pub use dihedral::Dihedral;
+pub use gauss_legendre::gauss_legendre;
 pub use point::PointGroup;
 pub use polyhedral::{Polyhedral, PolyhedralKind};
 pub use rotation3::{Matrix3, So3, O3};

@@ -12,7 +12,6 @@
 //! parameterization = "ntk" # ntk (default) | standard
 //! ```
 
-pub use super::affine::Parameterization;
 use super::affine::{AffineMap, Weights};
 use super::shape::Shape;
 use super::{Layer, LayerKind, Registration};

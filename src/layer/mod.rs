@@ -14,30 +14,30 @@
 //! else in the crate matches on layer kinds. Affine kinds (dense, conv, lift, group_conv)
 //! share their σ_w, σ_b, width and parameterisation through one [`Weights`] value.
 
-pub mod activation;
-pub mod affine;
-pub mod conv;
-pub mod dense;
-pub mod dual;
-pub mod elementwise;
-pub mod flatten;
-pub mod global_avg_pool;
-pub mod global_sum_pool;
-pub mod group_conv;
-pub mod group_pool;
-pub mod keys;
-pub mod layer_norm;
-pub mod lift;
-pub mod parallel;
-pub mod pool;
-pub mod quadrature;
-pub mod reduced;
-pub mod separable;
-pub mod shape;
-pub mod simd;
-pub mod taps;
-pub mod window;
-pub mod window_pool;
+pub(crate) mod activation;
+pub(crate) mod affine;
+pub(crate) mod conv;
+pub(crate) mod dense;
+pub(crate) mod dual;
+pub(crate) mod elementwise;
+pub(crate) mod flatten;
+pub(crate) mod global_avg_pool;
+pub(crate) mod global_sum_pool;
+pub(crate) mod group_conv;
+pub(crate) mod group_pool;
+pub(crate) mod keys;
+pub(crate) mod layer_norm;
+pub(crate) mod lift;
+pub(crate) mod parallel;
+pub(crate) mod pool;
+pub(crate) mod quadrature;
+pub(crate) mod reduced;
+pub(crate) mod separable;
+pub(crate) mod shape;
+pub(crate) mod simd;
+pub(crate) mod taps;
+pub(crate) mod window;
+pub(crate) mod window_pool;
 
 use std::any::Any;
 use std::fmt;

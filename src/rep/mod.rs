@@ -48,10 +48,10 @@ mod decompose;
 pub mod fourier;
 mod generic;
 mod irrep;
-pub mod polyhedral;
+pub(crate) mod polyhedral;
 mod representation;
 pub mod so2;
-pub mod so3;
+pub(crate) mod so3;
 mod spectrum;
 mod spherical_harmonics;
 mod value;
@@ -116,3 +116,8 @@ impl GroupWithIrreps {
         CharacterTable::new(self.group.as_ref(), &self.irreps)
     }
 }
+pub use polyhedral::{
+    character_multiplicities, polyhedral_character_table, polyhedral_irreps, polyhedral_rep,
+    restriction_multiplicities,
+};
+pub use so3::{so3_multiplicities, tensor_product_multiplicities, So3Irrep, So3RepSpec};

@@ -95,28 +95,6 @@ fn grid_points(grid: &[usize]) -> Vec<IndexValue> {
     out.into_iter().map(IndexValue::Point).collect()
 }
 
-/// The filter offsets `F` (module docs of [`super::layers`]): centred for circular and same
-/// padding, `{0, …, f−1}` per axis for valid padding; row-major.
-pub fn filter_offsets(filter: &[usize], padding: Padding) -> Vec<IndexValue> {
-    let shifted = |pts: Vec<IndexValue>| {
-        pts.into_iter()
-            .map(|p| match p {
-                IndexValue::Point(v) => IndexValue::Point(
-                    v.iter()
-                        .zip(filter)
-                        .map(|(i, f)| match padding {
-                            Padding::Valid => *i,
-                            _ => i - (*f as i64) / 2,
-                        })
-                        .collect(),
-                ),
-                other => other,
-            })
-            .collect()
-    };
-    shifted(grid_points(filter))
-}
-
 /// The environment of layer `l` for one example pair.
 struct LayerEnv<'a> {
     l: usize,

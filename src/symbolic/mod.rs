@@ -48,24 +48,25 @@
 //! assert_eq!(k1.normalize(&no_bias).to_plain(), "sigma_w^2*K0(x,x')");
 //! ```
 
-pub mod collapse;
-pub mod derivation;
-pub mod eval;
-pub mod expr;
-pub mod index;
-pub mod interpret;
-pub mod kernel_sym;
-pub mod layers;
-pub mod network;
-pub mod normal;
-pub mod param;
-pub mod parse;
-pub mod print;
-pub mod sympy;
+pub(crate) mod collapse;
+pub(crate) mod derivation;
+pub(crate) mod eval;
+pub(crate) mod expr;
+pub(crate) mod index;
+pub(crate) mod interpret;
+pub(crate) mod kernel_sym;
+pub(crate) mod layers;
+pub(crate) mod network;
+pub(crate) mod normal;
+pub(crate) mod param;
+pub(crate) mod parse;
+pub(crate) mod print;
+pub(crate) mod sympy;
 
 pub use crate::layer::activation::{closed_forms, dual_closed_form};
 pub use collapse::{
-    collapse_derivation, collapse_network, lifting_facts, LiftingFacts, NotApplicable,
+    collapse_derivation, collapse_lifting, collapse_network, collapse_pool, lifting_facts,
+    reduce_word, LiftingFacts, NotApplicable,
 };
 pub use derivation::{Definition, Derivation, KernelTable};
 pub use eval::{erf, ArgValue, CayleyTable, Env, GroupOps, KernelAt, Scope, SimpleEnv};
@@ -78,5 +79,5 @@ pub use network::{derive_network, NetworkDerivation};
 pub use normal::Assumptions;
 pub use param::{Name, Param};
 pub use parse::{canonical_param, parse_bindings, parse_derivation, parse_expr, Names};
-pub use print::Format;
+pub use print::{compact_number, Format};
 pub use sympy::to_sympy;

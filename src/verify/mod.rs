@@ -11,10 +11,10 @@
 //! A claim marked `expect = "fail"` is expected not to hold; it is reported as
 //! "fails as expected", and as a failure if it holds after all (it would have lost its point).
 
-pub mod check;
-pub mod claims;
+pub(crate) mod check;
+pub(crate) mod claims;
 mod document;
-pub mod formula;
+pub(crate) mod formula;
 
 use std::path::{Path, PathBuf};
 

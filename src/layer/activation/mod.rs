@@ -45,10 +45,10 @@
 //!   input consistent with the closed form: `Ṫ(0, 0, k) = E[φ'(0) φ'(v)] = (a + b)²/4`;
 //! * degenerate covariances: see [`super::dual`] (`ρ` clamped, `ρ = 0` when `k11 k22 = 0`).
 
-pub mod closed;
-pub mod expression;
-pub mod polynomial;
-pub mod rectified;
+pub(crate) mod closed;
+pub(crate) mod expression;
+pub(crate) mod polynomial;
+pub(crate) mod rectified;
 
 use std::f64::consts::{FRAC_1_SQRT_2, FRAC_PI_4, PI};
 use std::sync::OnceLock;
