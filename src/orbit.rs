@@ -29,6 +29,12 @@ use crate::group::So3Quadrature;
 use crate::network::Network;
 use crate::so2_quadrature;
 
+mod so3_reduced;
+
+pub use so3_reduced::{
+    reads_only_the_input_kernel, signed_singular_values, trace_spectrum, PIECE_NODES,
+};
+
 /// An orbit-averaged NNGP and NTK, N1 × N2.
 #[derive(Clone, Debug)]
 pub struct OrbitKernel {
@@ -83,7 +89,16 @@ pub fn orbit_kernel(
         return Ok(plain.mean_with(mirrored));
     }
     if let InputAction::Continuous3 { reflections } = action {
-        let plain = so3_average(net, x1, x2, tol)?;
+        // A network that flattens the points first: the reduced one-rotation-free rule.
+        let reduced = reads_only_the_input_kernel(net);
+        let average = |x2: &Batch, symmetric: bool| {
+            if reduced {
+                so3_reduced::so3_reduced_average(net, x1, x2, symmetric, tol)
+            } else {
+                so3_orbit_kernel_euler(net, x1, x2, tol)
+            }
+        };
+        let plain = average(x2, std::ptr::eq(x1, x2))?;
         if !reflections {
             return Ok(plain);
         }
@@ -92,7 +107,7 @@ pub fn orbit_kernel(
             x2.shape().to_vec(),
             x2.values().iter().map(|v| -v).collect(),
         )?;
-        let mirrored = so3_average(net, x1, &negated, tol)?;
+        let mirrored = average(&negated, false)?;
         return Ok(plain.mean_with(mirrored));
     }
     let order = action.order().expect("finite groups have an order");
@@ -187,7 +202,16 @@ const SO3_CHUNK_ENTRIES: usize = 1 << 22;
 /// [`So3Quadrature`] (trapezoid in α and γ, Gauss–Legendre in cos β), the degree refined
 /// `L ↦ 2L + 1` from 7 until the NNGP and NTK change by at most `tol` relative to their largest
 /// entry; [`Error::NotConverged`] past degree 63 (131 072 rotations).
-fn so3_average(net: &Network, x1: &Batch, x2: &Batch, tol: f64) -> Result<OrbitKernel> {
+///
+/// [`orbit_kernel`] uses it for networks that do not [`reads_only_the_input_kernel`] (for
+/// those it takes the reduced rule of [`trace_spectrum`]'s module); it is public as the reference
+/// the reduced rule is checked against.
+pub fn so3_orbit_kernel_euler(
+    net: &Network,
+    x1: &Batch,
+    x2: &Batch,
+    tol: f64,
+) -> Result<OrbitKernel> {
     if tol.is_nan() || tol <= 0.0 {
         return Err(Error::Invalid(format!(
             "the SO3 tolerance must be > 0, got {tol}"
