@@ -26,7 +26,9 @@ mod spectral;
 
 pub use augmentation::{FiniteAugmentation, RotationKind};
 pub use block::BlockPredictor;
-pub use infinite_ensemble::{Augmentation, InfiniteEnsemble, TrainingSet, ROTATION_ORBIT_TOL};
+pub use infinite_ensemble::{
+    Augmentation, InfiniteEnsemble, TrainingSet, ROTATION_ORBIT_TOL, SO3_ORBIT_TOL,
+};
 pub use output::{augment_targets, OutputTransform};
 pub use so2::{reflected_training_set, So2Predictor};
 
