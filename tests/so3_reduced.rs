@@ -511,9 +511,9 @@ fn so3_augmented_means_are_invariant_at_every_time() {
         for _ in 0..2 {
             let r = So3.random(&mut rng);
             let moved = ens.predict(&rotate(&r, &xt), &TIMES, false).unwrap();
-            for k in 0..TIMES.len() {
+            for (k, t) in TIMES.iter().enumerate() {
                 let d = (&moved.mean[k] - &base.mean[k]).norm_max() / scale;
-                assert!(d <= 1e-8, "{group} t = {}: {d:e}", TIMES[k]);
+                assert!(d <= 1e-8, "{group} t = {t}: {d:e}");
             }
         }
         if group == "O3" {
@@ -552,17 +552,13 @@ fn finite_subgroup_augmentation_approaches_so3() {
         .predict(&xt, &TIMES, false)
         .unwrap();
     let scale = so3.mean[4].norm_max();
-    for k in 1..TIMES.len() {
+    for (k, t) in TIMES.iter().enumerate().skip(1) {
         let eo = (&o.mean[k] - &so3.mean[k]).norm_max() / scale;
         let ei = (&ico.mean[k] - &so3.mean[k]).norm_max() / scale;
         // (at t = ∞ without a regulariser the interpolant of the smooth averaged kernel is
         // ill-conditioned: there only the order of the errors is asserted)
-        let bound = if TIMES[k].is_finite() { 0.05 } else { 1.0 };
-        assert!(
-            ei < eo && eo < bound,
-            "t = {}: O {eo:e}, I {ei:e}",
-            TIMES[k]
-        );
+        let bound = if t.is_finite() { 0.05 } else { 1.0 };
+        assert!(ei < eo && eo < bound, "t = {t}: O {eo:e}, I {ei:e}");
     }
     let aug = eqntk::Augmentation::new("SO3", net.domain(), net.input_shape()).unwrap();
     let e = aug

@@ -119,10 +119,10 @@ pub fn signed_singular_values(a: &[[f64; 3]; 3]) -> [f64; 3] {
             let t = if zeta == 0.0 { 1.0 } else { t };
             let cs = 1.0 / (1.0 + t * t).sqrt();
             let sn = cs * t;
+            let (cp, cq) = (c[p], c[q]);
             for i in 0..3 {
-                let (x, y) = (c[p][i], c[q][i]);
-                c[p][i] = cs * x - sn * y;
-                c[q][i] = sn * x + cs * y;
+                c[p][i] = cs * cp[i] - sn * cq[i];
+                c[q][i] = sn * cp[i] + cs * cq[i];
             }
         }
         if !rotated {
@@ -141,11 +141,14 @@ pub fn signed_singular_values(a: &[[f64; 3]; 3]) -> [f64; 3] {
     s
 }
 
+/// A Gauss–Legendre rule on `[−1, 1]`: nodes and weights.
+type GlRule = (Vec<f64>, Vec<f64>);
+
 /// The Gauss–Legendre rule on `[−1, 1]`, cached per size.
-fn rule(n: usize) -> &'static (Vec<f64>, Vec<f64>) {
+fn rule(n: usize) -> &'static GlRule {
     use std::collections::BTreeMap;
     use std::sync::{Mutex, OnceLock};
-    static RULES: OnceLock<Mutex<BTreeMap<usize, &'static (Vec<f64>, Vec<f64>)>>> = OnceLock::new();
+    static RULES: OnceLock<Mutex<BTreeMap<usize, &'static GlRule>>> = OnceLock::new();
     let rules = RULES.get_or_init(|| Mutex::new(BTreeMap::new()));
     let mut map = rules.lock().unwrap_or_else(|e| e.into_inner());
     map.entry(n).or_insert_with(|| {
@@ -154,6 +157,9 @@ fn rule(n: usize) -> &'static (Vec<f64>, Vec<f64>) {
         ))
     })
 }
+
+/// One refined pair: its index, the NNGP and NTK averages and the number of `F` nodes.
+type PairValue = (usize, f64, f64, usize);
 
 /// One pair `(x, x′)`: the norms and the trace spectrum.
 #[derive(Clone, Copy, Debug)]
@@ -454,8 +460,8 @@ pub(super) fn so3_reduced_average(
     for (p, &(i, _)) in pairs.iter().enumerate() {
         rows[i].push(p);
     }
-    let run = |rows: &[Vec<usize>], n: usize| -> Result<Vec<(usize, f64, f64, usize)>> {
-        let done: Vec<Result<Vec<(usize, f64, f64, usize)>>> = rows
+    let run = |rows: &[Vec<usize>], n: usize| -> Result<Vec<PairValue>> {
+        let done: Vec<Result<Vec<PairValue>>> = rows
             .par_iter()
             .filter(|r| !r.is_empty())
             .map(|r| {
