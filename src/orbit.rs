@@ -19,6 +19,13 @@
 //! (a Gram matrix's diagonal), ReLU-type kernels have a kink at angle 0; Romberg extrapolation
 //! of the same trapezoid sums then converges instead (whichever settles first is returned).
 //! Both are the one circle quadrature of [`crate::so2_quadrature`], with its cap.
+//!
+//! SO(3) acts on 3-D point sets `[P, 3]`; O(3) averages the SO(3) averages of `x′` and `−x′`.
+//! A network whose first layer flattens the points ([`reads_only_the_input_kernel`]) is averaged
+//! by the reduced rule over the trace spectrum of `A = Σ_p x′_p x_pᵀ` ([`trace_spectrum`]: two
+//! Gauss–Legendre angles and a running integral of the kernel in `τ = tr(R A)`, geometric
+//! convergence also on a Gram diagonal, where ReLU kernels have a kink at `R = I`); any other
+//! network by the Euler-angle rule of [`So3Quadrature`] ([`so3_orbit_kernel_euler`]).
 
 use faer::Mat;
 
@@ -98,7 +105,10 @@ pub fn orbit_kernel(
                 so3_orbit_kernel_euler(net, x1, x2, tol)
             }
         };
-        let plain = average(x2, std::ptr::eq(x1, x2))?;
+        // x2 = x1: only j ≥ i is computed. The O(3) half is symmetric too: a flatten-first
+        // kernel is invariant under every orthogonal map of both inputs, −I included.
+        let symmetric = std::ptr::eq(x1, x2);
+        let plain = average(x2, symmetric)?;
         if !reflections {
             return Ok(plain);
         }
@@ -107,7 +117,7 @@ pub fn orbit_kernel(
             x2.shape().to_vec(),
             x2.values().iter().map(|v| -v).collect(),
         )?;
-        let mirrored = average(&negated, false)?;
+        let mirrored = average(&negated, symmetric)?;
         return Ok(plain.mean_with(mirrored));
     }
     let order = action.order().expect("finite groups have an order");

@@ -461,6 +461,10 @@ fn the_estimate_bounds_the_error() {
     for g in ["SO3", "O3"] {
         let g = eqntk::action::InputGroup::parse(g).unwrap();
         let fine = orbit_kernel(&net, &x, None, g, 1e-13).unwrap();
+        // the Gram (upper triangle mirrored) equals the full computation against a copy
+        let copy = x.clone();
+        let full = orbit_kernel(&net, &x, Some(&copy), g, 1e-13).unwrap();
+        assert!(rel(&full.ntk, &fine.ntk) <= 1e-12 && rel(&full.nngp, &fine.nngp) <= 1e-12);
         for tol in [1e-5, 1e-8] {
             let o = orbit_kernel(&net, &x, None, g, tol).unwrap();
             assert!(o.error_estimate <= tol);

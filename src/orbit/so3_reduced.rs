@@ -418,6 +418,13 @@ pub(super) fn so3_reduced_average(
         )));
     }
     let (n1, n2) = (x1.len(), x2.len());
+    // the matrices, and per pair its spectrum, value and change (≈ 12 values)
+    crate::budget::check_kernel(net, n1, n2)?;
+    crate::budget::check_values(
+        "the pairs of the reduced SO3 orbit average",
+        n1 as u128 * n2 as u128,
+        96,
+    )?;
     let len = x1.example_len();
     let shape = x1.shape().to_vec();
     let pairs: Vec<(usize, usize)> = (0..n1)
