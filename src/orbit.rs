@@ -49,10 +49,11 @@ pub struct OrbitKernel {
     pub nngp: Mat<f64>,
     /// `Θ̄(x1_i, x2_j)`.
     pub ntk: Mat<f64>,
-    /// Number of group elements (or quadrature angles) averaged over.
+    /// Number of group elements (or quadrature angles) averaged over; for the reduced SO(3)
+    /// rule, the largest number of kernel evaluations (values of `τ`) of one pair.
     pub samples: usize,
-    /// For SO(2): the change between the last two quadrature levels, relative to the largest
-    /// entry (an estimate of the quadrature error); 0 for finite groups.
+    /// For SO(2), SO(3), O(2), O(3): the change between the last two quadrature levels,
+    /// relative to the largest entry (an estimate of the quadrature error); 0 for finite groups.
     pub error_estimate: f64,
 }
 

@@ -638,3 +638,51 @@ fn predict_augment_so3_on_the_command_line() {
         assert!(msg.contains("SO3"), "{extra:?}: {msg}");
     }
 }
+
+/// Planar point sets on a ReLU Gram diagonal have two kinks: `R = I` and the half-turn about
+/// the plane's normal (`R x = −x`, correlation −1), i.e. `λ₁ = S` and `λ₄ = −S`. The reduced rule
+/// converges and agrees with Haar Monte Carlo there (SO(3) and O(3)).
+#[test]
+fn planar_sets_on_a_relu_diagonal() {
+    let net = relu_mlp(4);
+    let flat = normal_batch(&[4, 3], 2, 101);
+    let rows: Vec<Vec<f64>> = (0..2)
+        .map(|i| {
+            let mut v = flat.example(i).to_vec();
+            for p in 0..4 {
+                v[3 * p + 2] = 0.0;
+            }
+            v
+        })
+        .collect();
+    let x = Batch::from_examples(vec![4, 3], &rows).unwrap();
+    let o = orbit_kernel(&net, &x, None, so3(), 1e-10).unwrap();
+    assert!(o.error_estimate <= 1e-10);
+    assert_within_5_se(&o, &haar_mean(&net, &x, &x, 20_000, 102), "planar SO3");
+    let lam = trace_spectrum(&{
+        let mut a = [[0.0; 3]; 3];
+        for p in x.example(0).chunks(3) {
+            for i in 0..3 {
+                for j in 0..3 {
+                    a[i][j] += p[i] * p[j];
+                }
+            }
+        }
+        a
+    });
+    let s: f64 = x.example(0).iter().map(|v| v * v).sum();
+    assert!(
+        (lam[0] - s).abs() < 1e-12 * s && (lam[3] + s).abs() < 1e-12 * s,
+        "{lam:?}"
+    );
+    let o3 = orbit_kernel(
+        &net,
+        &x,
+        None,
+        eqntk::action::InputGroup::parse("O3").unwrap(),
+        1e-10,
+    )
+    .unwrap();
+    // for planar sets −x′ is a rotation of x′, so the O(3) average is the SO(3) one
+    assert!(rel(&o3.ntk, &o.ntk) <= 1e-10 && rel(&o3.nngp, &o.nngp) <= 1e-10);
+}
