@@ -19,6 +19,13 @@
 //! (a Gram matrix's diagonal), ReLU-type kernels have a kink at angle 0; Romberg extrapolation
 //! of the same trapezoid sums then converges instead (whichever settles first is returned).
 //! Both are the one circle quadrature of [`crate::so2_quadrature`], with its cap.
+//!
+//! SO(3) acts on 3-D point sets `[P, 3]`; O(3) averages the SO(3) averages of `x′` and `−x′`.
+//! A network whose first layer flattens the points ([`reads_only_the_input_kernel`]) is averaged
+//! by the reduced rule over the trace spectrum of `A = Σ_p x′_p x_pᵀ` ([`trace_spectrum`]: two
+//! Gauss–Legendre angles and a running integral of the kernel in `τ = tr(R A)`, geometric
+//! convergence also on a Gram diagonal, where ReLU kernels have a kink at `R = I`); any other
+//! network by the Euler-angle rule of [`So3Quadrature`] ([`so3_orbit_kernel_euler`]).
 
 use faer::Mat;
 
@@ -29,6 +36,12 @@ use crate::group::So3Quadrature;
 use crate::network::Network;
 use crate::so2_quadrature;
 
+mod so3_reduced;
+
+pub use so3_reduced::{
+    reads_only_the_input_kernel, signed_singular_values, trace_spectrum, PIECE_NODES,
+};
+
 /// An orbit-averaged NNGP and NTK, N1 × N2.
 #[derive(Clone, Debug)]
 pub struct OrbitKernel {
@@ -36,10 +49,11 @@ pub struct OrbitKernel {
     pub nngp: Mat<f64>,
     /// `Θ̄(x1_i, x2_j)`.
     pub ntk: Mat<f64>,
-    /// Number of group elements (or quadrature angles) averaged over.
+    /// Number of group elements (or quadrature angles) averaged over; for the reduced SO(3)
+    /// rule, the largest number of kernel evaluations (values of `τ`) of one pair.
     pub samples: usize,
-    /// For SO(2): the change between the last two quadrature levels, relative to the largest
-    /// entry (an estimate of the quadrature error); 0 for finite groups.
+    /// For SO(2), SO(3), O(2), O(3): the change between the last two quadrature levels,
+    /// relative to the largest entry (an estimate of the quadrature error); 0 for finite groups.
     pub error_estimate: f64,
 }
 
@@ -83,7 +97,19 @@ pub fn orbit_kernel(
         return Ok(plain.mean_with(mirrored));
     }
     if let InputAction::Continuous3 { reflections } = action {
-        let plain = so3_average(net, x1, x2, tol)?;
+        // A network that flattens the points first: the reduced one-rotation-free rule.
+        let reduced = reads_only_the_input_kernel(net);
+        let average = |x2: &Batch, symmetric: bool| {
+            if reduced {
+                so3_reduced::so3_reduced_average(net, x1, x2, symmetric, tol)
+            } else {
+                so3_orbit_kernel_euler(net, x1, x2, tol)
+            }
+        };
+        // x2 = x1: only j ≥ i is computed. The O(3) half is symmetric too: a flatten-first
+        // kernel is invariant under every orthogonal map of both inputs, −I included.
+        let symmetric = std::ptr::eq(x1, x2);
+        let plain = average(x2, symmetric)?;
         if !reflections {
             return Ok(plain);
         }
@@ -92,7 +118,7 @@ pub fn orbit_kernel(
             x2.shape().to_vec(),
             x2.values().iter().map(|v| -v).collect(),
         )?;
-        let mirrored = so3_average(net, x1, &negated, tol)?;
+        let mirrored = average(&negated, symmetric)?;
         return Ok(plain.mean_with(mirrored));
     }
     let order = action.order().expect("finite groups have an order");
@@ -187,7 +213,16 @@ const SO3_CHUNK_ENTRIES: usize = 1 << 22;
 /// [`So3Quadrature`] (trapezoid in α and γ, Gauss–Legendre in cos β), the degree refined
 /// `L ↦ 2L + 1` from 7 until the NNGP and NTK change by at most `tol` relative to their largest
 /// entry; [`Error::NotConverged`] past degree 63 (131 072 rotations).
-fn so3_average(net: &Network, x1: &Batch, x2: &Batch, tol: f64) -> Result<OrbitKernel> {
+///
+/// [`orbit_kernel`] uses it for networks that do not [`reads_only_the_input_kernel`] (for
+/// those it takes the reduced rule of [`trace_spectrum`]'s module); it is public as the reference
+/// the reduced rule is checked against.
+pub fn so3_orbit_kernel_euler(
+    net: &Network,
+    x1: &Batch,
+    x2: &Batch,
+    tol: f64,
+) -> Result<OrbitKernel> {
     if tol.is_nan() || tol <= 0.0 {
         return Err(Error::Invalid(format!(
             "the SO3 tolerance must be > 0, got {tol}"

@@ -50,6 +50,7 @@ mod result_ab;
 mod so2;
 mod so3_groups;
 mod so3_orbit;
+mod so3_reduced;
 mod symbolic;
 mod sympy_export;
 mod verify;

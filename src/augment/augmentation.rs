@@ -92,7 +92,8 @@ impl FiniteAugmentation {
 
     /// The group a user names (planar or 3-D), acting on examples of `shape` in `domain`: a
     /// [`GroupSpec`] through [`FiniteAugmentation::from_spec`], or `O`, `Oh`, `I` rotating 3-D
-    /// point sets (their irreps found numerically). SO3 and O3 are continuous and refused.
+    /// point sets (their irreps found numerically). SO3 and O3 are continuous and refused here
+    /// ([`crate::Augmentation`] takes them for invariant targets).
     pub fn from_input(group: &InputGroup, domain: Domain, shape: &[usize]) -> Result<Self> {
         let spec = match group {
             InputGroup::Spec(spec) => return Self::from_spec(spec, domain, shape),
@@ -116,8 +117,8 @@ impl FiniteAugmentation {
                 })
             }
             _ => Err(Error::Group(format!(
-                "{spec} is continuous: augmentation with SO3 or O3 is not available yet (use its \
-                 finite subgroups O, Oh or I, which are exact)"
+                "{spec} is continuous: augment with it through Augmentation (invariant targets), or use its \
+                 finite subgroups O, Oh or I, which are exact"
             ))),
         }
     }

@@ -4,7 +4,10 @@
 //! * the training set as given: the plain [`Predictor`] on `Θ(X, X)`;
 //! * its full orbit under a finite group, through the isotypic blocks ([`BlockPredictor`], cost
 //!   `Σ_ψ (d_ψ N)³`), or explicitly (the `|G|N` transformed examples through [`Predictor`]);
-//! * its orbit under SO(2) or O(2), exactly, through Fourier modes ([`So2Predictor`]).
+//! * its orbit under SO(2) or O(2), exactly, through Fourier modes ([`So2Predictor`]);
+//! * its orbit under SO(3) or O(3), for invariant targets: the trivial-irrep block, i.e. the
+//!   plain predictor of the orbit-averaged kernels `Θ̄`, `K̄` ([`crate::orbit::orbit_kernel`],
+//!   to [`SO3_ORBIT_TOL`]).
 //!
 //! All of them give `μ_t(x) = Θ(x, X̃) Θ(X̃, X̃)⁻¹ (I − e^{−η Θ(X̃, X̃) t/(|X̃|·O)}) Ỹ` (and Σ_t)
 //! for their training set `X̃`; the block and Fourier forms only compute it faster. Callers —
@@ -24,6 +27,9 @@ use crate::predict::{Prediction, Predictor};
 
 /// Relative agreement of two successive Fourier quadratures of the SO(2) orbit integrals.
 pub const ROTATION_ORBIT_TOL: f64 = 1e-13;
+
+/// The `--orbit-tol` of the SO(3) / O(3) orbit averages of an SO(3)-augmented ensemble.
+pub const SO3_ORBIT_TOL: f64 = 1e-12;
 
 /// What an infinite ensemble is trained on.
 #[derive(Clone, Copy, Debug)]
@@ -56,6 +62,15 @@ pub enum TrainingSet<'a> {
         /// How targets transform (`ρ_Y`).
         targets: OutputTransform,
     },
+    /// Their orbit under all of SO(3) (or O(3), `reflections`) rotating 3-D point sets, for
+    /// invariant targets: only the trivial irrep carries the targets, and the ensemble is the
+    /// plain predictor of the orbit averages `Θ̄(X, X)`, `K̄` at the un-augmented rate (the limit
+    /// of the O, I block predictors). The regulariser is `diag_reg · mean_i Θ(x_i, x_i)` added to
+    /// `Θ̄(X, X)`, as for SO(2). `Σ_t` needs every irrep and is not available.
+    Rotation3Orbit {
+        /// O(3) rather than SO(3).
+        reflections: bool,
+    },
 }
 
 /// A group a user names, resolved on a declared input domain: finite (site permutations or
@@ -71,6 +86,11 @@ pub enum Augmentation {
         /// O(2) rather than SO(2).
         reflections: bool,
     },
+    /// SO(3) (or O(3), `reflections`) rotating 3-D point sets.
+    Rotations3 {
+        /// O(3) rather than SO(3).
+        reflections: bool,
+    },
 }
 
 impl Augmentation {
@@ -83,6 +103,7 @@ impl Augmentation {
             InputAction::Continuous { kind, reflections } => {
                 Ok(Self::Rotations { kind, reflections })
             }
+            InputAction::Continuous3 { reflections } => Ok(Self::Rotations3 { reflections }),
             _ => Ok(Self::Finite(FiniteAugmentation::from_input(
                 &group, domain, shape,
             )?)),
@@ -90,8 +111,9 @@ impl Augmentation {
     }
 
     /// The training set of this augmentation: the isotypic blocks (or, `explicit`, the `|G|N`
-    /// examples) of a finite group, the Fourier modes of SO(2)/O(2). Explicit augmentation
-    /// with a continuous group is an error.
+    /// examples) of a finite group, the Fourier modes of SO(2)/O(2), the orbit averages of
+    /// SO(3)/O(3) (invariant targets only). Explicit augmentation with a continuous group is an
+    /// error.
     pub fn training_set(
         &self,
         targets: OutputTransform,
@@ -110,6 +132,24 @@ impl Augmentation {
                  D<k> for an explicit orbit)",
                 if *reflections { "O2" } else { "SO2" }
             ))),
+            (Self::Rotations3 { reflections }, explicit) => {
+                let name = if *reflections { "O3" } else { "SO3" };
+                if explicit {
+                    return Err(Error::Invalid(format!(
+                        "explicit augmentation needs a finite group, and {name} is continuous \
+                         (use O, Oh or I for an explicit orbit)"
+                    )));
+                }
+                if targets != OutputTransform::Invariant {
+                    return Err(Error::Invalid(format!(
+                        "{name} augmentation is available for invariant targets only (use O, \
+                         Oh or I for targets that rotate)"
+                    )));
+                }
+                Ok(TrainingSet::Rotation3Orbit {
+                    reflections: *reflections,
+                })
+            }
         }
     }
 }
@@ -118,9 +158,20 @@ impl Augmentation {
 /// (given, or its written-out orbit), against the orbit through the blocks, or through modes.
 #[derive(Debug)]
 enum Solver {
-    Kernel { p: Predictor, x: Batch },
-    Blocks { p: BlockPredictor, orbit: Batch },
+    Kernel {
+        p: Predictor,
+        x: Batch,
+    },
+    Blocks {
+        p: BlockPredictor,
+        orbit: Batch,
+    },
     Modes(Box<So2Predictor>),
+    Averaged {
+        p: Predictor,
+        x: Batch,
+        group: InputGroup,
+    },
 }
 
 /// An infinite ensemble of `net`, trained by gradient flow on a [`TrainingSet`].
@@ -229,6 +280,32 @@ impl<'n> InfiniteEnsemble<'n> {
                     ROTATION_ORBIT_TOL,
                 )?))
             }
+            TrainingSet::Rotation3Orbit { reflections } => {
+                let group = InputGroup::parse(if reflections { "O3" } else { "SO3" })?;
+                let avg = crate::orbit::orbit_kernel(net, x_train, None, group, SO3_ORBIT_TOL)?;
+                // r = diag_reg · mean_i Θ(x_i, x_i) on Θ̄(X, X) (as for SO(2)); the Predictor
+                // adds diag_reg′ · mean_i Θ̄(x_i, x_i).
+                let plain = net.kernel(x_train, None)?.ntk()?;
+                let n = x_train.len() as f64;
+                let mean_diag = |m: &Mat<f64>| (0..m.nrows()).map(|i| m[(i, i)]).sum::<f64>() / n;
+                let (theta, theta_bar) = (mean_diag(&plain), mean_diag(&avg.ntk));
+                let reg = if diag_reg == 0.0 || theta_bar == 0.0 {
+                    diag_reg
+                } else {
+                    diag_reg * theta / theta_bar
+                };
+                Solver::Averaged {
+                    p: Predictor::new(
+                        avg.ntk.as_ref(),
+                        avg.nngp.as_ref(),
+                        y_train,
+                        learning_rate,
+                        reg,
+                    )?,
+                    x: x_train.clone(),
+                    group,
+                }
+            }
         };
         Ok(Self { net, solver })
     }
@@ -266,6 +343,21 @@ impl<'n> InfiniteEnsemble<'n> {
             Solver::Modes(p) => {
                 let cov = with_cov.then_some(|t| p.covariance(x_test, t));
                 Prediction::at_times(times, |t| p.mean(x_test, t), cov)
+            }
+            Solver::Averaged { p, x, group } => {
+                if with_cov {
+                    return Err(Error::Invalid(format!(
+                        "--cov with {group} augmentation is not available (every irrep enters \
+                         Σ_t; use O, Oh or I)"
+                    )));
+                }
+                let cross =
+                    crate::orbit::orbit_kernel(self.net, x_test, Some(x), *group, SO3_ORBIT_TOL)?;
+                Prediction::at_times(
+                    times,
+                    |t| p.mean(cross.ntk.as_ref(), t),
+                    None::<fn(f64) -> _>,
+                )
             }
         }
     }

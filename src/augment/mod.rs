@@ -27,7 +27,9 @@ mod spectral;
 pub use augmentation::{FiniteAugmentation, RotationKind};
 pub use block::BlockPredictor;
 pub use ensemble::{equivariance_vs_members, train_on_orbits};
-pub use infinite_ensemble::{Augmentation, InfiniteEnsemble, TrainingSet, ROTATION_ORBIT_TOL};
+pub use infinite_ensemble::{
+    Augmentation, InfiniteEnsemble, TrainingSet, ROTATION_ORBIT_TOL, SO3_ORBIT_TOL,
+};
 pub use orbit::{
     ensemble_mean, orbit_summary, predictor_metrics, so2_orbit_batch, so2_output_matrices,
 };
