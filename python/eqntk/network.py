@@ -81,4 +81,7 @@ def read(path) -> Network:
     try:
         return Network(text, name)
     except ValueError as e:
-        raise ValueError(str(e).replace("<network>", str(path), 1)) from None
+        msg = str(e)
+        if msg.startswith("network: "):
+            msg = f"{path}: " + msg[len("network: "):]
+        raise ValueError(msg) from None

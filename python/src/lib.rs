@@ -27,7 +27,7 @@ const ORBIT_TOL: f64 = 1e-12;
 const SO3_ORBIT_TOL: f64 = 1e-10;
 
 fn network(spec: &str) -> Result<Network> {
-    Network::from_toml_str(spec, "<network>")
+    Network::from_toml_str(spec, "network")
 }
 
 /// NNGP and NTK of the network `spec` on `x1 × x2` (`x2 = None`: x1 × x1, the upper triangle

@@ -85,13 +85,14 @@ def architectures(stax):
             stax.FanOut(2),
             stax.parallel(stax.serial(stax.Erf(), stax.Dense(64, W_std=1.1)),
                           stax.Dense(64, W_std=0.7, b_std=0.3)),
-            stax.FanInProd(), stax.Relu(), stax.Dense(1, W_std=1.2)), (4,), 4),
+            stax.FanInProd(), stax.Dense(64, W_std=1.1), stax.Relu(),
+            stax.Dense(1, W_std=1.2)), (4,), 4),
         "three_branches_sum": (stax.serial(
-            stax.Dense(64, W_std=1.2, b_std=0.1), stax.Relu(),
+            stax.Dense(64, W_std=1.2, b_std=0.1),
             stax.FanOut(3),
             stax.parallel(stax.Dense(64, W_std=1.0),
-                          stax.serial(stax.Dense(64, W_std=1.3, b_std=0.1), stax.Relu(),
+                          stax.serial(stax.Relu(), stax.Dense(64, W_std=1.3, b_std=0.1), stax.Relu(),
                                       stax.Dense(64, W_std=0.9)),
                           stax.Identity()),
-            stax.FanInSum(), stax.Dense(1, W_std=1.1, b_std=0.1)), (5,), 4),
+            stax.FanInSum(), stax.Relu(), stax.Dense(1, W_std=1.1, b_std=0.1)), (5,), 4),
     }
