@@ -29,6 +29,9 @@ from .stax import KernelFn, as_input
 
 
 def _block(spec, a, b):
+    # arrays that travelled to a worker may arrive unaligned or read-only: one copy then
+    a = np.require(a, np.float64, ["C", "A"])
+    b = None if b is None else np.require(b, np.float64, ["C", "A"])
     return _eqntk.kernel(spec, a, b)
 
 

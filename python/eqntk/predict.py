@@ -108,12 +108,6 @@ def gradient_descent_mse_ensemble(kernel_fn, x_train, y_train, learning_rate: fl
                               np.ascontiguousarray(k.ntk, dtype=np.float64))
         return cache["train"]
 
-    def reg(kdd):
-        if not diag_reg_absolute_scale or diag_reg == 0:
-            return diag_reg
-        tr = np.trace(kdd) / kdd.shape[0]
-        return diag_reg / tr
-
     def predict_fn(t=None, x_test=None, get=None, compute_cov: bool = False, **kwargs):
         if kwargs:
             raise TypeError("unexpected keyword arguments: " + ", ".join(sorted(kwargs)))
@@ -131,24 +125,35 @@ def gradient_descent_mse_ensemble(kernel_fn, x_train, y_train, learning_rate: fl
                                              targets, bool(explicit))
             else:
                 nngp_dd, ntk_dd = train_kernels()
-                k = kernel_fn(xt, x_train, ("nngp", "ntk"))
-                nngp_td = np.ascontiguousarray(k.nngp, dtype=np.float64)
-                ntk_td = np.ascontiguousarray(k.ntk, dtype=np.float64)
-                tt = None
-                if compute_cov:
-                    tt = np.ascontiguousarray(kernel_fn(xt, None, "nngp"), dtype=np.float64)
-                if g == "ntk":
-                    args = (ntk_dd, nngp_dd, y2, ntk_td, nngp_td)
-                    r = reg(ntk_dd)
+                kdd = ntk_dd if g == "ntk" else nngp_dd
+                n = kdd.shape[0]
+                scale = np.trace(kdd) / n
+                absolute = diag_reg * (1.0 if diag_reg_absolute_scale else scale)
+                r = absolute / scale if scale > 0 else float(diag_reg)
+                kreg = kdd + absolute * np.eye(n) if absolute else kdd
+                # neural-tangents' NNGP mode: Θ and K both the (regularised) NNGP, so that
+                # Σ_t = K(x,x) − K(x,X) K_r⁻¹ (I − e_t²) K(X,x)
+                middle = nngp_dd if g == "ntk" else kreg
+                if x_test is None:
+                    # on the training set: (I − e_t) Y and e_t K e_t (NTK) or K_r e_t² (NNGP)
+                    ktd_g = kreg
+                    ktd_k = nngp_dd if g == "ntk" else kreg
+                    tt = ktd_k if compute_cov else None
                 else:
-                    args = (nngp_dd, nngp_dd, y2, nngp_td, nngp_td)
-                    r = reg(nngp_dd)
+                    k = kernel_fn(xt, x_train, ("nngp", "ntk"))
+                    nngp_td = np.ascontiguousarray(k.nngp, dtype=np.float64)
+                    ktd_g = np.ascontiguousarray(k.ntk, dtype=np.float64) if g == "ntk" else nngp_td
+                    ktd_k = nngp_td
+                    tt = None
+                    if compute_cov:
+                        tt = np.ascontiguousarray(kernel_fn(xt, None, "nngp"), dtype=np.float64)
+                args = (kdd, middle, y2, ktd_g, ktd_k)
                 means, covs = _eqntk.predict_kernels(*args, times, float(learning_rate), float(r), tt)
             means, covs = _shape(means, covs, tshape, vector_y)
             out[g] = Gaussian(means, covs) if compute_cov else means
         if isinstance(get, str):
             return out[get]
-        return namedtuple("Prediction" if get is None else "Kernel", names)(*(out[g] for g in names))
+        return namedtuple("Gaussians", names)(*(out[g] for g in names))
 
     return predict_fn
 

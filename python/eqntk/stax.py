@@ -67,7 +67,8 @@ def as_input(x, name: str = "x1") -> np.ndarray:
     A C-contiguous float64 numpy array is returned as it is (no copy); anything else
     (float32, integers, JAX arrays, Fortran order) is converted once.
     """
-    if isinstance(x, np.ndarray) and x.dtype == np.float64 and x.flags.c_contiguous:
+    if (isinstance(x, np.ndarray) and x.dtype == np.float64 and x.flags.c_contiguous
+            and x.flags.aligned):
         a = x
     else:
         a = np.asarray(x)
@@ -75,7 +76,7 @@ def as_input(x, name: str = "x1") -> np.ndarray:
             raise ValueError(f"{name} must be real, got dtype {a.dtype}")
         if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
             raise ValueError(f"{name} must be a numeric array, got dtype {a.dtype}")
-        a = np.ascontiguousarray(a, dtype=np.float64)
+        a = np.require(a, np.float64, ["C", "A"])
     if a.ndim < 2:
         raise ValueError(
             f"{name} must have shape [N, *example_shape] (a batch axis first), got shape "

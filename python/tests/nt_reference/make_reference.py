@@ -38,6 +38,31 @@ for i, (name, (layer, shape, n)) in enumerate(sorted(architectures(stax).items()
     }
     print(name, "done", file=sys.stderr)
 
+# predictions of gradient_descent_mse_ensemble: both modes, with covariances, on test inputs
+# and on the training set, at finite times and t = None
+PREDICT = {"mlp_relu": 0, "cnn_valid_circular_gap": 1, "fan_in_prod": 2}
+out["predictions"] = {}
+archs = architectures(stax)
+for name, seed in sorted(PREDICT.items()):
+    layer, shape, n = archs[name]
+    rng = np.random.default_rng(500 + seed)
+    x_train = rng.normal(size=(6,) + tuple(shape))
+    y_train = rng.normal(size=(6, 2))
+    x_test = rng.normal(size=(3,) + tuple(shape))
+    case = {"x_train": x_train.tolist(), "y_train": y_train.tolist(), "x_test": x_test.tolist(),
+            "learning_rate": 0.8, "diag_reg": 1e-3, "times": [0.5, 3.0]}
+    predict_fn = nt.predict.gradient_descent_mse_ensemble(
+        layer[2], x_train, y_train, learning_rate=0.8, diag_reg=1e-3)
+    for where, xt in (("test", x_test), ("train", None)):
+        for t_name, t in (("t", np.array([0.5, 3.0])), ("inf", None)):
+            p = predict_fn(t, xt, ("nngp", "ntk"), compute_cov=True)
+            for g in ("nngp", "ntk"):
+                gauss = getattr(p, g)
+                case[f"{g}_{where}_{t_name}_mean"] = np.asarray(gauss.mean).tolist()
+                case[f"{g}_{where}_{t_name}_cov"] = np.asarray(gauss.covariance).tolist()
+    out["predictions"][name] = case
+    print(name, "predictions done", file=sys.stderr)
+
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nt_kernels.json")
 with open(path, "w") as f:
     json.dump(out, f, indent=None, separators=(",", ":"))
