@@ -76,7 +76,12 @@ pub fn mat2<'py>(py: Python<'py>, m: &faer::Mat<f64>) -> Bound<'py, PyArray2<f64
 }
 
 /// Matrices of one shape stacked along a first axis: `[len, r, c]`.
-pub fn stack<'py>(py: Python<'py>, ms: &[faer::Mat<f64>], r: usize, c: usize) -> Bound<'py, PyArray3<f64>> {
+pub fn stack<'py>(
+    py: Python<'py>,
+    ms: &[faer::Mat<f64>],
+    r: usize,
+    c: usize,
+) -> Bound<'py, PyArray3<f64>> {
     let mut v = Vec::with_capacity(ms.len() * r * c);
     for m in ms {
         for i in 0..r {

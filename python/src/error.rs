@@ -8,7 +8,9 @@
 //! | a quadrature that does not converge | `RuntimeError` |
 //! | reading or writing a file | `OSError` |
 
-use pyo3::exceptions::{PyFloatingPointError, PyMemoryError, PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{
+    PyFloatingPointError, PyMemoryError, PyOSError, PyRuntimeError, PyValueError,
+};
 use pyo3::PyErr;
 
 /// The message as one line (eqntk's messages are one line; this also folds any that are not).

@@ -2,7 +2,9 @@
 //! the line are deeper paths (the command-line entry points reused so that Python prints
 //! exactly what `eqntk derive`, `eqntk group` and `eqntk verify` print).
 
-pub use eqntk::{Augmentation, Error, FiniteNetwork, InfiniteEnsemble, Network, Predictor, TrainingSet};
+pub use eqntk::{
+    Augmentation, Error, FiniteNetwork, InfiniteEnsemble, Network, Predictor, TrainingSet,
+};
 
 // ---- deeper paths ----
 pub use eqntk::action::InputGroup;

@@ -26,6 +26,9 @@ const ORBIT_TOL: f64 = 1e-12;
 /// Default tolerance of SO(3)/O(3) orbit quadratures.
 const SO3_ORBIT_TOL: f64 = 1e-10;
 
+/// The NNGP and NTK arrays of a kernel call.
+type KernelPair<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<f64>>);
+
 fn network(spec: &str) -> Result<Network> {
     Network::from_toml_str(spec, "network")
 }
@@ -44,7 +47,7 @@ fn kernel<'py>(
     x2: Option<PyReadonlyArrayDyn<'py, f64>>,
     orbit: Option<&str>,
     orbit_tol: Option<f64>,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<f64>>)> {
+) -> PyResult<KernelPair<'py>> {
     let v1 = view(&x1, "x1")?;
     let v2 = match &x2 {
         Some(a) => Some(view(a, "x2")?),
@@ -99,7 +102,10 @@ fn caveats(spec: &str) -> PyResult<Vec<String>> {
 #[pyfunction]
 fn check_network(spec: &str) -> PyResult<(Vec<usize>, String)> {
     let net = network(spec).map_err(to_py)?;
-    Ok((net.input_shape().to_vec(), format!("{:?}", net.domain()).to_lowercase()))
+    Ok((
+        net.input_shape().to_vec(),
+        format!("{:?}", net.domain()).to_lowercase(),
+    ))
 }
 
 type PredictOut<'py> = (Bound<'py, PyArray3<f64>>, Option<Bound<'py, PyArray3<f64>>>);
@@ -124,8 +130,16 @@ fn predict<'py>(
     targets: &str,
     explicit: bool,
 ) -> PyResult<PredictOut<'py>> {
-    let (vx, vy, vt) = (view(&x_train, "x_train")?, view(&y_train, "y_train")?, view(&x_test, "x_test")?);
-    let (spec, augment, targets) = (spec.to_owned(), augment.map(str::to_owned), targets.to_owned());
+    let (vx, vy, vt) = (
+        view(&x_train, "x_train")?,
+        view(&y_train, "y_train")?,
+        view(&x_test, "x_test")?,
+    );
+    let (spec, augment, targets) = (
+        spec.to_owned(),
+        augment.map(str::to_owned),
+        targets.to_owned(),
+    );
     let p = py
         .detach(move || -> Result<_> {
             let net = network(&spec)?;
@@ -201,7 +215,13 @@ fn predict_kernels<'py>(
                 }
             }
             let tt = e.as_ref().map(|v| v.mat("nngp_test_test")).transpose()?;
-            let p = Predictor::new(ntk.as_ref(), nngp.as_ref(), y.as_ref(), learning_rate, diag_reg)?;
+            let p = Predictor::new(
+                ntk.as_ref(),
+                nngp.as_ref(),
+                y.as_ref(),
+                learning_rate,
+                diag_reg,
+            )?;
             let mut means = Vec::new();
             let mut covs = Vec::new();
             for &t in &times {
@@ -214,7 +234,10 @@ fn predict_kernels<'py>(
         })
         .map_err(to_py)?;
     let (m, o, means, covs) = out;
-    Ok((stack(py, &means, m, o), with_cov.then(|| stack(py, &covs, m, m))))
+    Ok((
+        stack(py, &means, m, o),
+        with_cov.then(|| stack(py, &covs, m, m)),
+    ))
 }
 
 /// Outputs `[N, out_dim]` of the finite network of `spec` sampled at `width` from `seed`
@@ -289,7 +312,13 @@ fn derive(py: Python<'_>, spec: &str, format: &str, name: &str) -> PyResult<Stri
     };
     let name: String = name
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let spec = spec.to_owned();
     py.detach(move || -> Result<String> {

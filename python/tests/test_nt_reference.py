@@ -27,8 +27,15 @@ def test_kernels_equal_neural_tangents(name):
     x1, x2 = np.array(case["x1"]), np.array(case["x2"])
     k11 = layer[2](x1, None)
     k12 = layer[2](x1, x2)
-    assert_close(k11.nngp, case["nngp_11"], rtol=1e-10, what=f"{name} nngp x1×x1")
-    assert_close(k11.ntk, case["ntk_11"], rtol=1e-10, what=f"{name} ntk x1×x1")
+    off = ~np.eye(len(x1), dtype=bool)
+    for g in ("nngp", "ntk"):
+        ours, theirs = getattr(k11, g), np.array(case[f"{g}_11"])
+        assert_close(ours[off], theirs[off], rtol=1e-10, what=f"{name} {g} x1×x1")
+        # on the diagonal (ρ = 1) neural-tangents' ReLU-type duals take
+        # arctan2(√(K₁₁K₂₂ − K₁₂²), K₁₂) of a rounding residue, which keeps about half of the
+        # digits (an error of ~√ε ≈ 1e-8 in the angle where the residue is > 0); eqntk takes
+        # ρ = 1 exactly on the diagonal of x1 × x1
+        assert_close(np.diag(ours), np.diag(theirs), rtol=1e-8, what=f"{name} {g} diagonal")
     assert_close(k12.nngp, case["nngp_12"], rtol=1e-10, what=f"{name} nngp x1×x2")
     assert_close(k12.ntk, case["ntk_12"], rtol=1e-10, what=f"{name} ntk x1×x2")
 

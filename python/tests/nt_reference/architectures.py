@@ -60,7 +60,7 @@ def architectures(stax):
             stax.Flatten(), stax.Dense(1, W_std=1.2, b_std=0.1)), (6, 6, 2), 3),
         "cnn_valid_circular_gap": (stax.serial(
             stax.Conv(16, (3, 3), padding="VALID", W_std=1.5, b_std=0.1), stax.Erf(),
-            stax.Conv(16, (2, 2), padding="CIRCULAR", W_std=1.3, b_std=0.2), stax.Relu(),
+            stax.Conv(16, (3, 3), padding="CIRCULAR", W_std=1.3, b_std=0.2), stax.Relu(),
             stax.GlobalAvgPool(), stax.Dense(1, W_std=1.5, b_std=0.1)), (6, 5, 1), 3),
         "cnn_pools": (stax.serial(
             stax.Conv(8, (3, 3), padding="SAME", W_std=1.5, b_std=0.1), stax.Relu(),
