@@ -7,7 +7,7 @@ use super::separable::{AxisFilter, SeparableTaps};
 use super::shape::Shape;
 use super::taps::Taps;
 use super::window::GridWindow;
-use super::{Layer, LayerKind, Registration};
+use super::{Layer, LayerKind, Registration, Sums};
 use crate::error::Result;
 use crate::finite::{FiniteBuilder, FinitePass};
 use crate::kernel::BlockMap;
@@ -98,6 +98,13 @@ pub(super) const REGISTRATION: Registration = Registration {
 };
 
 impl LayerKind for Conv {
+    fn sums(&self, input: &Shape) -> Sums<'_> {
+        Sums::Window {
+            offsets: self.offsets(&input.grid),
+            padding: self.padding,
+        }
+    }
+
     fn kind(&self) -> &'static str {
         "conv"
     }

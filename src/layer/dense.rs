@@ -13,10 +13,12 @@
 //! ```
 
 use super::affine::{AffineMap, Weights};
+use super::reduced::{ReducedStep, Stage};
 use super::shape::Shape;
 use super::{Layer, LayerKind, Registration};
 use crate::error::Result;
 use crate::finite::{FiniteBuilder, FinitePass};
+use crate::group::GroupSpec;
 use crate::kernel::BlockMap;
 use crate::symbolic::layers::{affine_defs, site_sym, Sites};
 use crate::symbolic::LayerDefinitions;
@@ -58,6 +60,18 @@ impl Dense {
 }
 
 impl LayerKind for Dense {
+    fn reduced_step(&self, input: &Shape, _group: &GroupSpec) -> ReducedStep<'_> {
+        ReducedStep::Stage(Box::new(Stage::Affine(self.map(input))))
+    }
+
+    fn keeps_right_invariance(&self) -> bool {
+        true
+    }
+
+    fn so2_map<'a>(&'a self, input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
+        Some(Box::new(self.map(input)))
+    }
+
     fn kind(&self) -> &'static str {
         "dense"
     }

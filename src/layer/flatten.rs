@@ -35,6 +35,10 @@ pub(super) const REGISTRATION: Registration = Registration {
 };
 
 impl LayerKind for Flatten {
+    fn keeps_right_invariance(&self) -> bool {
+        true
+    }
+
     fn kind(&self) -> &'static str {
         "flatten"
     }

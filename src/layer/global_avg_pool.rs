@@ -6,10 +6,12 @@
 //! ```
 
 use super::pool::{full_mean, reject_so2, ReadoutMap, ReadoutPass};
+use super::reduced::ReducedStep;
 use super::shape::Shape;
 use super::{Layer, LayerKind, Registration, SiteNeed};
 use crate::error::Result;
 use crate::finite::{FiniteBuilder, FinitePass};
+use crate::group::GroupSpec;
 use crate::kernel::BlockMap;
 use crate::symbolic::layers::{group_readout_defs, readout_defs, Sites};
 use crate::symbolic::LayerDefinitions;
@@ -33,6 +35,14 @@ pub(super) const REGISTRATION: Registration = Registration {
 };
 
 impl LayerKind for GlobalAvgPool {
+    fn reduced_step(&self, _input: &Shape, _group: &GroupSpec) -> ReducedStep<'_> {
+        ReducedStep::Closes
+    }
+
+    fn keeps_right_invariance(&self) -> bool {
+        true
+    }
+
     fn kind(&self) -> &'static str {
         "global_avg_pool"
     }

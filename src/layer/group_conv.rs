@@ -18,9 +18,10 @@
 use super::affine::{AffineMap, Parameterization, Weights};
 use super::conv::Padding;
 use super::lift::{shift, window_offsets, Lifted};
+use super::reduced::{group_conv_step, ReducedStep};
 use super::shape::Shape;
 use super::taps::Taps;
-use super::{Layer, LayerKind, Registration};
+use super::{Layer, LayerKind, Registration, Sums};
 use crate::error::Result;
 use crate::finite::{FiniteBuilder, FinitePass};
 use crate::group::GroupSpec;
@@ -204,6 +205,36 @@ pub(super) const REGISTRATION: Registration = Registration {
 };
 
 impl LayerKind for GroupConv {
+    fn sums(&self, _input: &Shape) -> Sums<'_> {
+        Sums::GroupWindow {
+            offsets: self.filter.as_ref().map_or(vec![], |f| window_offsets(f)),
+            padding: self.padding,
+            support: self.support.clone(),
+        }
+    }
+
+    fn reduced_step(&self, input: &Shape, group: &GroupSpec) -> ReducedStep<'_> {
+        group_conv_step(self, input, group)
+    }
+
+    fn keeps_right_invariance(&self) -> bool {
+        true
+    }
+
+    fn so2_map<'a>(&'a self, _input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
+        Some(Box::new(GroupConv::so2_map(self)))
+    }
+
+    fn so2_discretised(&self, angles: usize) -> Option<Layer> {
+        // On C_N a group convolution with every tap is a circular convolution of N taps.
+        Some(Layer::new(super::Conv {
+            filter: vec![angles],
+            padding: Padding::Circular,
+            stride: vec![],
+            weights: self.weights,
+        }))
+    }
+
     fn kind(&self) -> &'static str {
         "group_conv"
     }

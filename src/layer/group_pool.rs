@@ -6,10 +6,12 @@
 //! ```
 
 use super::pool::{full_mean, ReadoutMap, ReadoutPass};
+use super::reduced::ReducedStep;
 use super::shape::Shape;
 use super::{Layer, LayerKind, Registration, SiteNeed};
 use crate::error::Result;
 use crate::finite::{FiniteBuilder, FinitePass};
+use crate::group::GroupSpec;
 use crate::kernel::BlockMap;
 use crate::symbolic::layers::{group_readout_defs, Sites};
 use crate::symbolic::LayerDefinitions;
@@ -38,6 +40,23 @@ pub(super) const REGISTRATION: Registration = Registration {
 };
 
 impl LayerKind for GroupPool {
+    fn reduced_step(&self, _input: &Shape, _group: &GroupSpec) -> ReducedStep<'_> {
+        ReducedStep::Closes
+    }
+
+    fn keeps_right_invariance(&self) -> bool {
+        true
+    }
+
+    fn closes_group_section(&self) -> bool {
+        true
+    }
+
+    fn so2_discretised(&self, _angles: usize) -> Option<Layer> {
+        // The mean over the N angles and the sites.
+        Some(Layer::new(super::GlobalAvgPool))
+    }
+
     fn kind(&self) -> &'static str {
         "group_pool"
     }

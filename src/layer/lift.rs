@@ -30,7 +30,7 @@ use super::affine::{standard_needs_fan_in, AffineMap, Parameterization, Weights}
 use super::conv::Padding;
 use super::shape::Shape;
 use super::taps::Taps;
-use super::{Layer, LayerKind, Registration};
+use super::{Layer, LayerKind, Registration, Sums};
 use crate::action::{ImageAction, SignalAction, SiteAction};
 use crate::error::Result;
 use crate::finite::{FiniteBuilder, FinitePass};
@@ -476,6 +476,21 @@ pub(super) const REGISTRATION: Registration = Registration {
 };
 
 impl LayerKind for Lift {
+    fn sums(&self, _input: &Shape) -> Sums<'_> {
+        Sums::Lift(self)
+    }
+
+    fn as_lift(&self) -> Option<&Lift> {
+        Some(self)
+    }
+
+    fn so2_discretised(&self, _angles: usize) -> Option<Layer> {
+        // The lift onto C_N: a dense layer on the N stacked rotations of the input.
+        Some(Layer::new(super::Dense {
+            weights: self.weights,
+        }))
+    }
+
     fn kind(&self) -> &'static str {
         "lift"
     }

@@ -56,8 +56,9 @@ pub use keys::Keys;
 pub use layer_norm::LayerNorm;
 pub use lift::{Lift, LiftFilter};
 pub use parallel::{Combination, Combine, Parallel};
-pub use reduced::ReducedGroupRun;
+pub use reduced::{ReducedGroupRun, ReducedStep};
 pub use shape::Shape;
+
 pub use window_pool::{PoolOp, WindowPool};
 
 use crate::error::{Error, Result};
@@ -65,6 +66,28 @@ use crate::finite::{FiniteBuilder, FinitePass};
 use crate::group::GroupSpec;
 use crate::kernel::{BlockMap, Kernel};
 use crate::symbolic::{Definition, LayerDefinitions};
+
+/// The sums of a layer's derivation ([`LayerKind::sums`]), which the interpreter binds to
+/// values: filter offsets on the site grid, the padding that wraps them, the group support.
+#[derive(Debug)]
+pub enum Sums<'a> {
+    /// No sums beyond the sites (and the group elements the input carries).
+    None,
+    /// A window of offsets on the grid (a convolution, a window pooling).
+    Window {
+        offsets: Vec<Vec<i64>>,
+        padding: Padding,
+    },
+    /// A group convolution: a window of offsets of the grid, and the support H of its filter
+    /// on the group (`None`: the whole group).
+    GroupWindow {
+        offsets: Vec<Vec<i64>>,
+        padding: Padding,
+        support: Option<Vec<usize>>,
+    },
+    /// A lifting, whose sums are set by its group's action on the input and its filter.
+    Lift(&'a Lift),
+}
 
 /// How a layer constrains the site structure of the kernel entering it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,6 +169,51 @@ pub trait LayerKind: fmt::Debug + Send + Sync + DynEq {
     /// The group this layer lifts its input to (a lifting layer only).
     fn lifts_to(&self) -> Option<GroupSpec> {
         None
+    }
+
+    /// The kind as a lifting layer, which opens a group section: the reduced run, the SO(2)
+    /// section, the derivation interpreter and the collapse read its group, filter and
+    /// tolerance. `None` for every other kind.
+    fn as_lift(&self) -> Option<&Lift> {
+        None
+    }
+
+    /// The kind's step in the right-invariant reduced run of a group section (MATH.md §7) on
+    /// features of shape `input` lifted to `group`: a stage of the run, the pooling that ends
+    /// it, or (by default) a kind the run cannot take.
+    fn reduced_step(&self, _input: &Shape, _group: &GroupSpec) -> ReducedStep<'_> {
+        ReducedStep::Breaks
+    }
+
+    /// Whether a kernel that is a function of `g⁻¹g′` on the features entering the kind stays
+    /// one on its output (right-invariance, MATH.md §7); by default not.
+    fn keeps_right_invariance(&self) -> bool {
+        false
+    }
+
+    /// The kind's map on kernels of the relative angle inside an SO(2) section (after an SO(2)
+    /// lift, before the pooling), for features of shape `input`; `None` (the default) for a kind
+    /// the section cannot take.
+    fn so2_map<'a>(&'a self, _input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
+        None
+    }
+
+    /// Whether the kind pools group features, closing a group section.
+    fn closes_group_section(&self) -> bool {
+        false
+    }
+
+    /// The kind in the C_N discretisation of an SO(2) section with N = `angles` (a lift becomes
+    /// a dense layer on the stacked rotations, a group convolution a circular convolution of N
+    /// taps, the pooling a global average); `None` (the default) keeps the layer as it is.
+    fn so2_discretised(&self, _angles: usize) -> Option<Layer> {
+        None
+    }
+
+    /// The sums the kind's derivation runs over, for the interpreter, on features of shape
+    /// `input` (by default none: only the sites and the group the input carries).
+    fn sums(&self, _input: &Shape) -> Sums<'_> {
+        Sums::None
     }
 
     /// The recursion of layer `l` (1-based) as raw definitions `K⁽ˡ⁾ = …`, `Θ⁽ˡ⁾ = …` with

@@ -686,6 +686,11 @@ pub struct Combination {
 }
 
 impl LayerKind for Combination {
+    fn keeps_right_invariance(&self) -> bool {
+        // Sums and products of right-invariant branch kernels are right-invariant.
+        true
+    }
+
     fn kind(&self) -> &'static str {
         match self.combine {
             Combine::Sum => "fan_in_sum",

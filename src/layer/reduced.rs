@@ -45,10 +45,7 @@ use std::cell::RefCell;
 use super::activation::Activation;
 use super::affine::AffineMap;
 use super::conv::Padding;
-use super::dense::Dense;
-use super::global_avg_pool::GlobalAvgPool;
 use super::group_conv::GroupConv;
-use super::group_pool::GroupPool;
 use super::lift::{window_offsets, Lift, LiftFilter, Lifted};
 use super::pool::pairwise_sum;
 use super::shape::Shape;
@@ -82,9 +79,20 @@ enum LiftAverage {
     Gather { taps: usize, src: Vec<u32> },
 }
 
+/// What a layer kind is in the reduced run ([`super::LayerKind::reduced_step`]).
+#[derive(Debug)]
+pub enum ReducedStep<'a> {
+    /// A stage between the lift and the pooling.
+    Stage(Box<Stage<'a>>),
+    /// The pooling that ends the run.
+    Closes,
+    /// A kind the run cannot take (or a filter the point group does not preserve).
+    Breaks,
+}
+
 /// A layer between the lift and the pooling.
 #[derive(Debug)]
-enum Stage<'a> {
+pub enum Stage<'a> {
     /// A dense layer (the identity average) or a group convolution without translations.
     Affine(AffineMap),
     /// A group convolution on p4/p4m: `A[R]_g = Twisted_g(R_g)`.
@@ -96,7 +104,7 @@ enum Stage<'a> {
 /// `out[p, p'] = (1/|F|) Σ_{δ∈F} M[p + A_g δ, p' + δ]` on an H×W grid (P = HW positions), for a
 /// product window `F = O₀ × O₁`, done as one pass per filter axis.
 #[derive(Clone, Debug)]
-struct TwistedAverage {
+pub struct TwistedAverage {
     grid: [usize; 2],
     circular: bool,
     /// The offsets `O_a` along filter axis a.
@@ -310,7 +318,7 @@ impl<'a> ReducedGroupRun<'a> {
     /// `None` when the run does not start with a lift, ends without pooling, contains another
     /// layer kind, or when the lift's filter is not mapped to itself by the point group.
     pub fn find(layers: &'a [Layer], shapes: &[Shape]) -> Option<(usize, Self)> {
-        let lift = layers.first()?.downcast_ref::<Lift>()?;
+        let lift = layers.first()?.as_lift()?;
         let (input, lifted) = (shapes.first()?, shapes.get(1)?);
         let spec = lifted.lifted?;
         let (lift_avg, taps) = lift_average(lift, input, &spec)?;
@@ -323,17 +331,10 @@ impl<'a> ReducedGroupRun<'a> {
             stages: vec![],
         };
         for (l, layer) in layers.iter().enumerate().skip(1) {
-            let shape = shapes.get(l)?;
-            if let Some(a) = layer.downcast_ref::<Activation>() {
-                run.stages.push(Stage::Activation(a));
-            } else if let Some(d) = layer.downcast_ref::<Dense>() {
-                run.stages.push(Stage::Affine(d.map(shape)));
-            } else if let Some(gc) = layer.downcast_ref::<GroupConv>() {
-                run.stages.push(group_conv_stage(gc, shape, &spec)?);
-            } else if layer.is::<GroupPool>() || layer.is::<GlobalAvgPool>() {
-                return Some((l + 1, run));
-            } else {
-                return None;
+            match layer.reduced_step(shapes.get(l)?, &spec) {
+                ReducedStep::Stage(s) => run.stages.push(*s),
+                ReducedStep::Closes => return Some((l + 1, run)),
+                ReducedStep::Breaks => return None,
             }
         }
         None
@@ -614,17 +615,24 @@ fn lift_average(lift: &Lift, input: &Shape, spec: &GroupSpec) -> Option<(LiftAve
     }
 }
 
-/// The reduced group convolution (`None` for a filter the point group does not preserve).
+/// The reduced group convolution (`Breaks` for a filter the point group does not preserve).
 ///
 /// Its `support` H does not matter on reduced blocks: right-invariance makes every `h` term
 /// equal, whatever H is, and the output is right-invariant again because
 /// `M[(g k h, ·), (g' k h, ·)] = M[(g, ·), (g', ·)]` for any h. Only the fan-in `|H|·|F|`
 /// (standard parameterisation) sees it.
-fn group_conv_stage<'a>(
-    gc: &super::GroupConv,
+pub(super) fn group_conv_step<'a>(
+    gc: &GroupConv,
     shape: &Shape,
     spec: &GroupSpec,
-) -> Option<Stage<'a>> {
+) -> ReducedStep<'a> {
+    match group_conv_stage(gc, shape, spec) {
+        Some(s) => ReducedStep::Stage(Box::new(s)),
+        None => ReducedStep::Breaks,
+    }
+}
+
+fn group_conv_stage<'a>(gc: &GroupConv, shape: &Shape, spec: &GroupSpec) -> Option<Stage<'a>> {
     let support = gc.support.as_ref().map_or(Lifted::order_of(spec), Vec::len);
     match (point_group(spec), &gc.filter) {
         (Some(point), Some(f)) if f.len() == 2 && f[0] == f[1] => {

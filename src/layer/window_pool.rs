@@ -26,7 +26,7 @@ use super::pool::reject_so2;
 use super::shape::Shape;
 use super::taps::Taps;
 use super::window::GridWindow;
-use super::{Layer, LayerKind, Registration, SiteNeed};
+use super::{Layer, LayerKind, Registration, SiteNeed, Sums};
 use crate::error::Result;
 use crate::finite::{FiniteBuilder, FinitePass, OpDims};
 use crate::kernel::BlockMap;
@@ -136,6 +136,13 @@ impl WindowPool {
 }
 
 impl LayerKind for WindowPool {
+    fn sums(&self, input: &Shape) -> Sums<'_> {
+        Sums::Window {
+            offsets: self.offsets(&input.grid),
+            padding: self.padding,
+        }
+    }
+
     fn kind(&self) -> &'static str {
         match self.op {
             PoolOp::Sum => "sum_pool",

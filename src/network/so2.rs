@@ -68,7 +68,7 @@ use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::group::GroupSpec;
 use crate::kernel::{BlockMap, Kernel};
-use crate::layer::{Activation, Dense, GroupConv, GroupPool, Layer, Lift};
+
 use crate::so2_quadrature;
 
 /// How the angular section of an SO(2) G-CNN was evaluated (see the module docs of
@@ -365,7 +365,9 @@ impl Network {
     /// with an SO(2) lifting.
     pub(super) fn so2_pool(&self) -> Option<usize> {
         match self.layers.first()?.lifts_to() {
-            Some(GroupSpec::So2 { .. }) => self.layers.iter().position(|l| l.is::<GroupPool>()),
+            Some(GroupSpec::So2 { .. }) => {
+                self.layers.iter().position(|l| l.closes_group_section())
+            }
             _ => None,
         }
     }
@@ -379,23 +381,17 @@ impl Network {
         pool: usize,
     ) -> Result<(Kernel, So2Report)> {
         let lift = self.layers[0]
-            .downcast_ref::<Lift>()
+            .as_lift()
             .ok_or_else(|| Error::Spec("an SO2 G-CNN starts with an SO2 lift".into()))?;
         let mut maps: Vec<Box<dyn BlockMap + '_>> = vec![Box::new(lift.so2_map(&self.shapes[0]))];
         for l in 1..pool {
             let layer = &self.layers[l];
-            maps.push(if let Some(a) = layer.downcast_ref::<Activation>() {
-                Box::new(a)
-            } else if let Some(g) = layer.downcast_ref::<GroupConv>() {
-                Box::new(g.so2_map())
-            } else if let Some(d) = layer.downcast_ref::<Dense>() {
-                Box::new(d.map(&self.shapes[l]))
-            } else {
-                return Err(Error::Spec(format!(
+            maps.push(layer.so2_map(&self.shapes[l]).ok_or_else(|| {
+                Error::Spec(format!(
                     "layers[{l}] ({}): not available on SO2 features",
                     layer.kind()
-                )));
-            });
+                ))
+            })?);
         }
         let section = Section {
             maps,
@@ -605,24 +601,15 @@ impl Network {
         }
         let mut layers = Vec::with_capacity(self.layers.len());
         for (l, layer) in self.layers.iter().enumerate() {
-            let lift = layer.downcast_ref::<Lift>().filter(|_| l == 0);
-            let group_conv = layer.downcast_ref::<GroupConv>().filter(|_| l < pool);
-            layers.push(if let Some(lift) = lift {
-                Layer::new(Dense {
-                    weights: lift.weights,
-                })
-            } else if let Some(gc) = group_conv {
-                Layer::new(crate::layer::Conv {
-                    filter: vec![angles],
-                    padding: crate::layer::Padding::Circular,
-                    stride: vec![],
-                    weights: gc.weights,
-                })
-            } else if l == pool && layer.is::<GroupPool>() {
-                Layer::new(crate::layer::GlobalAvgPool)
-            } else {
-                layer.clone()
-            });
+            // The section — the lift, the group convolutions, the pooling that closes it —
+            // becomes its C_N counterpart; the layers after it stay as they are.
+            let in_section = l <= pool;
+            layers.push(
+                in_section
+                    .then(|| layer.so2_discretised(angles))
+                    .flatten()
+                    .unwrap_or_else(|| layer.clone()),
+            );
         }
         let grid = So2Grid {
             angles,

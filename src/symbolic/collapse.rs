@@ -420,8 +420,8 @@ fn collapse_readout(
 /// orthogonal). `Err` when the network does not start with a lifting to a finite group.
 pub fn lifting_facts(net: &crate::Network) -> Result<LiftingFacts, NotApplicable> {
     use crate::group::GroupSpec;
-    use crate::layer::{Lift, LiftFilter};
-    let Some(lift) = net.layers().first().and_then(|l| l.downcast_ref::<Lift>()) else {
+    use crate::layer::LiftFilter;
+    let Some(lift) = net.layers().first().and_then(|l| l.as_lift()) else {
         return Err(NotApplicable(
             "the network does not start with a lifting layer".into(),
         ));

@@ -67,10 +67,7 @@ use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::group::{GroupSpec, PointGroup};
 use crate::layer::lift::{window_offsets, Lifted};
-use crate::layer::{
-    Activation, Combination, Conv, Dense, Flatten, GlobalAvgPool, GroupConv, GroupPool, Layer,
-    Lift, LiftFilter, Padding, Shape, WindowPool,
-};
+use crate::layer::{Layer, Lift, LiftFilter, Padding, Shape, Sums};
 use crate::network::Network;
 use crate::so2_quadrature;
 
@@ -555,24 +552,20 @@ pub fn evaluate_network(
             let input = &nodes[l - 1].shape_in;
             let point = |v: Vec<i64>| IndexValue::Point(v);
             let so2 = is_so2(l);
-            let (conv, lift, group_conv) = (
-                layer.downcast_ref::<Conv>(),
-                layer.downcast_ref::<Lift>(),
-                layer.downcast_ref::<GroupConv>(),
-            );
-            let (offsets, wrap, group) = match (conv, lift, group_conv) {
+            let sums = layer.sums(input);
+            let (offsets, wrap, group) = match &sums {
                 _ if so2 => {
-                    let offsets = match lift {
-                        Some(_) => grid_points(&input.grid),
-                        None => vec![],
+                    let offsets = match sums {
+                        Sums::Lift(_) => grid_points(&input.grid),
+                        _ => vec![],
                     };
                     (offsets, None, None)
                 }
-                (Some(c), _, _) => {
-                    let offsets = c.offsets(&input.grid).into_iter().map(point).collect();
-                    (offsets, Some(c.padding), None)
+                Sums::Window { offsets, padding } => {
+                    let offsets = offsets.iter().cloned().map(point).collect();
+                    (offsets, Some(*padding), None)
                 }
-                (_, Some(lift), _) => {
+                Sums::Lift(lift) => {
                     let group = LayerGroup::new(&lift.group, Some(input))?;
                     let offsets = match (&group.action, &lift.filter) {
                         (_, LiftFilter::Full) => grid_points(&input.grid),
@@ -600,30 +593,24 @@ pub fn evaluate_network(
                     };
                     (offsets, Some(lift.padding), Some(group))
                 }
-                (_, _, Some(c)) => {
+                Sums::GroupWindow {
+                    offsets, padding, ..
+                } => {
                     let spec = input.lifted.expect("checked by the shape");
-                    let offsets = c.filter.as_ref().map_or(vec![], |f| {
-                        window_offsets(f).into_iter().map(point).collect()
-                    });
-                    (
-                        offsets,
-                        Some(c.padding),
-                        Some(LayerGroup::new(&spec, None)?),
-                    )
+                    let offsets = offsets.iter().cloned().map(point).collect();
+                    (offsets, Some(*padding), Some(LayerGroup::new(&spec, None)?))
                 }
-                _ => match (layer.downcast_ref::<WindowPool>(), input.lifted) {
-                    (Some(w), _) => {
-                        let offsets = w.offsets(&input.grid).into_iter().map(point).collect();
-                        (offsets, Some(w.padding), None)
-                    }
-                    (None, Some(spec)) => (vec![], None, Some(LayerGroup::new(&spec, None)?)),
-                    (None, None) => (vec![], None, None),
+                Sums::None => match input.lifted {
+                    Some(spec) => (vec![], None, Some(LayerGroup::new(&spec, None)?)),
+                    None => (vec![], None, None),
                 },
             };
             let order = group.as_ref().map_or(0, |g| g.table.len());
-            let support = match group_conv.and_then(|c| c.support.clone()) {
-                Some(s) => s,
-                None => (0..order).collect(),
+            let support = match sums {
+                Sums::GroupWindow {
+                    support: Some(s), ..
+                } => s,
+                _ => (0..order).collect(),
             };
             Ok(LayerPlan {
                 inputs: nodes[l - 1].inputs.clone(),
@@ -645,7 +632,7 @@ pub fn evaluate_network(
             })
         })
         .collect::<Result<_>>()?;
-    let pool = (1..=depth).find(|&l| is_so2(l) && nodes[l - 1].layer.is::<GroupPool>());
+    let pool = (1..=depth).find(|&l| is_so2(l) && nodes[l - 1].layer.closes_group_section());
     let x2b = x2.unwrap_or(x1);
     let (n1, n2) = (x1.len(), x2b.len());
     let channels = *net.input_shape().last().expect("non-empty input shape");
@@ -670,7 +657,7 @@ pub fn evaluate_network(
     };
     let n0 = so2_quadrature::first_grid(band);
     // The accuracy asked of the angular grid: the SO(2) lift's `tol`.
-    let so2_tol = match net.layers().first().and_then(|l| l.downcast_ref::<Lift>()) {
+    let so2_tol = match net.layers().first().and_then(|l| l.as_lift()) {
         Some(l) => l.so2_tol(),
         None => Lift::DEFAULT_SO2_TOL,
     };
@@ -1088,7 +1075,7 @@ fn representative(at: &KernelAt, group: Option<&LayerGroup>) -> KernelAt {
 /// `(g, g′)` by `(g k, g′ k)` permutes the taps `A_k δ` of F; the later layers act alike on every
 /// right translate.
 fn right_invariant_from(net: &Network) -> Option<usize> {
-    let lift = net.layers().first()?.downcast_ref::<Lift>()?;
+    let lift = net.layers().first()?.as_lift()?;
     let symmetric = match (&lift.group, &lift.filter) {
         (GroupSpec::So2 { .. }, _) => false,
         (GroupSpec::P4(_) | GroupSpec::P4m(_), LiftFilter::Window(w)) => {
@@ -1102,14 +1089,7 @@ fn right_invariant_from(net: &Network) -> Option<usize> {
     };
     let chain_ok = net.nodes()[1..].iter().all(|n| {
         let l = &n.layer;
-        n.shape_in.lifted.is_none()
-            || l.is::<Activation>()
-            || l.is::<Combination>()
-            || l.is::<Dense>()
-            || l.is::<GroupConv>()
-            || l.is::<GroupPool>()
-            || l.is::<GlobalAvgPool>()
-            || l.is::<Flatten>()
+        n.shape_in.lifted.is_none() || l.keeps_right_invariance()
     });
     (symmetric && chain_ok).then_some(1)
 }

@@ -57,10 +57,12 @@ pub use polynomial::MAX_DEGREE;
 
 use super::dual;
 use super::quadrature::{self, BivariateNormal, Panels};
+use super::reduced::{ReducedStep, Stage};
 use super::shape::Shape;
 use super::{Keys, Layer, LayerKind, Registration};
 use crate::error::Result;
 use crate::finite::{FiniteBuilder, FinitePass, OpDims};
+use crate::group::GroupSpec;
 use crate::kernel::BlockMap;
 use crate::symbolic::layers::{dual_args, site_sym, Sites};
 use crate::symbolic::{
@@ -809,6 +811,18 @@ pub(super) const REGISTRATION: Registration = Registration {
 };
 
 impl LayerKind for Activation {
+    fn reduced_step(&self, _input: &Shape, _group: &GroupSpec) -> ReducedStep<'_> {
+        ReducedStep::Stage(Box::new(Stage::Activation(self)))
+    }
+
+    fn keeps_right_invariance(&self) -> bool {
+        true
+    }
+
+    fn so2_map<'a>(&'a self, _input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
+        Some(Box::new(self))
+    }
+
     fn kind(&self) -> &'static str {
         self.name()
     }
