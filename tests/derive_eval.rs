@@ -498,9 +498,14 @@ fn check_so2(net: &Network, x1: &Batch, x2: Option<&Batch>, what: &str) {
 #[test]
 fn so2_gcnns_match_the_fast_kernel() {
     // the interpreter rotates the inputs on its own angular grid; the fast path sums Fourier
-    // modes of the input kernel on an adaptive grid
+    // modes of the input kernel on an adaptive grid. `[7, 2]` is a two-channel signal (band
+    // limit 3, not the point sets' 1): the interpreter takes the domain from the network file.
     let mut rng = ChaCha8Rng::seed_from_u64(12);
-    for (shape, domain) in [(vec![4, 2], "points"), (vec![5, 1], "signal")] {
+    for (shape, domain) in [
+        (vec![4, 2], "points"),
+        (vec![5, 1], "signal"),
+        (vec![7, 2], "signal"),
+    ] {
         for act in ["relu", "erf"] {
             for depth in [1, 2] {
                 let toml = so2_toml(&shape, domain, act, depth);

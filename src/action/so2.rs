@@ -58,6 +58,17 @@ impl RotationKind {
         }
     }
 
+    /// The degree of the trigonometric polynomial `θ ↦ ⟨x, R_θ x′⟩` for examples of `shape`:
+    /// 1 for point sets (`R_θ` has entries cos θ, sin θ), `(n − 1)/2` for signals `[n, C]`
+    /// (their band-limited interpolation has frequencies up to that).
+    pub fn band_limit(self, shape: &[usize]) -> usize {
+        match (self, shape) {
+            (RotationKind::Points, _) => 1,
+            (RotationKind::Signal, [n, ..]) => n.saturating_sub(1) / 2,
+            (RotationKind::Signal, _) => 0,
+        }
+    }
+
     /// `R_θ x` for one example `x` of `shape`.
     pub fn rotate(self, x: &[f64], shape: &[usize], theta: f64) -> Result<Vec<f64>> {
         match (self, shape) {

@@ -402,8 +402,9 @@ enum GroupAction {
 }
 
 impl LayerGroup {
-    /// The group of `spec`; `lift_input` is the grid a lifting reads (its action acts there).
-    fn new(spec: &GroupSpec, lift_input: Option<&Shape>) -> Result<Self> {
+    /// The group of `spec`; `lift_input` is the grid a lifting reads and the declared domain
+    /// of the network's input (a grid keeps its domain through convolutions and pooling).
+    fn new(spec: &GroupSpec, lift_input: Option<(&Shape, Domain)>) -> Result<Self> {
         let lifted = Lifted::of(spec);
         let n = Lifted::order_of(spec);
         let table: Vec<Vec<usize>> = (0..n)
@@ -415,12 +416,9 @@ impl LayerGroup {
             .ok_or_else(|| Error::Group(format!("{spec}: element 0 is not the identity")))?;
         let action = match (lifted, lift_input) {
             (Lifted::RotoTranslation(pg), _) => GroupAction::Offsets(pg),
-            (Lifted::Elements(_), Some(input)) => {
+            (Lifted::Elements(_), Some((input, domain))) => {
                 let mut shape = input.grid.clone();
                 shape.push(1);
-                // The grid a finite lifting reads is a signal or an image (the network checks
-                // that its declared input domain is acted on by permutations).
-                let domain = Domain::default_for(&shape)?;
                 GroupAction::Sites(input.grid.clone(), site_action(spec, domain, &shape)?)
             }
             (Lifted::Elements(_), None) => GroupAction::Sites(
@@ -566,7 +564,7 @@ pub fn evaluate_network(
                     (offsets, Some(*padding), None)
                 }
                 Sums::Lift(lift) => {
-                    let group = LayerGroup::new(&lift.group, Some(input))?;
+                    let group = LayerGroup::new(&lift.group, Some((input, net.domain())))?;
                     let offsets = match (&group.action, &lift.filter) {
                         (_, LiftFilter::Full) => grid_points(&input.grid),
                         (GroupAction::Offsets(_), LiftFilter::Window(w)) => {
@@ -649,12 +647,8 @@ pub fn evaluate_network(
         ));
     }
     let input_shape = net.input_shape();
-    // The band limit of φ ↦ K⁽⁰⁾(x, ρ(φ)x′): 1 for point sets, (n−1)/2 for signals [n, C].
-    let band = match input_shape {
-        [2] | [_, 2] => 1,
-        [n, _] => (n - 1) / 2,
-        _ => 1,
-    };
+    // The band limit of φ ↦ K⁽⁰⁾(x, ρ(φ)x′) on the declared domain (unused without SO2 layers).
+    let band = RotationKind::of(net.domain()).map_or(1, |k| k.band_limit(input_shape));
     let n0 = so2_quadrature::first_grid(band);
     // The accuracy asked of the angular grid: the SO(2) lift's `tol`.
     let so2_tol = match net.layers().first().and_then(|l| l.as_lift()) {
