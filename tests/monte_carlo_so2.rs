@@ -121,6 +121,21 @@ fn group_convolution_on_signals_and_points() {
     }
 }
 
+#[test]
+fn residual_block_with_layer_norm_and_projection_shortcut() {
+    let shape = [3usize, 2];
+    let t = format!(
+        "[input]\nshape = {shape:?}\ndomain = 'points'\n[[layers]]\nkind = 'lift'\n\
+         group = 'SO2'\nfilter = 'full'\n{W}[[layers]]\nkind = 'residual'\nblock = [{{ kind = \
+         'relu' }}, {{ kind = 'group_conv', w_std = 1.3, b_std = 0.1 }}, {{ kind = 'layer_norm' \
+         }}, {{ kind = 'erf' }}, {{ kind = 'group_conv', w_std = 1.2 }}]\nshortcut = [{{ kind = \
+         'group_conv', w_std = 0.8, b_std = 0.3 }}]\n[[layers]]\nkind = 'relu'\n[[layers]]\n\
+         kind = 'group_pool'\n[[layers]]\nkind = 'dense'\n{W}"
+    );
+    let net = Network::from_toml_str(&t, "so2.toml").unwrap();
+    check("residual [3,2]", &net, &examples(&shape, 8), 64, 48);
+}
+
 /// The per-draw discrepancy of the empirical NTK of the finite SO(2) G-CNN from the analytic
 /// SO(2) NTK shrinks like `width^{-1/2}`: from M draws, `√(sample variance + (mean − Θ)²)` per
 /// entry, averaged and relative to the largest |Θ|, fitted against the width on a log-log scale.

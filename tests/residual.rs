@@ -397,12 +397,6 @@ fn impossible_branches_are_one_line_errors() {
         ),
         "block[0] (lift): a lifting acts on the network's input",
     );
-    bad(
-        "[input]\nshape = [6, 2]\n[[layers]]\nkind = 'lift'\ngroup = 'SO2'\nfilter = 'full'\n\
-         [[layers]]\nkind = 'residual'\nblock = [{ kind = 'relu' }]\n[[layers]]\n\
-         kind = 'group_pool'\n",
-        "residual blocks on SO2 features are not supported",
-    );
     // A finite network needs the two paths to have the same channels.
     let n = net("[input]\nshape = [3]\n[[layers]]\nkind = 'residual'\n\
          block = [{ kind = 'dense' }, { kind = 'relu' }, { kind = 'dense' }]\n\

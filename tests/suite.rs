@@ -48,6 +48,7 @@ mod residual;
 mod result_a;
 mod result_ab;
 mod so2;
+mod so2_residual;
 mod so3_groups;
 mod so3_orbit;
 mod so3_reduced;

@@ -16,7 +16,6 @@
 //!
 //! On features on a group it normalises at each `(g, p)` and commutes with the group action.
 
-use super::pool::reject_so2;
 use super::shape::Shape;
 use super::{Layer, LayerKind, Registration};
 use crate::error::Result;
@@ -53,11 +52,17 @@ impl LayerKind for LayerNorm {
     }
 
     fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
-        reject_so2(input)?;
         Ok(input.clone())
     }
 
     fn block_map<'a>(&'a self, _input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
+        Some(Box::new(NormMap))
+    }
+
+    /// At every angle θ the channel variance is `K(θ, θ)(x, x) = K(0)(x, x)`, so on kernels of
+    /// the relative angle the map is the same division, `K′(φ) = K(φ)/√((ε + K(0)(x, x))(ε +
+    /// K(0)(x′, x′)))`.
+    fn so2_map<'a>(&'a self, _input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
         Some(Box::new(NormMap))
     }
 

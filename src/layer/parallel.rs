@@ -203,6 +203,15 @@ impl Parallel {
                     self.branch_name(b)
                 ));
             }
+            if layer.closes_group_section()
+                && matches!(shapes[i].lifted, Some(GroupSpec::So2 { .. }))
+            {
+                return Err(format!(
+                    "{}[{i}] ({}): SO2 features are pooled after the block, not inside a branch",
+                    self.branch_name(b),
+                    layer.kind()
+                ));
+            }
             let next = layer
                 .output_shape(&shapes[i])
                 .map_err(|m| format!("{}[{i}] ({}): {m}", self.branch_name(b), layer.kind()))?;
@@ -223,13 +232,6 @@ impl LayerKind for Parallel {
 
     /// Every branch's output shape; they must agree in their sites (grid and group).
     fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
-        if let Some(GroupSpec::So2 { .. }) = input.lifted {
-            return Err(format!(
-                "{} blocks on SO2 features are not supported (the SO2 angular section is \
-                 serial); use the C_N G-CNN that discretises it",
-                self.kind()
-            ));
-        }
         let mut out: Option<(usize, Shape)> = None;
         for b in 0..self.branches.len() {
             let shape = self
@@ -320,6 +322,46 @@ impl LayerKind for Parallel {
             outs.push(fold_branch(&self.branches[b], &shapes, kb)?);
         }
         Ok(Kernel::combine(outs, self.combine))
+    }
+
+    /// On SO(2) features every branch acts pointwise in the relative angle, so the block is
+    /// the branches' SO(2) maps combined at each angle, the self-covariances `K(0)(x, x)`
+    /// carried along as in [`Parallel::block_map`].
+    fn so2_map<'a>(&'a self, input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
+        let mut branches = Vec::with_capacity(self.branches.len());
+        for (b, layers) in self.branches.iter().enumerate() {
+            let shapes = self.branch_shapes(b, input).ok()?;
+            let maps = layers
+                .iter()
+                .zip(&shapes)
+                .map(|(l, s)| l.so2_map(s))
+                .collect::<Option<Vec<_>>>()?;
+            branches.push(maps);
+        }
+        Some(Box::new(BranchesMap {
+            branches,
+            combine: self.combine,
+        }))
+    }
+
+    /// The same block with every branch layer discretised (a group convolution becomes the
+    /// circular convolution of all N taps).
+    fn so2_discretised(&self, angles: usize) -> Option<Layer> {
+        let branches = self
+            .branches
+            .iter()
+            .map(|layers| {
+                layers
+                    .iter()
+                    .map(|l| l.so2_discretised(angles).unwrap_or_else(|| l.clone()))
+                    .collect()
+            })
+            .collect();
+        Some(Layer::new(Parallel {
+            branches,
+            combine: self.combine,
+            residual: self.residual,
+        }))
     }
 
     fn branches(&self) -> Option<(&[Vec<Layer>], Combine)> {
