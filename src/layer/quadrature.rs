@@ -96,40 +96,10 @@ impl Rule {
     /// exact for polynomials of degree `≤ 2n − 1`; `Σ w_i = 2`.
     pub fn gauss_legendre(n: usize) -> Rule {
         assert!(n >= 1, "a Gauss–Legendre rule needs at least one node");
-        let nf = n as f64;
-        let m = n.div_ceil(2);
-        let mut x = vec![0.0; n];
-        let mut w = vec![0.0; n];
-        for i in 0..m {
-            let mut z = (std::f64::consts::PI * (i as f64 + 0.75) / (nf + 0.5)).cos();
-            let mut pp = 0.0;
-            for _ in 0..100 {
-                let (mut p1, mut p2) = (1.0, 0.0);
-                for j in 0..n {
-                    let p3 = p2;
-                    p2 = p1;
-                    let jf = j as f64;
-                    p1 = ((2.0 * jf + 1.0) * z * p2 - jf * p3) / (jf + 1.0);
-                }
-                pp = nf * (z * p1 - p2) / (z * z - 1.0);
-                let dz = p1 / pp;
-                z -= dz;
-                if dz.abs() <= 1e-16 {
-                    break;
-                }
-            }
-            x[i] = z;
-            x[n - 1 - i] = -z;
-            w[i] = 2.0 / ((1.0 - z * z) * pp * pp);
-            w[n - 1 - i] = w[i];
-        }
-        if n % 2 == 1 {
-            x[m - 1] = 0.0; // exact centre node
-        }
-        Rule {
-            nodes: x,
-            weights: w,
-        }
+        // The crate's one Gauss–Legendre rule (nodes ascending); sizes here are small.
+        let (nodes, weights) =
+            crate::group::gauss_legendre(n).expect("a panel order within the node budget");
+        Rule { nodes, weights }
     }
 }
 
