@@ -18,7 +18,7 @@
 //! tolerance — geometric convergence for kernels smooth in the angle. Where an `x2` is an `x1`
 //! (a Gram matrix's diagonal), ReLU-type kernels have a kink at angle 0; Romberg extrapolation
 //! of the same trapezoid sums then converges instead (whichever settles first is returned).
-//! Both are the one circle quadrature of [`crate::so2_quadrature`], with its cap.
+//! Both are the one circle quadrature of `crate::so2_quadrature`, with its cap.
 //!
 //! SO(3) acts on 3-D point sets `[P, 3]`; O(3) averages the SO(3) averages of `x′` and `−x′`.
 //! A network whose first layer flattens the points ([`reads_only_the_input_kernel`]) is averaged

@@ -8,9 +8,9 @@
 //!   isotypic blocks of the G-circulant Gram matrix, cost `Σ_ψ (d_ψ N)³` instead of
 //!   `(|G|N)³`), or the orbit under SO(2)/O(2) exactly through Fourier modes
 //!   ([`So2Predictor`]). [`Augmentation`] resolves a group name on a declared domain.
-//! * [`orbit`] — predictions along orbits of test inputs and their equivariance metrics, for
+//! * `orbit` — predictions along orbits of test inputs and their equivariance metrics, for
 //!   any predictor (infinite ensemble, finite ensemble, single member).
-//! * [`ensemble`] — finite trained ensembles with and without augmentation.
+//! * `ensemble` — finite trained ensembles with and without augmentation.
 //!
 //! Conventions: augmented sets are **group-major** (row `g·N + i` is `ρ_X(g) x_i`, its target
 //! `ρ_Y(g) y_i`); orbits of test inputs are **input-major** (row `a·|G| + g` is `ρ_X(g) x_a`).

@@ -41,7 +41,7 @@ pub fn orbit_metrics(
         .collect()
 }
 
-/// [`orbit_metrics`] aggregated over the test inputs.
+/// `orbit_metrics` aggregated over the test inputs.
 pub fn orbit_summary(
     predictions: MatRef<f64>,
     orbit_len: usize,

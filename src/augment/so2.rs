@@ -276,7 +276,7 @@ impl So2Predictor {
     ///
     /// `tol` (> 0, e.g. 1e-13) is the relative agreement of two successive quadrature rules at
     /// which `Q` stops doubling. Errors on shapes that cannot rotate, targets that cannot
-    /// transform as asked, a bad η / `diag_reg`, or no convergence by [`Self::MAX_POINTS`].
+    /// transform as asked, a bad η / `diag_reg`, or no convergence by [`Self::MAX_NODES`].
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         net: &Network,

@@ -4,7 +4,7 @@
 //! An `N1 × N2` kernel is cut into tiles of `rows × rows` example pairs ([`TilePlan`]; for
 //! x1 = x2 only the tiles on and above the diagonal, the others are their transposes). Each
 //! tile's NNGP and NTK are computed by [`Network::kernel`] on the two slices of examples and
-//! written in place into `P.nngp.npy` and `P.ntk.npy` ([`npy_out::NpyOut`]), so memory holds
+//! written in place into `P.nngp.npy` and `P.ntk.npy` (`npy_out::NpyOut`), so memory holds
 //! one tile, whatever N. The tile side depends only on the network and N (the largest side
 //! whose kernels fit in [`TILE_BYTES`], unless given), never on the job split or the thread
 //! count, so every way of running the same request writes the same bytes:

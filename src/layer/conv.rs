@@ -249,7 +249,7 @@ impl Conv {
 
     /// The tap table of this convolution on the grid `grid` (taps in row-major filter order),
     /// with its axis-by-axis factorisation attached for stride 1 (the fast path of
-    /// [`Taps::average`]).
+    /// `Taps::average`).
     pub fn taps(&self, grid: &[usize]) -> Taps {
         let table = self.windows(grid).expect("checked by output_shape").taps();
         if self.stride_factor() != 1 {

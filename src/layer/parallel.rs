@@ -284,7 +284,7 @@ impl LayerKind for Parallel {
 
     /// One pairwise map when every layer of every branch is a pairwise map that works on site
     /// diagonals too ([`SiteNeed::Any`]): then the self-covariance diagonals each inner layer
-    /// reads follow from the incoming ones ([`BranchesMap`]). Branches with pooling read
+    /// reads follow from the incoming ones (`BranchesMap`). Branches with pooling read
     /// off-diagonal self-covariances and go through [`LayerKind::apply_kernel`] instead.
     fn block_map<'a>(&'a self, input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
         let mut branches = Vec::with_capacity(self.branches.len());

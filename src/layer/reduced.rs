@@ -313,7 +313,7 @@ impl<'a> ReducedGroupRun<'a> {
     /// If `layers` starts with a lift that begins a run `lift → (nonlinearity | dense |
     /// group_conv)* → group_pool | global_avg_pool` on which kernels stay right-invariant: the
     /// number of layers in the run and its map. `shapes[l]` is the input shape of `layers[l]`
-    /// (as checked by [`Layer::output_shape`]).
+    /// (as checked by [`LayerKind::output_shape`](crate::layer::LayerKind::output_shape)).
     ///
     /// `None` when the run does not start with a lift, ends without pooling, contains another
     /// layer kind, or when the lift's filter is not mapped to itself by the point group.

@@ -180,7 +180,7 @@ impl Network {
     }
 
     /// The layers with composite layers opened into their branches, in derivation order
-    /// ([`Node`]); node `l` (1-based) is `nodes()[l - 1]`.
+    /// (`Node`); node `l` (1-based) is `nodes()[l - 1]`.
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
     }

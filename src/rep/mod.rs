@@ -12,8 +12,8 @@
 //!   for p4/p4m (see [`roto_translation_irreps`]).
 //! * SO(3): the real Wigner matrices `D^l` in the basis of real spherical harmonics
 //!   ([`wigner_d`], [`real_spherical_harmonics`]), `Y_l(Rx) = D^l(R) Y_l(x)`; O(3) irreps
-//!   `D^l_g`, `D^l_u` and decompositions by characters in [`so3`]; the irreps of `O`, `Oh`, `I`
-//!   and restrictions `SO(3) → O, I` in [`polyhedral`].
+//!   `D^l_g`, `D^l_u` and decompositions by characters in `so3`; the irreps of `O`, `Oh`, `I`
+//!   and restrictions `SO(3) → O, I` in `polyhedral`.
 //! * Characters `χ(g) = tr ρ(g)`; inner product `⟨χ, ψ⟩ = (1/|G|) Σ_g χ(g) conj ψ(g)`.
 //! * Multiplicity of an irrep `ψ` in `ρ`: `m_ψ = ⟨χ_ρ, χ_ψ⟩`. Isotypic projector
 //!   `P_ψ = (d_ψ/|G|) Σ_g conj χ_ψ(g) ρ(g)`.
@@ -101,7 +101,7 @@ impl GroupWithIrreps {
         Ok(Self { group, irreps })
     }
 
-    /// `O`, `Oh` or `I` with its irreps named as in [`polyhedral`].
+    /// `O`, `Oh` or `I` with its irreps named as in `polyhedral`.
     pub fn from_polyhedral(kind: crate::group::PolyhedralKind) -> Result<Self> {
         let g = crate::group::Polyhedral::new(kind)?;
         let irreps = polyhedral::polyhedral_irreps(&g)?;

@@ -31,7 +31,7 @@
 //!   `arcsin`, `sin`, `cos`, `erf`, `exp`, `T_φ`, `Ṫ_φ`), powers, products, sums of terms and
 //!   index sums. Build with operators: `σ_w² K + σ_b²` is
 //!   `Expr::from(Param::sigma_w()).squared() * KernelSym::nngp(0) + Expr::from(Param::sigma_b()).squared()`.
-//! * [`Expr::normalize`] — the canonical form (rules in [`normal`]).
+//! * [`Expr::normalize`] — the canonical form (rules in `normal`).
 //! * [`Expr::render`] with a [`Format`] — LaTeX, Unicode, plain.
 //! * [`Expr::eval`] in an [`Env`] — numbers from parameters, index sets, a group
 //!   ([`GroupOps`]), kernel lookups and dual activations; [`SimpleEnv`] builds one.

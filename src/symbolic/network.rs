@@ -45,8 +45,8 @@ pub struct NetworkDerivation {
 }
 
 /// The derivation of `net`: for each node `l = 1 … L` ([`Network::nodes`]: the layers, with
-/// composite layers opened into their branches), the definitions of [`derive_layer`] (see
-/// [`super::layers`] for the formulas and conventions).
+/// composite layers opened into their branches), the definitions of
+/// [`derive_layer`](super::derive_layer) (see `super::layers` for the formulas and conventions).
 pub fn derive_network(net: &Network) -> Result<NetworkDerivation> {
     let mut compact = Derivation::new();
     let mut closed = Derivation::new();

@@ -64,7 +64,7 @@ fn is_integer(x: f64) -> bool {
 }
 
 impl Expr {
-    /// The canonical normal form under `assumptions` (rules in the [module docs](self)).
+    /// The canonical normal form under `assumptions` (rules in the module docs of `normal`).
     /// Idempotent: `e.normalize(a).normalize(a) == e.normalize(a)`.
     pub fn normalize(&self, assumptions: &Assumptions) -> Expr {
         match self {

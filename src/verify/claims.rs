@@ -172,10 +172,10 @@ pub enum ClaimKind {
         /// Relative tolerance.
         rtol: f64,
     },
-    /// A researcher's formula against the network's kernel ([`super::formula`]). Keys:
+    /// A researcher's formula against the network's kernel (`super::formula`). Keys:
     /// `network`, `x1`, `x2`, `nngp` and/or `ntk` with an optional `where` block, or
     /// `definitions` (a whole recursion in the printed syntax); `rtol` (default 1e-8, see
-    /// [`super::formula`] on why closed forms lose digits).
+    /// `super::formula` on why closed forms lose digits).
     Formula {
         /// The network.
         net: String,

@@ -1,6 +1,6 @@
 //! Claims about kernels, checked numerically, and the documents that record them.
 //!
-//! A claim file (`derivations/NAME.toml`, format in [`claims`]) names networks, inputs and
+//! A claim file (`derivations/NAME.toml`, format in `claims`) names networks, inputs and
 //! claims: kernel equality (optionally after an orbit average, or against the network's own
 //! derivation evaluated by interpretation), invariance under a group, positive
 //! semi-definiteness, Monte-Carlo agreement of finite networks, equality of infinite-ensemble

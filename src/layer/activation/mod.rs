@@ -147,7 +147,7 @@ pub enum Activation {
         /// Coefficient of `x²` in the exponent.
         b: f64,
     },
-    /// `x^degree` (`degree ≤` [`MAX_DEGREE`]; neural-tangents allows 0 to 5).
+    /// `x^degree` (`degree ≤` `MAX_DEGREE`; neural-tangents allows 0 to 5).
     Monomial {
         /// The power.
         degree: usize,
@@ -157,7 +157,7 @@ pub enum Activation {
         /// The power.
         degree: usize,
     },
-    /// `Σ_i coef[i] x^i` (neural-tangents' `Polynomial`; at most [`MAX_DEGREE`] + 1 terms).
+    /// `Σ_i coef[i] x^i` (neural-tangents' `Polynomial`; at most `MAX_DEGREE` + 1 terms).
     Polynomial {
         /// `coef[i]` multiplies `x^i`.
         coef: Vec<f64>,
@@ -169,7 +169,7 @@ pub enum Activation {
     },
     /// neural-tangents' `Sigmoid_like`: `½ erf(x/2.4020563531719796) + ½`.
     SigmoidLike,
-    /// φ written as an expression in x ([`expression`]), its dual by quadrature.
+    /// φ written as an expression in x (`expression`), its dual by quadrature.
     Elementwise(Box<expression::Expression>),
 }
 
@@ -308,13 +308,13 @@ impl Activation {
     /// `(T, Ṫ) = (E[φ(u) φ(v)], E[φ'(u) φ'(v)])` for
     /// `(u, v) ~ N(0, [[k11, k12], [k12, k22]])`.
     ///
-    /// Closed forms of [`super::dual`] where [`Activation::has_closed_form`]. Otherwise
+    /// Closed forms of `super::dual` where [`Activation::has_closed_form`]. Otherwise
     /// quadrature in the Cholesky coordinates of the covariance: the tensor Gauss–Hermite rule
-    /// of [`quadrature::HERMITE_NODES`]² points while `√k11, √k22` are at most 0.5 (tanh) or 1
+    /// of `quadrature::HERMITE_NODES`² points while `√k11, √k22` are at most 0.5 (tanh) or 1
     /// (sigmoid, softplus), where it is accurate to ≲ 1e-12; beyond, the split rule of
-    /// [`Activation::dual_by_quadrature`] at [`Panels::FAST`] resolution (≲ 1e-12 relative for
+    /// [`Activation::dual_by_quadrature`] at `Panels::FAST` resolution (≲ 1e-12 relative for
     /// `√k ≤ 2`, ≲ 5e-9 up to `√k = 30`; about 20× the cost of Gauss–Hermite). Finite for every
-    /// finite input (degenerate conventions in [`super::dual`]).
+    /// finite input (degenerate conventions in `super::dual`).
     #[inline]
     pub fn dual(&self, k11: f64, k12: f64, k22: f64) -> (f64, f64) {
         match *self {
@@ -364,9 +364,9 @@ impl Activation {
     }
 
     /// The same `(T, Ṫ)` as [`Activation::dual`], always by the robust quadrature
-    /// [`quadrature::expect_pair_split`]: both Gaussian integrals (Cholesky coordinates) are
+    /// `quadrature::expect_pair_split`: both Gaussian integrals (Cholesky coordinates) are
     /// split where φ(u), φ(v) have their kink or transition (`u = 0`, `v = 0`) and integrated
-    /// by Gauss–Legendre panels graded towards the split ([`Panels::FINE`]). Measured against
+    /// by Gauss–Legendre panels graded towards the split (`Panels::FINE`). Measured against
     /// the closed forms: `T` and `Ṫ` to ≲ 1e-10 relative to the Cauchy–Schwarz scale
     /// `√(T(k11,k11,k11) T(k22,k22,k22))`, for variances from 1e-12 to 1e6 and `ρ` up to ±1;
     /// for `Sin` the variance should satisfy `|b| √k ≲ 5` (panels ≤ 1 standard deviation long,
@@ -1018,7 +1018,7 @@ fn activation_params(a: &Activation) -> String {
 ///   `a = ½, b = 1/2.4020563531719796, c = ½`;
 /// * GELU, Sign, Exp, Gaussian, Rbf: the forms of the `closed` family file (GELU by
 ///   Tsuchida et al. 2020, with `arcsin` and square roots);
-/// * Monomial, Polynomial, Hermite: polynomials in `k₁₁, k₁₂, k₂₂` ([`polynomial`]);
+/// * Monomial, Polynomial, Hermite: polynomials in `k₁₁, k₁₂, k₂₂` (`polynomial`);
 /// * RectifiedMonomial of degree n: `(k₁₁k₂₂)^{n/2} [A_n(ρ)(π − arccos ρ) + B_n(ρ)√(1−ρ²)]/(2π)`
 ///   with `ρ = k₁₂/√(k₁₁k₂₂)` and the polynomials `A_n`, `B_n` of the `rectified` family file;
 ///   `Ṫ = n² T_{n−1}`.
