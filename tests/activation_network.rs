@@ -492,3 +492,43 @@ fn derivations_are_snapshotted() {
         insta::assert_snapshot!(format!("derivation_{kind}"), text);
     }
 }
+
+/// Variances far beyond 1e154, where `k11 k22` overflows: a wide erf layer is then a sign
+/// layer (erf(b u) → sign u), so its NNGP is the sign kernel `(2/π) arcsin ρ`, and its NTK
+/// `Ṫ Θ` tends to `(2/π) K⁰/√(K⁰₁₁K⁰₂₂ − K⁰₁₂²)` off the diagonal whatever the scale (on the
+/// diagonal it grows like w_std). Before the products were scaled, the erf kernel here was 0.
+#[test]
+fn huge_variances_keep_the_erf_kernel_right() {
+    let x = normal_batch(&[3], 3, 5);
+    let net = |w: f64, act: &str| {
+        let t = format!(
+            "[input]\nshape = [3]\n[[layers]]\nkind = 'dense'\nw_std = {w:e}\nb_std = 0.1\n\
+             [[layers]]\nkind = '{act}'\n[[layers]]\nkind = 'dense'\nw_std = 1.0\n"
+        );
+        Network::from_toml_str(&t, "huge.toml").unwrap()
+    };
+    let moderate = net(1e60, "erf").kernel(&x, None).unwrap();
+    for w in [1e120, 1e150] {
+        let erf = net(w, "erf").kernel(&x, None).unwrap();
+        let sign = net(w, "sign").kernel(&x, None).unwrap();
+        assert_close(
+            &erf.nngp().unwrap(),
+            &sign.nngp().unwrap(),
+            1e-12,
+            "erf → sign nngp",
+        );
+        let (t, t0) = (erf.ntk().unwrap(), moderate.ntk().unwrap());
+        for i in 0..3 {
+            for j in 0..3 {
+                let (got, want) = match i == j {
+                    true => (t[(i, j)] / (w / 1e60), t0[(i, j)]),
+                    false => (t[(i, j)], t0[(i, j)]),
+                };
+                assert!(
+                    (got - want).abs() <= 1e-10 * want.abs(),
+                    "w_std = {w:e}, Θ[{i},{j}]: {got} vs {want}"
+                );
+            }
+        }
+    }
+}

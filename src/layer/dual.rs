@@ -26,13 +26,26 @@ use std::f64::consts::{FRAC_1_PI, FRAC_PI_2, PI};
 /// `[−√(k11 k22), √(k11 k22)]`; `ρ = 0` when `k11 k22 = 0`.
 #[inline(always)]
 pub fn correlation(k11: f64, k12: f64, k22: f64) -> (f64, f64, f64) {
-    let scale = (k11.max(0.0) * k22.max(0.0)).sqrt();
+    let scale = geometric_mean(k11.max(0.0), k22.max(0.0));
     let rho = if scale > 0.0 {
         (k12 / scale).clamp(-1.0, 1.0)
     } else {
         0.0
     };
     (rho, scale, k12.max(-scale).min(scale))
+}
+
+/// `√(a b)` for `a, b ≥ 0`, also where the product overflows (then as `max · √(min/max)`,
+/// exact for `a = b`); the same bits as `(a b).sqrt()` whenever `a b` is finite.
+#[inline(always)]
+pub fn geometric_mean(a: f64, b: f64) -> f64 {
+    match a * b {
+        p if p.is_finite() => p.sqrt(),
+        _ => {
+            let (lo, hi) = (a.min(b), a.max(b));
+            hi * (lo / hi).sqrt()
+        }
+    }
 }
 
 /// ABReLU `φ(x) = a·min(x, 0) + b·max(x, 0)` (ReLU: a = 0, b = 1; LeakyReLU: a = α, b = 1;
@@ -76,16 +89,44 @@ pub fn identity(_k11: f64, k12: f64, _k22: f64) -> (f64, f64) {
 /// ```
 ///
 /// The radicand of `Ṫ` is evaluated as `1 + 2b²(k11 + k22) + 4b⁴ max(k11 k22 − k12², 0) ≥ 1`.
+/// When a product of variances overflows (variances beyond ~1e154), the same formulas are
+/// evaluated with every product scaled ([`erf_scaled`]) rather than letting `∞` turn the
+/// arcsine's argument or `Ṫ` into a silent 0.
 #[inline(always)]
 pub fn erf(a: f64, b: f64, c: f64, k11: f64, k12: f64, k22: f64) -> (f64, f64) {
     let (k11, k22) = (k11.max(0.0), k22.max(0.0));
     let b2 = 2.0 * b * b;
     let (p1, p2) = (1.0 + b2 * k11, 1.0 + b2 * k22);
-    let arg = (b2 * k12 / (p1 * p2).sqrt()).clamp(-1.0, 1.0);
-    let t = a * a * 2.0 * FRAC_1_PI * asin(arg) + c * c;
-    let det = (k11 * k22 - k12 * k12).max(0.0);
+    let (p, q) = (p1 * p2, k11 * k22);
+    let det = (q - k12 * k12).max(0.0);
     let radicand = 1.0 + b2 * (k11 + k22) + b2 * b2 * det;
+    if !(p.is_finite() && q.is_finite() && radicand.is_finite()) {
+        return erf_scaled(a, b2, c, k11, k12, k22);
+    }
+    let arg = (b2 * k12 / p.sqrt()).clamp(-1.0, 1.0);
+    let t = a * a * 2.0 * FRAC_1_PI * asin(arg) + c * c;
     (t, a * a * 2.0 * b2 * FRAC_1_PI / radicand.sqrt())
+}
+
+/// [`erf`] for variances whose products overflow (`b2 = 2b²`): with `m = max(p1, p2)` and
+/// `s = √k11 √k22`, `√radicand = m √(1/m² + b2 k11/m² + b2 k22/m² + (b2 (s − |k12|)/m)(b2 (s +
+/// |k12|)/m))`, every term finite. `NaN` (reported as non-finite) when `m` itself overflows.
+#[cold]
+fn erf_scaled(a: f64, b2: f64, c: f64, k11: f64, k12: f64, k22: f64) -> (f64, f64) {
+    let (p1, p2) = (1.0 + b2 * k11, 1.0 + b2 * k22);
+    let m = p1.max(p2);
+    if !m.is_finite() {
+        return (f64::NAN, f64::NAN);
+    }
+    let s = geometric_mean(k11, k22);
+    let arg = (b2 * k12 / geometric_mean(p1, p2)).clamp(-1.0, 1.0);
+    let t = a * a * 2.0 * FRAC_1_PI * asin(arg) + c * c;
+    let k = k12.abs().min(s);
+    let r = (1.0 / m) / m
+        + (b2 * k11 / m) / m
+        + (b2 * k22 / m) / m
+        + (b2 * (s - k) / m) * (b2 * (s + k) / m);
+    (t, a * a * 2.0 * b2 * FRAC_1_PI / (m * r.sqrt()))
 }
 
 /// Sine `φ(x) = a·sin(b x + c)` (neural-tangents' `Sin`). With
@@ -211,6 +252,47 @@ mod tests {
             assert!((acos(x) - x.acos()).abs() <= 4e-16, "acos({x})");
             assert!((asin(x) - x.asin()).abs() <= 3.0 * f64::EPSILON * x.asin().abs());
         }
+    }
+
+    #[test]
+    fn erf_scaled_form_is_the_erf_dual_where_both_apply() {
+        for &(k11, k12, k22) in &[
+            (1.0, 0.3, 2.0),
+            (3.0, 3.0, 3.0),
+            (1e3, -2e2, 5e2),
+            (1e100, 9.9e99, 1e100),
+            (1e150, 1e150, 1e150),
+        ] {
+            for (a, b, c) in [(1.0, 1.0, 0.0), (0.7, 2.5, 0.2)] {
+                let (t, td) = erf(a, b, c, k11, k12, k22);
+                let (ts, tds) = erf_scaled(a, 2.0 * b * b, c, k11, k12, k22);
+                assert!(
+                    (t - ts).abs() <= 1e-14 * t.abs().max(1.0),
+                    "T at {k11}, {k12}"
+                );
+                assert!(
+                    (td - tds).abs() <= 1e-13 * td.abs(),
+                    "Ṫ at {k11}, {k12}: {td} {tds}"
+                );
+            }
+        }
+        // Past the overflow of k11 k22: ρ = 0.6 kept, Ṫ = (4b²/π)/√(4b⁴ k11 k22 (1 − ρ²)).
+        let (k, rho) = (1e200, 0.6);
+        let (t, td) = erf(1.0, 1.0, 0.0, k, rho * k, k);
+        assert!((t - 2.0 * FRAC_1_PI * rho.asin()).abs() < 1e-14);
+        let expected = 2.0 * FRAC_1_PI / (k * (1.0 - rho * rho).sqrt());
+        assert!(
+            (td - expected).abs() < 1e-13 * expected,
+            "{td} vs {expected}"
+        );
+        // ReLU is homogeneous: T(k11, k12, k22) = √(k11 k22) T(1, ρ, 1), also where k11 k22 = ∞.
+        let (t, td) = relu(k, 0.5 * k, 4.0 * k);
+        let (t1, td1) = relu(1.0, 0.25, 1.0);
+        assert!(
+            (t - 2.0 * k * t1).abs() <= 1e-15 * t.abs() && td == td1,
+            "{t} vs {}",
+            2.0 * k * t1
+        );
     }
 
     #[test]

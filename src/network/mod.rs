@@ -244,12 +244,25 @@ impl Network {
     /// [`Network::kernel`], with how it was evaluated: for an SO(2) G-CNN, the number of grid
     /// angles and the aliasing estimate of the pooled kernel (relative, at most the lift's
     /// `tol`).
+    ///
+    /// A kernel that overflows is [`Error::NonFinite`] naming the first layer whose output is
+    /// not finite and its parameters (an SO(2) angular section counts as one).
     pub fn kernel_report(&self, x1: &Batch, x2: Option<&Batch>) -> Result<KernelReport> {
         self.check_batch(x1, "x1")?;
         if let Some(x2) = x2 {
             self.check_batch(x2, "x2")?;
         }
         crate::budget::check_kernel(self, x1.len(), x2.map_or(x1.len(), |x| x.len()))?;
+        match self.fused_kernel_report(x1, x2) {
+            // The fused pass only sees the end of each run of layers: on this error path the
+            // layers run again one at a time, so that the error names the one that broke.
+            Err(e @ Error::NonFinite { .. }) => Err(self.first_non_finite(x1, x2).unwrap_or(e)),
+            other => other,
+        }
+    }
+
+    /// The kernel with each run of pairwise layers fused into one pass.
+    fn fused_kernel_report(&self, x1: &Batch, x2: Option<&Batch>) -> Result<KernelReport> {
         if let Some(pool) = self.so2_pool() {
             let (k, report) = self.so2_pooled_kernel(x1, x2, pool)?;
             let k = k.finite_after(&self.layers[..=pool], 0)?;
@@ -268,6 +281,73 @@ impl Network {
             kernel: self.apply_finite(k, lead)?.complete(),
             so2: None,
         })
+    }
+
+    /// The [`Error::NonFinite`] of the first layer (or the SO(2) section) whose kernel is not
+    /// finite when the layers are applied one at a time; `None` if every layer's is.
+    fn first_non_finite(&self, x1: &Batch, x2: Option<&Batch>) -> Option<Error> {
+        let (mut k, from) = match self.so2_pool() {
+            Some(pool) => {
+                let (k, _) = self.so2_pooled_kernel(x1, x2, pool).ok()?;
+                match k.finite_after(&self.layers[..=pool], 0) {
+                    Ok(k) => (k, pool + 1),
+                    Err(e) => return Some(e),
+                }
+            }
+            None => match Kernel::input_mapped(x1, x2, self.full, &[])
+                .ok()?
+                .finite_after(&[], 0)
+            {
+                Ok(k) => (k, 0),
+                Err(e) => return Some(e),
+            },
+        };
+        for l in from..self.layers.len() {
+            k = match self
+                .apply_layers(k, l, l + 1)
+                .map(|k| k.finite_after(&self.layers[l..=l], l))
+            {
+                Ok(Ok(k)) => k,
+                Ok(Err(e)) => return Some(self.with_upstream_scale(e, l)),
+                Err(_) => return None,
+            };
+        }
+        None
+    }
+
+    /// A layer without parameters of its own broke on the kernel entering it: the cause also
+    /// names the largest scale before it, the likely driver.
+    fn with_upstream_scale(&self, e: Error, l: usize) -> Error {
+        let Error::NonFinite {
+            layer,
+            quantity,
+            cause,
+        } = e
+        else {
+            return e;
+        };
+        let largest = self.layers[..l]
+            .iter()
+            .enumerate()
+            .flat_map(|(i, lay)| {
+                lay.parameters()
+                    .into_iter()
+                    .map(move |(n, v)| (i, lay, n, v))
+            })
+            .max_by(|a, b| a.3.abs().total_cmp(&b.3.abs()));
+        let cause = match largest {
+            Some((i, lay, name, v)) if self.layers[l].parameters().is_empty() => format!(
+                "{cause}; the largest scale before it is {name} = {} in layers[{i}] ({})",
+                crate::symbolic::print::compact_number(v),
+                lay.kind()
+            ),
+            _ => cause,
+        };
+        Error::NonFinite {
+            layer,
+            quantity,
+            cause,
+        }
     }
 
     /// [`Network::apply_layers`] from `from` to the end, one run of fused layers at a time,
