@@ -42,6 +42,36 @@ pub const MAX_INPUT_ABS: f64 = 1e150;
 
 static BUDGET: AtomicU64 = AtomicU64::new(DEFAULT_BUDGET);
 
+/// The factor on the work caps ([`MAX_KERNEL_WORK`], [`MAX_FINITE_WORK`],
+/// [`MAX_INTERPRETER_WORK`]), as the bits of an `f64` (1 by default).
+static WORK_FACTOR: AtomicU64 = AtomicU64::new(1f64.to_bits());
+
+/// Scales the work caps of this process by `factor` (the command line's `--work`): a job known
+/// to be long runs with `--work 10` (ten times the default caps) or more.
+pub fn set_work_factor(factor: f64) -> Result<()> {
+    if !(factor.is_finite() && factor >= 1.0) {
+        return Err(Error::Invalid(format!(
+            "--work must be a number ≥ 1 (a factor on the default work caps), got {factor}"
+        )));
+    }
+    WORK_FACTOR.store(factor.to_bits(), Ordering::Relaxed);
+    Ok(())
+}
+
+/// `cap` times the factor of [`set_work_factor`].
+fn work_cap(cap: u128) -> u128 {
+    let f = f64::from_bits(WORK_FACTOR.load(Ordering::Relaxed));
+    (cap as f64 * f).min(u128::MAX as f64) as u128
+}
+
+/// The limit as an error message writes it: the cap and how to raise it.
+fn work_limit(cap: u128, advice: &str) -> String {
+    format!(
+        "{:.0e}; {advice}, or raise the cap with --work FACTOR",
+        cap as f64
+    )
+}
+
 /// Sets the memory budget of this process, in bytes.
 pub fn set_budget(bytes: u64) {
     BUDGET.store(bytes, Ordering::Relaxed);
@@ -207,14 +237,12 @@ pub fn check_kernel(net: &crate::network::Network, n1: usize, n2: usize) -> Resu
         })
         .fold(0u128, u128::saturating_add)
         .saturating_mul(pairs);
-    if work > MAX_KERNEL_WORK {
+    let cap = work_cap(MAX_KERNEL_WORK);
+    if work > cap {
         return Err(too_large(
             &format!("the work of the kernels of {n1} × {n2} examples (site-pair evaluations)"),
             format!("{:.1e}", work as f64),
-            format!(
-                "{:.0e}; use fewer or smaller examples",
-                MAX_KERNEL_WORK as f64
-            ),
+            work_limit(cap, "use fewer or smaller examples"),
         ));
     }
     check(
@@ -259,14 +287,12 @@ pub fn check_finite_networks(
         .saturating_mul(examples as u128)
         .saturating_mul(sites)
         .saturating_mul(layers);
-    if work > MAX_FINITE_WORK {
+    let cap = work_cap(MAX_FINITE_WORK);
+    if work > cap {
         return Err(too_large(
             "the work of the finite networks (samples × Σ width² × examples × sites × layers)",
             format!("{:.1e}", work as f64),
-            format!(
-                "{:.0e}; use fewer samples or smaller widths",
-                MAX_FINITE_WORK as f64
-            ),
+            work_limit(cap, "use fewer samples or smaller widths"),
         ));
     }
     Ok(())
@@ -299,11 +325,12 @@ pub fn check_interpreter(net: &crate::network::Network, n1: usize, n2: usize) ->
         .fold(0u128, u128::saturating_add)
         .saturating_mul(entries)
         .saturating_mul((n1 as u128).saturating_mul(n2 as u128));
-    if work > MAX_INTERPRETER_WORK {
+    let cap = work_cap(MAX_INTERPRETER_WORK);
+    if work > cap {
         return Err(too_large(
             &format!("the work of interpreting the derivation on {n1} × {n2} examples"),
             format!("{:.1e}", work as f64),
-            format!("{:.0e}; use fewer examples", MAX_INTERPRETER_WORK as f64),
+            work_limit(cap, "use fewer examples"),
         ));
     }
     Ok(())

@@ -17,6 +17,10 @@ struct Cli {
     /// Memory budget for what a command allocates (e.g. 512M, 2G) [default: 8G].
     #[arg(long, global = true, value_name = "SIZE")]
     memory: Option<String>,
+    /// Factor (≥ 1) on the work caps of kernels, finite networks and interpreted derivations,
+    /// for jobs known to be long [default: 1].
+    #[arg(long, global = true, value_name = "FACTOR", allow_negative_numbers = true)]
+    work: Option<f64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -50,6 +54,11 @@ fn main() -> ExitCode {
         match eqntk::budget::parse_memory(m) {
             Ok(bytes) => eqntk::budget::set_budget(bytes),
             Err(e) => return fail(&e.to_string()),
+        }
+    }
+    if let Some(f) = cli.work {
+        if let Err(e) = eqntk::budget::set_work_factor(f) {
+            return fail(&e.to_string());
         }
     }
     let result = match &cli.command {

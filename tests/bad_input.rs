@@ -789,3 +789,34 @@ fn stdin_is_not_read() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
 }
+
+#[test]
+fn the_work_caps_say_how_to_raise_them_and_work_scales_them() {
+    // 10 × 10 examples of 128 × 128 images through two full-covariance convolutions: about
+    // 1.1e11 site-pair evaluations, over the default cap of 2e10 (and over twice it).
+    let net = file(
+        "big.toml",
+        "[input]\nshape = [128, 128, 1]\n[[layers]]\nkind = \"conv\"\nfilter = [3, 3]\n\
+         padding = \"circular\"\n[[layers]]\nkind = \"relu\"\n[[layers]]\nkind = \"conv\"\n\
+         filter = [3, 3]\npadding = \"circular\"\n[[layers]]\nkind = \"global_avg_pool\"\n",
+    );
+    let data: Vec<f64> = (0..10 * 128 * 128)
+        .map(|i| ((i * 37 % 101) as f64) / 50.0 - 1.0)
+        .collect();
+    let x = file("big.npy", npy("(10, 128, 128, 1)", &data));
+    let args = ["kernel", "--net", s(&net), "--x1", s(&x)];
+    fails(
+        &args,
+        &[
+            "site-pair evaluations",
+            "at most 2e10",
+            "raise the cap with --work FACTOR",
+        ],
+    );
+    let doubled: Vec<&str> = ["--work", "2"].into_iter().chain(args).collect();
+    fails(&doubled, &["at most 4e10"]);
+    for bad in ["0.5", "inf", "-3"] {
+        let a: Vec<&str> = ["--work", bad].into_iter().chain(args).collect();
+        fails(&a, &["--work must be a number ≥ 1"]);
+    }
+}
