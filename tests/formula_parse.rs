@@ -123,6 +123,15 @@ fn malformed_formulas_are_one_line_errors_with_the_column() {
         ("K0(x,y)", 6, "a kernel argument is x or x'"),
         ("1 + * 2", 5, "unexpected `*`"),
         ("K0(x,x') ? 2", 10, "unexpected character ?"),
+        ("K0[1*p,p'](x,x')", 4, "integer stride ≥ 2"),
+        ("K0[(1,0)*p,p'](x,x')", 7, "integers ≥ 1, as in (1,2)*p"),
+        ("K0[(1,2.5)*p,p'](x,x')", 7, "integers ≥ 1"),
+        (
+            "K0[(1,2 p,p'](x,x')",
+            9,
+            "expected `,` or `)` in the strides",
+        ),
+        ("K0[(1,2)p,p'](x,x')", 9, "`*` after the strides"),
     ];
     for (text, column, reason) in cases {
         let (c, msg) = parse_error(text);
