@@ -14,7 +14,14 @@ use faer::Mat;
 #[test]
 fn kernels_equal_neural_tangents_for_every_padding_and_stride() {
     let cases = common::reference_cases("pool_stride.json");
-    assert_eq!(cases.len(), 41);
+    assert_eq!(cases.len(), 67);
+    // one stride per axis: conv (1,2), (2,1) and pooling (1,2), (2,1) on every padding, and
+    // a conv with one stride per axis on the full site × site kernel
+    let per_axis = cases
+        .iter()
+        .filter(|c| c.name.contains("stride (1, 2)") || c.name.contains("stride (2, 1)"))
+        .count();
+    assert_eq!(per_axis, 26);
     for c in &cases {
         let (name, net) = (&c.name, &c.network);
         let fast = net.kernel(&c.x1, Some(&c.x2)).unwrap();
