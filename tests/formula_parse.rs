@@ -97,6 +97,70 @@ fn parsed_derivations_evaluate_to_the_fast_kernels() {
     }
 }
 
+/// One stride per axis prints as `(2,1)*p` (Unicode `(2,1)⊙p`, LaTeX `(2,1)\odot p`), equal
+/// strides as `2*p`; the printed derivation parses back to itself and evaluates to the fast
+/// kernel.
+#[test]
+fn per_axis_strides_print_and_parse_back() {
+    use eqntk::symbolic::{Index, IndexVar};
+    let p = || Index::from(IndexVar::p());
+    assert_eq!(p().scaled_axes(&[2, 2]), p().scaled(2));
+    assert_eq!(p().scaled_axes(&[1, 1]), p());
+    assert_eq!(
+        p().scaled_axes(&[1, 2]),
+        Index::Scale(vec![1, 2], Box::new(p()))
+    );
+    let toml = "[input]\nshape = [5, 6, 2]\n\n\
+                [[layers]]\nkind = \"conv\"\nfilter = [3, 3]\nstride = [2, 1]\n\
+                padding = \"same\"\nw_std = 1.3\nb_std = 0.2\n\n[[layers]]\nkind = \"relu\"\n\n\
+                [[layers]]\nkind = \"avg_pool\"\nwindow = [2, 3]\nstride = [1, 2]\n\
+                padding = \"circular\"\n\n\
+                [[layers]]\nkind = \"conv\"\nfilter = [3, 3]\nstride = [2, 2]\n\
+                padding = \"same\"\nw_std = 1.2\n\n[[layers]]\nkind = \"relu\"\n\n\
+                [[layers]]\nkind = \"flatten\"\n\n[[layers]]\nkind = \"dense\"\nw_std = 1.1\n";
+    let net = Network::from_toml_str(toml, "per-axis strides").unwrap();
+    let d = derive_network(&net).unwrap();
+    let text = d.derivation().render(Format::Plain);
+    for want in [
+        "K0[(2,1)*p+d,(2,1)*p'+d](x,x')",
+        "K2[(1,2)*p+d,(1,2)*p'+d'](x,x')",
+        "K3[2*p+d,2*p'+d](x,x')",
+        "stride (2,1), F = the filter offsets from (2,1)*p",
+        "avg_pool 2x3, stride (1,2)",
+    ] {
+        assert!(text.contains(want), "{want} not in\n{text}");
+    }
+    let unicode = d.derivation().render(Format::Unicode);
+    assert!(unicode.contains("K⁽⁰⁾[(2,1)⊙p+δ,(2,1)⊙p'+δ]"), "{unicode}");
+    assert!(unicode.contains("Θ⁽²⁾[(1,2)⊙p+δ,(1,2)⊙p'+δ']"), "{unicode}");
+    assert!(unicode.contains("K⁽³⁾[2p+δ,2p'+δ]"), "{unicode}");
+    let latex = d.derivation().render(Format::Latex);
+    assert!(
+        latex.contains(r"K^{(0)}_{(2,1)\odot p+\delta,(2,1)\odot p'+\delta}"),
+        "{latex}"
+    );
+    assert!(latex.contains(r"K^{(3)}_{2p+\delta,2p'+\delta}"), "{latex}");
+    for derivation in [d.derivation(), d.compact()] {
+        let text = derivation.render(Format::Plain);
+        let (parsed, _) = parse_derivation(&text, &Names::open(), "per-axis strides")
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        for f in [Format::Plain, Format::Unicode, Format::Latex] {
+            assert_eq!(parsed.render(f), derivation.render(f));
+        }
+    }
+    let x = common::normal_batch(&[5, 6, 2], 3, 8);
+    let (parsed, _) = parse_derivation(
+        &d.compact().render(Format::Plain),
+        &Names::open(),
+        "strides",
+    )
+    .unwrap();
+    let (k, t) = evaluate_network(&net, &d.with_compact(parsed), &x, None).unwrap();
+    let fast = net.kernel(&x, None).unwrap();
+    common::assert_close(&k, &fast.nngp().unwrap(), 1e-12, "nngp");
+    common::assert_close(&t, &fast.ntk().unwrap(), 1e-12, "ntk");
+}
+
 fn parse_error(text: &str) -> (usize, String) {
     match parse_expr(text, &Names::new(), "nngp formula") {
         Err(Error::Parse { column, .. }) => {
@@ -123,6 +187,15 @@ fn malformed_formulas_are_one_line_errors_with_the_column() {
         ("K0(x,y)", 6, "a kernel argument is x or x'"),
         ("1 + * 2", 5, "unexpected `*`"),
         ("K0(x,x') ? 2", 10, "unexpected character ?"),
+        ("K0[1*p,p'](x,x')", 4, "integer stride ≥ 2"),
+        ("K0[(1,0)*p,p'](x,x')", 7, "integers ≥ 1, as in (1,2)*p"),
+        ("K0[(1,2.5)*p,p'](x,x')", 7, "integers ≥ 1"),
+        (
+            "K0[(1,2 p,p'](x,x')",
+            9,
+            "expected `,` or `)` in the strides",
+        ),
+        ("K0[(1,2)p,p'](x,x')", 9, "`*` after the strides"),
     ];
     for (text, column, reason) in cases {
         let (c, msg) = parse_error(text);

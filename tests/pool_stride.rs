@@ -1,7 +1,7 @@
 //! Window pooling (`avg_pool`, `sum_pool`), `global_sum_pool`, strided convolutions and
 //! `layer_norm`: neural-tangents' kernels (`tests/reference/pool_stride.py`, numbers in
 //! `pool_stride.json`) against the fast kernel and the interpreted derivation, hand cases, Monte
-//! Carlo on every padding and on group features, and the shape errors.
+//! Carlo on every padding, with one stride per axis and on group features, and the shape errors.
 
 use crate::common;
 
@@ -14,7 +14,14 @@ use faer::Mat;
 #[test]
 fn kernels_equal_neural_tangents_for_every_padding_and_stride() {
     let cases = common::reference_cases("pool_stride.json");
-    assert_eq!(cases.len(), 41);
+    assert_eq!(cases.len(), 67);
+    // one stride per axis: conv (1,2), (2,1) and pooling (1,2), (2,1) on every padding, and
+    // a conv with one stride per axis on the full site × site kernel
+    let per_axis = cases
+        .iter()
+        .filter(|c| c.name.contains("stride (1, 2)") || c.name.contains("stride (2, 1)"))
+        .count();
+    assert_eq!(per_axis, 26);
     for c in &cases {
         let (name, net) = (&c.name, &c.network);
         let fast = net.kernel(&c.x1, Some(&c.x2)).unwrap();
@@ -121,6 +128,53 @@ fn finite_networks_agree_for_every_padding() {
     }
 }
 
+/// The mean of finite networks agrees with the fast kernel when the axes have different
+/// strides: two strided convolutions ((2,1) circular, then (1,2) same) on a 5×6 grid, and
+/// `avg_pool` / `sum_pool` windows (3,2) moved by (2,1) and (2,3) moved by (1,2).
+#[test]
+fn finite_networks_agree_with_one_stride_per_axis() {
+    let (width, samples) = (64, 300);
+    let head = "[input]\nshape = [5, 6, 2]\n\n";
+    let tail = "[[layers]]\nkind = \"flatten\"\n\n[[layers]]\nkind = \"dense\"\nw_std = 1.1\n\
+                b_std = 0.1\n";
+    let conv = |stride: &str, padding: &str| {
+        format!(
+            "[[layers]]\nkind = \"conv\"\nfilter = [3, 3]\nstride = {stride}\n\
+             padding = \"{padding}\"\nw_std = 1.4\nb_std = 0.2\n\n[[layers]]\nkind = \"relu\"\n\n"
+        )
+    };
+    let pool = |kind: &str, window: &str, stride: &str, padding: &str| {
+        format!(
+            "[[layers]]\nkind = \"{kind}\"\nwindow = {window}\nstride = {stride}\n\
+             padding = \"{padding}\"\n\n"
+        )
+    };
+    let cases = [
+        (
+            "conv (2,1) circular, conv (1,2) same",
+            conv("[2, 1]", "circular") + &conv("[1, 2]", "same"),
+        ),
+        (
+            "avg_pool (3,2) stride (2,1) same",
+            conv("[1, 1]", "same") + &pool("avg_pool", "[3, 2]", "[2, 1]", "same"),
+        ),
+        (
+            "sum_pool (2,3) stride (1,2) valid",
+            conv("[1, 1]", "circular") + &pool("sum_pool", "[2, 3]", "[1, 2]", "valid"),
+        ),
+    ];
+    for (i, (name, layers)) in cases.into_iter().enumerate() {
+        let net = Network::from_toml_str(&format!("{head}{layers}{tail}"), name).unwrap();
+        let x = normal_batch(&[5, 6, 2], 3, 40 + i as u64);
+        let k = net.kernel(&x, None).unwrap();
+        let mc = monte_carlo_outputs(&net, &x, None, width, 16, samples, 7700 + i as u64).unwrap();
+        let verdict = Agreement::default().check(&mc, &k.nngp().unwrap(), &k.ntk().unwrap(), width);
+        if let Err(d) = verdict {
+            panic!("{name}: {d} (width {width}, {samples} networks)");
+        }
+    }
+}
+
 /// Impossible shapes are one-line errors naming the layer.
 #[test]
 fn impossible_windows_and_strides_are_one_line_errors() {
@@ -148,8 +202,24 @@ fn impossible_windows_and_strides_are_one_line_errors() {
             "`stride` must be a list of positive integers",
         ),
         (
-            "kind = \"avg_pool\"\nwindow = [2, 2]\nstride = [1, 2]",
-            "`stride` must be the same on every axis",
+            "kind = \"avg_pool\"\nwindow = [2, 2]\nstride = [2]",
+            "`stride` has 1 axes but the input grid [4, 3] has 2",
+        ),
+        (
+            "kind = \"conv\"\nfilter = [3, 3]\nstride = [1, 2, 1]",
+            "`stride` has 3 axes but the input grid [4, 3] has 2",
+        ),
+        (
+            "kind = \"sum_pool\"\nwindow = [2, 2]\nstride = [1, 0]",
+            "`stride` must be a list of positive integers, got [1, 0]",
+        ),
+        (
+            "kind = \"conv\"\nfilter = [3, 3]\nstride = [1, 4]",
+            "`stride` [1, 4] is larger than the grid [4, 3]",
+        ),
+        (
+            "kind = \"avg_pool\"\nwindow = [2, 2]\nstride = [5, 1]\npadding = \"circular\"",
+            "`stride` [5, 1] is larger than the grid [4, 3]",
         ),
         (
             "kind = \"avg_pool\"\nwindow = [2]",

@@ -338,9 +338,7 @@ def _stride(strides, n):
     st = [int(v) for v in strides]
     if len(st) != n:
         raise ValueError(f"strides {tuple(strides)} must have one entry per filter axis ({n})")
-    if len(set(st)) != 1:
-        raise NotImplementedError(f"eqntk takes the same stride on every axis, got {tuple(strides)}")
-    return None if st[0] == 1 else st
+    return None if all(v == 1 for v in st) else st
 
 
 def Conv(out_chan: int, filter_shape: Sequence[int], strides: Optional[Sequence[int]] = None,
@@ -387,8 +385,6 @@ def _pool(kind, window_shape, strides, padding):
     st = None if strides is None else [int(v) for v in strides]
     if st is not None and len(st) != len(w):
         raise ValueError(f"strides {tuple(strides)} must have one entry per window axis ({len(w)})")
-    if st is not None and len(set(st)) != 1:
-        raise NotImplementedError(f"eqntk takes the same stride on every axis, got {tuple(strides)}")
     return _layer(kind, window=w, stride=st, padding=_padding(padding))
 
 

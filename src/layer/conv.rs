@@ -6,7 +6,7 @@ use super::keys::Keys;
 use super::separable::{AxisFilter, SeparableTaps};
 use super::shape::Shape;
 use super::taps::Taps;
-use super::window::GridWindow;
+use super::window::{stride_factors, stride_text, GridWindow};
 use super::{Layer, LayerKind, Registration, Sums};
 use crate::error::Result;
 use crate::finite::{FiniteBuilder, FinitePass};
@@ -58,7 +58,7 @@ pub struct Conv {
     pub filter: Vec<usize>,
     /// Boundary handling.
     pub padding: Padding,
-    /// Stride per grid axis, the same on every axis (empty: 1).
+    /// Stride per grid axis (empty: 1 on every axis).
     pub stride: Vec<usize>,
     /// σ_w, σ_b, width and parameterisation.
     pub weights: Weights,
@@ -156,12 +156,15 @@ impl LayerKind for Conv {
     /// `K⁽ˡ⁾[p,p′] = σ_{w,l}² (1/|F|) Σ_{δ∈F} K⁽ˡ⁻¹⁾[p+δ, p′+δ] + σ_{b,l}²`.
     fn derive(&self, l: usize, _input: &Shape) -> LayerDefinitions {
         let filter: Vec<String> = self.filter.iter().map(|f| f.to_string()).collect();
-        let s = self.stride_factor();
-        let window = match (self.padding, s) {
-            (Padding::Valid, _) => "F = {0..f-1} per axis".to_string(),
-            (_, 1) => "F centred on 0".to_string(),
+        let strides = self.strides();
+        let unit = strides.iter().all(|&s| s == 1);
+        let s = stride_text(&strides);
+        let window = match self.padding {
+            Padding::Valid => "F = {0..f-1} per axis".to_string(),
+            _ if unit => "F centred on 0".to_string(),
             _ => format!("stride {s}, F = the filter offsets from {s}*p as neural-tangents pads"),
         };
+        let s = stride_factors(&strides);
         let note = format!(
             "conv {}, {} padding, {window}{}",
             filter.join("x"),
@@ -175,7 +178,7 @@ impl LayerKind for Conv {
             l,
             &self.weights,
             Sites::Grid,
-            |kind| tap_average(kind, l, s),
+            |kind| tap_average(kind, l, &s),
             note,
         )
     }
@@ -191,9 +194,14 @@ impl LayerKind for Conv {
     }
 
     fn summary(&self) -> String {
-        let stride = match self.stride_factor() {
-            1 => String::new(),
-            s => format!(" stride {s}"),
+        let strides = self.strides();
+        let stride = match strides.as_slice() {
+            s if s.iter().all(|&s| s == 1) => String::new(),
+            [s, rest @ ..] if rest.iter().all(|r| r == s) => format!(" stride {s}"),
+            s => format!(
+                " stride {}",
+                s.iter().map(usize::to_string).collect::<Vec<_>>().join("×")
+            ),
         };
         format!(
             "conv {}{stride} {} ({})",
@@ -208,10 +216,12 @@ impl LayerKind for Conv {
     }
 }
 
-/// `(1/|F|) Σ_{δ∈F} M⁽ˡ⁻¹⁾[s p+δ, s p′+δ]` (`p+δ` for stride 1).
-fn tap_average(kind: KernelKind, l: usize, s: u32) -> Expr {
+/// `(1/|F|) Σ_{δ∈F} M⁽ˡ⁻¹⁾[s p+δ, s p′+δ]` (`p+δ` for stride 1), `s p` coordinate-wise
+/// with the stride of each axis.
+fn tap_average(kind: KernelKind, l: usize, s: &[u32]) -> Expr {
     use crate::symbolic::layers::{delta, p, pp};
-    let m = KernelSym::new(kind, l - 1).at(p().scaled(s) + delta(), pp().scaled(s) + delta());
+    let m =
+        KernelSym::new(kind, l - 1).at(p().scaled_axes(s) + delta(), pp().scaled_axes(s) + delta());
     Expr::mean(IndexVar::delta(), IndexSet::Filter, m.into())
 }
 
@@ -224,21 +234,9 @@ impl Conv {
         }
     }
 
-    /// The common stride of every axis (checked by [`LayerKind::output_shape`]).
-    fn stride_factor(&self) -> u32 {
-        self.stride.first().copied().unwrap_or(1) as u32
-    }
-
     /// The filter windows over `grid`, or why they do not fit.
     fn windows(&self, grid: &[usize]) -> Result<GridWindow, String> {
-        let w = GridWindow::try_new(grid, &self.filter, &self.strides(), self.padding, "filter")?;
-        if self.stride.windows(2).any(|s| s[0] != s[1]) {
-            return Err(format!(
-                "`stride` must be the same on every axis, got {:?}",
-                self.stride
-            ));
-        }
-        Ok(w)
+        GridWindow::try_new(grid, &self.filter, &self.strides(), self.padding, "filter")
     }
 
     /// The filter offsets `F` relative to `s p` on the input grid `grid` (row-major), as the
@@ -252,7 +250,7 @@ impl Conv {
     /// `Taps::average`).
     pub fn taps(&self, grid: &[usize]) -> Taps {
         let table = self.windows(grid).expect("checked by output_shape").taps();
-        if self.stride_factor() != 1 {
+        if self.strides().iter().any(|&s| s != 1) {
             return table;
         }
         let axes = grid

@@ -15,6 +15,27 @@
 use super::conv::Padding;
 use super::taps::Taps;
 
+/// The strides as the derivations' notes print them: `2` when every axis has stride 2,
+/// `(1,2)` otherwise (the factor of the scaled site `(1,2)*p`).
+pub(crate) fn stride_text(stride: &[usize]) -> String {
+    match stride {
+        [s, rest @ ..] if rest.iter().all(|r| r == s) => s.to_string(),
+        _ => format!(
+            "({})",
+            stride
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    }
+}
+
+/// The strides as factors of the scaled site `s p` ([`crate::symbolic::Index::scaled_axes`]).
+pub(crate) fn stride_factors(stride: &[usize]) -> Vec<u32> {
+    stride.iter().map(|&s| s as u32).collect()
+}
+
 /// One axis of a sliding window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct AxisWindow {

@@ -25,7 +25,7 @@ use super::keys::Keys;
 use super::pool::reject_so2;
 use super::shape::Shape;
 use super::taps::Taps;
-use super::window::GridWindow;
+use super::window::{stride_factors, stride_text, GridWindow};
 use super::{Layer, LayerKind, Registration, SiteNeed, Sums};
 use crate::error::Result;
 use crate::finite::{FiniteBuilder, FinitePass, OpDims};
@@ -49,7 +49,7 @@ pub struct WindowPool {
     pub op: PoolOp,
     /// Window size per grid axis.
     pub window: Vec<usize>,
-    /// Stride per grid axis (the same on every axis).
+    /// Stride per grid axis.
     pub stride: Vec<usize>,
     /// Boundary handling.
     pub padding: Padding,
@@ -104,14 +104,7 @@ fn parse_padding(keys: &mut Keys) -> Result<Padding> {
 impl WindowPool {
     /// The windows over `grid`, or why they do not fit.
     fn windows(&self, grid: &[usize]) -> Result<GridWindow, String> {
-        let w = GridWindow::try_new(grid, &self.window, &self.stride, self.padding, "window")?;
-        if self.stride.windows(2).any(|s| s[0] != s[1]) {
-            return Err(format!(
-                "`stride` must be the same on every axis, got {:?}",
-                self.stride
-            ));
-        }
-        Ok(w)
+        GridWindow::try_new(grid, &self.window, &self.stride, self.padding, "window")
     }
 
     /// The factor `c` of one summed term: `1/|F|` (avg) or 1 (sum).
@@ -186,7 +179,8 @@ impl LayerKind for WindowPool {
     /// `K⁽ˡ⁾[p,p′] = c² Σ_{δ∈F} Σ_{δ′∈F} K⁽ˡ⁻¹⁾[s p+δ, s p′+δ′]` (c = 1/|F| as the means of
     /// `avg_pool`), likewise Θ.
     fn derive(&self, l: usize, input: &Shape) -> LayerDefinitions {
-        let s = self.stride.first().copied().unwrap_or(1) as u32;
+        let s = stride_text(&self.stride);
+        let factors = stride_factors(&self.stride);
         let dp = IndexVar::delta().prime();
         let note = format!(
             "{} {}, stride {s}, {} padding, F = the window offsets from {s}*p{}",
@@ -205,8 +199,10 @@ impl LayerKind for WindowPool {
         let defs = [KernelKind::Nngp, KernelKind::Ntk]
             .into_iter()
             .map(|kind| {
-                let m = KernelSym::new(kind, l - 1)
-                    .at(p().scaled(s) + delta(), pp().scaled(s) + Index::from(&dp));
+                let m = KernelSym::new(kind, l - 1).at(
+                    p().scaled_axes(&factors) + delta(),
+                    pp().scaled_axes(&factors) + Index::from(&dp),
+                );
                 let inner = |var, body| match self.op {
                     PoolOp::Sum => Expr::sum(var, IndexSet::Filter, body),
                     PoolOp::Avg => Expr::mean(var, IndexSet::Filter, body),

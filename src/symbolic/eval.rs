@@ -323,9 +323,17 @@ impl Index {
                 ))),
             },
             Index::Scale(k, a) => match a.eval(env, scope)? {
-                IndexValue::Point(x) => Ok(IndexValue::Point(
-                    x.iter().map(|c| c * i64::from(*k)).collect(),
+                IndexValue::Point(x) if k.len() == 1 => Ok(IndexValue::Point(
+                    x.iter().map(|c| c * i64::from(k[0])).collect(),
                 )),
+                IndexValue::Point(x) if k.len() == x.len() => Ok(IndexValue::Point(
+                    x.iter().zip(k).map(|(c, s)| c * i64::from(*s)).collect(),
+                )),
+                IndexValue::Point(x) => Err(Error::Invalid(format!(
+                    "cannot scale the {}-axis index {x:?} by the {} strides {k:?}",
+                    x.len(),
+                    k.len()
+                ))),
                 x => Err(Error::Invalid(format!("cannot scale the index {x:?}"))),
             },
             Index::Mul(a, b) => {

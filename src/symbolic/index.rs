@@ -76,9 +76,11 @@ pub enum Index {
     Act(Box<Index>, Box<Index>),
     /// `(g, p)`: a site of a feature map on a group (element and position).
     Pair(Box<Index>, Box<Index>),
-    /// `s p`: a site scaled by a stride `s ≥ 2` (coordinate-wise), where a strided layer's
-    /// output site `p` starts its window in the input.
-    Scale(u32, Box<Index>),
+    /// `s p`: a site scaled by a stride (coordinate-wise), where a strided layer's output site
+    /// `p` starts its window in the input. The factors are either one stride `s ≥ 2` for every
+    /// axis (printed `2*p`) or one stride `≥ 1` per axis, not all equal (printed `(1,2)*p`,
+    /// the coordinate-wise product `(p₁, 2p₂)`); [`Index::scaled_axes`] keeps this form.
+    Scale(Vec<u32>, Box<Index>),
 }
 
 impl Index {
@@ -90,12 +92,17 @@ impl Index {
     pub fn pair(g: impl Into<Index>, p: impl Into<Index>) -> Self {
         Index::Pair(Box::new(g.into()), Box::new(p.into()))
     }
-    /// `s p`: the site scaled by the stride `s` (the index itself for `s = 1`).
+    /// `s p`: the site scaled by the stride `s` on every axis (the index itself for `s = 1`).
     pub fn scaled(self, s: u32) -> Self {
-        if s == 1 {
-            self
-        } else {
-            Index::Scale(s, Box::new(self))
+        self.scaled_axes(&[s])
+    }
+    /// `(s₁,…,s_d) ⊙ p`: the site scaled by the stride `s_i` on axis `i`; one stride for every
+    /// axis when they are all equal (`2*p`), the index itself when that stride is 1.
+    pub fn scaled_axes(self, s: &[u32]) -> Self {
+        match s {
+            _ if s.iter().all(|&k| k == 1) => self,
+            [k, rest @ ..] if rest.iter().all(|r| r == k) => Index::Scale(vec![*k], Box::new(self)),
+            _ => Index::Scale(s.to_vec(), Box::new(self)),
         }
     }
     /// `g⁻¹`.
@@ -119,7 +126,7 @@ impl Index {
             Index::Var(w) if w == v => by.clone(),
             Index::Var(_) => self.clone(),
             Index::Inv(a) => Index::Inv(s(a)),
-            Index::Scale(k, a) => Index::Scale(*k, s(a)),
+            Index::Scale(k, a) => Index::Scale(k.clone(), s(a)),
             Index::Add(a, b) => Index::Add(s(a), s(b)),
             Index::Mul(a, b) => Index::Mul(s(a), s(b)),
             Index::Act(a, b) => Index::Act(s(a), s(b)),

@@ -766,6 +766,41 @@ impl<'a> Parser<'a> {
             self.expect(Tok::Star, "`*` after the stride of a scaled index")?;
             return Ok(self.index_inv()?.scaled(k as u32));
         }
+        // `(1,2)*p`: a site scaled by one stride per axis
+        if *self.peek() == Tok::LParen
+            && matches!(self.peek2(), Tok::Num(_))
+            && self.toks.get(self.pos + 2).map(|t| &t.0) == Some(&Tok::Comma)
+        {
+            self.next();
+            let mut strides = Vec::new();
+            loop {
+                match self.next() {
+                    (Tok::Num(k), _)
+                        if k.fract() == 0.0 && (1.0..=u32::MAX as f64).contains(&k) =>
+                    {
+                        strides.push(k as u32)
+                    }
+                    (_, at) => {
+                        return Err(self.error_at(
+                            at,
+                            "the strides of a scaled index are integers ≥ 1, as in (1,2)*p",
+                        ))
+                    }
+                }
+                match self.next() {
+                    (Tok::Comma, _) => {}
+                    (Tok::RParen, _) => break,
+                    (t, at) => {
+                        return Err(self.error_at(
+                            at,
+                            &format!("expected `,` or `)` in the strides, found {}", describe(&t)),
+                        ))
+                    }
+                }
+            }
+            self.expect(Tok::Star, "`*` after the strides of a scaled index")?;
+            return Ok(self.index_inv()?.scaled_axes(&strides));
+        }
         if *self.peek() == Tok::LParen {
             let open = self.at();
             self.next();

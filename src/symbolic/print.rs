@@ -253,8 +253,17 @@ impl Printer {
                 (format!("{}{sep}{}", sub(a, 2), sub(b, 3)), 2)
             }
             Index::Scale(k, a) => {
-                let sep = self.pick("", "", "*");
-                (format!("{k}{sep}{}", sub(a, 3)), 2)
+                let (factor, sep) = match k.as_slice() {
+                    [k] => (k.to_string(), self.pick("", "", "*")),
+                    ks => {
+                        let list = ks.iter().map(u32::to_string).collect::<Vec<_>>();
+                        (
+                            format!("({})", list.join(",")),
+                            self.pick(r"\odot ", "⊙", "*"),
+                        )
+                    }
+                };
+                (format!("{factor}{sep}{}", sub(a, 3)), 2)
             }
             Index::Inv(a) => {
                 let inv = self.pick("^{-1}", "⁻¹", "^-1");

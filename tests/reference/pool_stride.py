@@ -113,6 +113,43 @@ def main():
                                     "valid"))
             nt.append(stax.AvgPool((2,) * (len(shape) - 1), None, "VALID", normalize_edges=False))
         cases.append(case(f"layer_norm on {shape}", shape, layers, nt, seed))
+    # one stride per axis, on a grid that is not square
+    for padding in ["valid", "same", "circular"]:
+        for stride in [(1, 2), (2, 1)]:
+            seed += 1
+            filt, shape = (3, 3), (5, 6, 2)
+            layers = [conv_toml(filt, stride, padding, 1.3, 0.3),
+                      '[[layers]]\nkind = "relu"\n\n',
+                      conv_toml(filt, None, padding, 1.2, 0.0) if padding != "valid" else ""]
+            nt = [stax.Conv(1, filt, stride, PAD[padding], W_std=1.3, b_std=0.3), stax.Relu()]
+            if padding != "valid":
+                nt.append(stax.Conv(1, filt, None, PAD[padding], W_std=1.2, b_std=0.0))
+            name = f"conv {filt} stride {stride} {padding} on {shape}"
+            cases.append(case(name, shape, layers, nt, seed))
+    for kind in ["avg_pool", "sum_pool"]:
+        for padding in ["valid", "same", "circular"]:
+            for window, stride in [((2, 3), (1, 2)), ((3, 2), (2, 1)), ((2, 3), (2, 1))]:
+                seed += 1
+                layers = [conv_toml((3, 3), None, "circular", 1.4, 0.2),
+                          '[[layers]]\nkind = "relu"\n\n',
+                          pool_toml(kind, window, stride, padding)]
+                nt = [stax.Conv(1, (3, 3), padding="CIRCULAR", W_std=1.4, b_std=0.2),
+                      stax.Relu(), nt_pool[kind](window, stride, PAD[padding])]
+                name = f"{kind} {window} stride {stride} {padding} on (5, 6, 2)"
+                cases.append(case(name, (5, 6, 2), layers, nt, seed))
+    # a conv with one stride per axis on the full site × site kernel, read by a window pool
+    for conv_stride, conv_pad, kind, window, stride, padding in [
+        ((2, 1), "same", "avg_pool", (2, 2), (1, 2), "valid"),
+        ((1, 2), "circular", "sum_pool", (3, 2), (2, 1), "same"),
+    ]:
+        seed += 1
+        layers = [conv_toml((3, 3), conv_stride, conv_pad, 1.3, 0.3),
+                  '[[layers]]\nkind = "relu"\n\n', pool_toml(kind, window, stride, padding)]
+        nt = [stax.Conv(1, (3, 3), conv_stride, PAD[conv_pad], W_std=1.3, b_std=0.3), stax.Relu(),
+              nt_pool[kind](window, stride, PAD[padding])]
+        name = (f"conv (3, 3) stride {conv_stride} {conv_pad}, {kind} {window} stride {stride} "
+                f"{padding} on (5, 6, 2)")
+        cases.append(case(name, (5, 6, 2), layers, nt, seed))
     out = pathlib.Path(__file__).with_suffix(".json")
     lines = ",\n".join(json.dumps(c) for c in cases)
     out.write_text('{"generator": "tests/reference/pool_stride.py", "cases": [\n'
