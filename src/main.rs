@@ -19,7 +19,12 @@ struct Cli {
     memory: Option<String>,
     /// Factor (≥ 1) on the work caps of kernels, finite networks and interpreted derivations,
     /// for jobs known to be long [default: 1].
-    #[arg(long, global = true, value_name = "FACTOR", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FACTOR",
+        allow_negative_numbers = true
+    )]
     work: Option<f64>,
     #[command(subcommand)]
     command: Command,
