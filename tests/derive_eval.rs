@@ -1,8 +1,8 @@
 //! `derive --eval` (the interpreter of a network's derivation) against the fast kernel code.
 
 use eqntk::layer::{
-    Activation, Combine, Conv, Dense, Flatten, GlobalAvgPool, Padding, Parallel, Parameterization,
-    Weights,
+    Activation, Combine, Conv, Dense, Flatten, GlobalAvgPool, GlobalSumPool, LayerNorm, Padding,
+    Parallel, Parameterization, PoolOp, Weights, WindowPool,
 };
 use eqntk::symbolic::{derive_network, evaluate_network};
 use eqntk::{Batch, Layer, Network};
@@ -130,8 +130,22 @@ fn bias(rng: &mut ChaCha8Rng) -> Option<f64> {
     }
 }
 
-/// A random stack: (conv | dense, activation) × depth on a grid, a readout, dense, activation,
-/// dense; every activation kind appears over the seeds.
+/// The grid of the features after `layers` on `input`.
+fn grid_after(input: &[usize], layers: &[Layer]) -> Vec<usize> {
+    let net = Network::new(input.to_vec(), layers.to_vec()).unwrap();
+    net.shape_before(layers.len()).grid.clone()
+}
+
+/// Per axis of `side`, 1 or (where the axis has at least two sites) a random choice of 1, 2.
+fn one_or_two(rng: &mut ChaCha8Rng, side: &[usize]) -> Vec<usize> {
+    side.iter()
+        .map(|&n| if n >= 2 { rng.random_range(1..3) } else { 1 })
+        .collect()
+}
+
+/// A random stack: (conv | dense, activation) × depth on a grid, now and then a residual or
+/// parallel block, a window pool or a layer norm, a readout, dense, activation, dense; convs
+/// and pools take one stride per axis; every kind appears over the seeds.
 fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
     let input: Vec<usize> = match seed % 3 {
         0 => vec![rng.random_range(2..5)],
@@ -157,13 +171,14 @@ fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
                     }
                 })
                 .collect();
-            if padding == Padding::Valid {
-                side = side.iter().zip(&filter).map(|(n, f)| n - f + 1).collect();
-            }
+            let stride = match rng.random_bool(0.3) {
+                true => one_or_two(rng, &side),
+                false => vec![],
+            };
             layers.push(Layer::new(Conv {
                 filter,
                 padding,
-                stride: vec![],
+                stride,
                 weights: Weights {
                     w_std: rng.random_range(0.5..1.3),
                     b_std: bias(rng),
@@ -186,7 +201,7 @@ fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
         // keeps the grid, so that an identity path fits).
         let keeps_grid = layers[layers.len() - 2]
             .downcast_ref::<Conv>()
-            .is_none_or(|c| c.padding != Padding::Valid);
+            .is_none_or(|c| c.padding != Padding::Valid && c.stride.iter().all(|&s| s == 1));
         if keeps_grid && rng.random_bool(0.5) {
             let pair: Vec<Layer> = layers.drain(layers.len() - 2..).collect();
             // A projection of the same width, so that the channels of the two paths agree.
@@ -204,12 +219,27 @@ fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
                 _ => Parallel::new(vec![pair], Combine::Sum),
             }));
         }
+        side = grid_after(&input, &layers);
+        if grid > 0 && rng.random_bool(0.3) {
+            let padding =
+                [Padding::Circular, Padding::Same, Padding::Valid][rng.random_range(0..3)];
+            layers.push(Layer::new(WindowPool {
+                op: [PoolOp::Avg, PoolOp::Sum][rng.random_range(0..2)],
+                window: one_or_two(rng, &side),
+                stride: one_or_two(rng, &side),
+                padding,
+            }));
+            side = grid_after(&input, &layers);
+        }
+        if rng.random_bool(0.25) {
+            layers.push(Layer::new(LayerNorm));
+        }
     }
     if grid > 0 {
-        layers.push(if rng.random_bool(0.5) {
-            Layer::new(Flatten)
-        } else {
-            Layer::new(GlobalAvgPool)
+        layers.push(match rng.random_range(0..3) {
+            0 => Layer::new(Flatten),
+            1 => Layer::new(GlobalAvgPool),
+            _ => Layer::new(GlobalSumPool),
         });
     }
     layers.push(Layer::new(Dense {
@@ -228,6 +258,7 @@ fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
 #[test]
 fn random_networks_of_every_layer_kind() {
     let mut kinds = std::collections::BTreeSet::new();
+    let mut inputs_strided = false;
     for seed in 0..80 {
         let mut rng = ChaCha8Rng::seed_from_u64(100 + seed as u64);
         let net = random_network(&mut rng, seed);
@@ -235,6 +266,10 @@ fn random_networks_of_every_layer_kind() {
         let opened = net.nodes().iter().map(|n| &n.layer);
         for l in net.layers().iter().chain(opened) {
             let extra = match (l.downcast_ref::<Conv>(), l.weights()) {
+                (Some(c), Some(_)) if c.stride.iter().any(|&s| s > 1) => {
+                    inputs_strided |= c.stride.windows(2).any(|s| s[0] != s[1]);
+                    format!("/{}/strided", c.padding.name())
+                }
                 (Some(c), Some(w)) => format!("/{}/{:?}", c.padding.name(), w.parameterization),
                 (None, Some(w)) => format!("/{:?}", w.parameterization),
                 _ => String::new(),
@@ -258,6 +293,12 @@ fn random_networks_of_every_layer_kind() {
         "dense/Standard",
         "flatten",
         "global_avg_pool",
+        "global_sum_pool",
+        "avg_pool",
+        "sum_pool",
+        "layer_norm",
+        "conv/same/strided",
+        "conv/circular/strided",
         "residual",
         "parallel",
         "relu",
@@ -274,6 +315,10 @@ fn random_networks_of_every_layer_kind() {
     ] {
         assert!(kinds.contains(k), "no random network has {k}: {kinds:?}");
     }
+    assert!(
+        inputs_strided,
+        "no random network has a conv with different strides per axis"
+    );
 }
 
 fn eqntk(args: &[&str]) -> (String, String, i32) {

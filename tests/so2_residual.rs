@@ -102,10 +102,10 @@ fn result_a_for_residual_so2_gcnns() {
             assert_close(
                 &kg.nngp().unwrap(),
                 &avg.nngp,
-                1e-10,
+                1e-12,
                 &format!("{what} nngp"),
             );
-            assert_close(&kg.ntk().unwrap(), &avg.ntk, 1e-10, &format!("{what} ntk"));
+            assert_close(&kg.ntk().unwrap(), &avg.ntk, 1e-12, &format!("{what} ntk"));
             // The blocks matter: without them the kernels differ.
             let bare = net(&gcnn(shape, domain, &Block { body: "", what: "" }));
             let kb = bare.kernel(&x1, Some(&x2)).unwrap().ntk().unwrap();

@@ -191,3 +191,23 @@ def test_gil_released_two_threads_overlap():
     # while both computed, the ticker thread kept running Python (≥ 1 tick per 5 ms)
     inside = [t for t in ticks if max(a0, b0) < t < min(a1, b1)]
     assert len(inside) >= overlap / 0.005, (len(inside), overlap)
+
+
+def test_type_stubs_cover_the_extension():
+    """The installed `_eqntk.pyi` declares exactly the functions the extension exports, with
+    the extension's parameter names."""
+    import ast
+    import inspect
+    from pathlib import Path
+
+    import eqntk._eqntk as native
+
+    stub = Path(eqntk.__file__).with_name("_eqntk.pyi")
+    assert stub.exists(), "the type stubs are installed beside the extension"
+    tree = ast.parse(stub.read_text())
+    declared = {f.name: [a.arg for a in f.args.args] for f in tree.body if isinstance(f, ast.FunctionDef)}
+    exported = {n for n in dir(native) if not n.startswith("_") and callable(getattr(native, n))}
+    assert set(declared) == exported
+    for name, params in declared.items():
+        sig = inspect.signature(getattr(native, name))
+        assert list(sig.parameters) == params, name
