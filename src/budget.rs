@@ -196,7 +196,7 @@ fn widest(net: &crate::network::Network) -> (u128, bool) {
 /// The bytes the kernels of `net` on `n1 × n2` examples hold: NNGP and NTK over every site
 /// pair (or the site diagonal, when the network only needs it) at the widest kernel the fold
 /// stores, and the examples' own blocks.
-pub fn kernel_bytes(net: &crate::network::Network, n1: usize, n2: usize) -> u128 {
+pub(crate) fn kernel_bytes(net: &crate::network::Network, n1: usize, n2: usize) -> u128 {
     let (sites, full) = widest(net);
     let per_pair = if full {
         sites.saturating_mul(sites)
@@ -212,7 +212,7 @@ pub fn kernel_bytes(net: &crate::network::Network, n1: usize, n2: usize) -> u128
 
 /// The memory of the kernels of `net` on `n1 × n2` examples ([`kernel_bytes`]) and their work
 /// (site-pair evaluations); [`Error::Budget`] or [`Error::TooLarge`] when over the limits.
-pub fn check_kernel(net: &crate::network::Network, n1: usize, n2: usize) -> Result<()> {
+pub(crate) fn check_kernel(net: &crate::network::Network, n1: usize, n2: usize) -> Result<()> {
     let layers = net.layers();
     let (sites, full) = widest(net);
     let pair_count = |s: usize| {
@@ -259,7 +259,7 @@ pub const MAX_FINITE_WORK: u128 = 2_000_000_000_000;
 /// evaluated on `examples` inputs. The weights of the widest network (about `width² · sites`
 /// values per layer, within the memory budget) and the work (`samples · Σ width² · examples ·
 /// sites · layers`, at most [`MAX_FINITE_WORK`]).
-pub fn check_finite_networks(
+pub(crate) fn check_finite_networks(
     net: &crate::network::Network,
     widths: &[usize],
     samples: usize,
@@ -309,7 +309,7 @@ const SO2_GRID_ESTIMATE: u128 = 128;
 
 /// Checks the work of evaluating the derivation of `net` by interpretation on `n1 × n2`
 /// examples against [`MAX_INTERPRETER_WORK`].
-pub fn check_interpreter(net: &crate::network::Network, n1: usize, n2: usize) -> Result<()> {
+pub(crate) fn check_interpreter(net: &crate::network::Network, n1: usize, n2: usize) -> Result<()> {
     let entries = net.input_shape().iter().product::<usize>() as u128;
     let nodes = net.nodes();
     let work = std::iter::once(&nodes[0].shape_in)

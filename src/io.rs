@@ -551,7 +551,7 @@ fn check_npy_header_shape<R: std::io::Read + std::io::Seek>(
 }
 
 /// The first non-empty line of a library's message, trimmed.
-pub fn first_line(s: &str) -> String {
+pub(crate) fn first_line(s: &str) -> String {
     s.lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
@@ -560,7 +560,7 @@ pub fn first_line(s: &str) -> String {
 }
 
 /// Reads a text file; invalid UTF-8 is an error giving the byte offset of the first bad byte.
-pub fn read_text(path: &Path) -> Result<String> {
+pub(crate) fn read_text(path: &Path) -> Result<String> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: name.clone(),
@@ -576,13 +576,13 @@ pub fn read_text(path: &Path) -> Result<String> {
 
 /// The one-line error of a TOML syntax error: `file: line L: invalid TOML: message` (the line
 /// from the error's span, the message's first line).
-pub fn toml_error(text: &str, file: &str, e: &toml::de::Error) -> Error {
+pub(crate) fn toml_error(text: &str, file: &str, e: &toml::de::Error) -> Error {
     toml_error_as(text, file, e, "invalid TOML: ")
 }
 
 /// [`toml_error`] with `prefix` before the message (empty for errors of content, such as an
 /// unknown or missing key, where the TOML itself is valid).
-pub fn toml_error_as(text: &str, file: &str, e: &toml::de::Error, prefix: &str) -> Error {
+pub(crate) fn toml_error_as(text: &str, file: &str, e: &toml::de::Error, prefix: &str) -> Error {
     let message = first_line(e.message());
     let message = message.trim_end_matches('.');
     let Some(span) = e.span() else {
@@ -614,8 +614,8 @@ pub fn toml_error_as(text: &str, file: &str, e: &toml::de::Error, prefix: &str) 
     Error::Spec(format!("{file}: line {line}: {prefix}{key}{message}"))
 }
 
-/// Reads a network file: the text (see [`read_text`]), its sizes and scales checked against
-/// the limits of [`crate::budget`] ([`check_network_table`]), then [`Network::from_toml_str`].
+/// Reads a network file: the text (see `read_text`), its sizes and scales checked against
+/// the limits of [`crate::budget`] (`check_network_table`), then [`Network::from_toml_str`].
 pub fn read_network(path: &Path) -> Result<Network> {
     let text = read_text(path)?;
     let file = path.display().to_string();
@@ -623,7 +623,7 @@ pub fn read_network(path: &Path) -> Result<Network> {
 }
 
 /// [`read_network`] from text; `file` names it in errors.
-pub fn network_from_str(text: &str, file: &str) -> Result<Network> {
+pub(crate) fn network_from_str(text: &str, file: &str) -> Result<Network> {
     let table: toml::Table = text.parse().map_err(|e| toml_error(text, file, &e))?;
     check_network_table(&table, file)?;
     Network::from_toml_str(text, file)
@@ -631,7 +631,7 @@ pub fn network_from_str(text: &str, file: &str) -> Result<Network> {
 
 /// The scale parameters of layers (`w_std`, `b_std`, activation parameters) whose squares
 /// must stay finite.
-pub const SCALE_KEYS: [&str; 6] = ["w_std", "b_std", "alpha", "a", "b", "c"];
+pub(crate) const SCALE_KEYS: [&str; 6] = ["w_std", "b_std", "alpha", "a", "b", "c"];
 
 /// The largest |value| of a scale parameter: its square, times any finite kernel, stays
 /// representable for a few layers, and the kernel fold catches the rest.
@@ -642,7 +642,7 @@ pub const MAX_SCALE: f64 = 1e150;
 /// most [`budget::MAX_ENTRIES`] entries; `width` is at most [`budget::MAX_EXTENT`]; scale
 /// parameters ([`SCALE_KEYS`]) are finite and at most [`MAX_SCALE`] in size. Other checks are
 /// left to [`Network::from_toml_str`].
-pub fn check_network_table(table: &toml::Table, file: &str) -> Result<()> {
+pub(crate) fn check_network_table(table: &toml::Table, file: &str) -> Result<()> {
     use toml::Value as T;
     let sides = |v: &T, what: &str| -> Result<()> {
         let T::Array(items) = v else { return Ok(()) };

@@ -137,7 +137,7 @@ fn check(orbit: &[Vec<f64>], rep: OutputRep) -> Result<usize> {
 /// Invariance/equivariance error `(max_g ‖μ(ρ_X(g)x) − ρ_Y(g) μ(x)‖, that / ‖μ(x)‖)`.
 ///
 /// `orbit`: |G| predictions of O outputs each, `orbit[0] = μ(x)`.
-pub fn equivariance_error(orbit: &[Vec<f64>], rep: OutputRep) -> Result<(f64, f64)> {
+pub(crate) fn equivariance_error(orbit: &[Vec<f64>], rep: OutputRep) -> Result<(f64, f64)> {
     check(orbit, rep)?;
     let mu = &orbit[0];
     let mut worst = 0.0f64;
@@ -154,7 +154,7 @@ pub fn equivariance_error(orbit: &[Vec<f64>], rep: OutputRep) -> Result<(f64, f6
 
 /// Relative standard deviation over the orbit: `(per-component, vector form)` as defined on
 /// [`OrbitMetrics::rel_std_components`] and [`OrbitMetrics::rel_std`].
-pub fn relative_std(orbit: &[Vec<f64>], rep: OutputRep) -> Result<(Vec<f64>, f64)> {
+pub(crate) fn relative_std(orbit: &[Vec<f64>], rep: OutputRep) -> Result<(Vec<f64>, f64)> {
     let o = check(orbit, rep)?;
     let n = orbit.len() as f64;
     let z: Vec<Vec<f64>> = match rep {
@@ -179,7 +179,7 @@ pub fn relative_std(orbit: &[Vec<f64>], rep: OutputRep) -> Result<(Vec<f64>, f64
 }
 
 /// The predicted class of one output vector: argmax (first on ties), or `[μ > 0]` when O = 1.
-pub fn predicted_class(prediction: &[f64]) -> usize {
+pub(crate) fn predicted_class(prediction: &[f64]) -> usize {
     if prediction.len() == 1 {
         return usize::from(prediction[0] > 0.0);
     }
@@ -194,7 +194,7 @@ pub fn predicted_class(prediction: &[f64]) -> usize {
 
 /// Orbit same prediction: `#{g : class(μ(ρ_X(g)x)) = class(μ(x))}`, in 1 ..= |G| (g = e always
 /// counts). Classes are [`predicted_class`]; labels are invariant, so no ρ_Y enters.
-pub fn orbit_same_prediction(orbit: &[Vec<f64>]) -> Result<usize> {
+pub(crate) fn orbit_same_prediction(orbit: &[Vec<f64>]) -> Result<usize> {
     check(orbit, OutputRep::Invariant)?;
     let c0 = predicted_class(&orbit[0]);
     Ok(orbit.iter().filter(|p| predicted_class(p) == c0).count())

@@ -38,9 +38,7 @@ use crate::so2_quadrature;
 
 mod so3_reduced;
 
-pub use so3_reduced::{
-    reads_only_the_input_kernel, signed_singular_values, trace_spectrum, PIECE_NODES,
-};
+pub use so3_reduced::{reads_only_the_input_kernel, trace_spectrum};
 
 /// An orbit-averaged NNGP and NTK, N1 × N2.
 #[derive(Clone, Debug)]

@@ -36,7 +36,7 @@ use crate::error::{Error, Result};
 
 /// Eigenvalues of the regularised Θ(X,X) below `PSEUDO_INVERSE_RTOL · N · λ_max` count as zero
 /// at t = ∞ (a pseudo-inverse), so repeated training inputs do not blow up.
-pub const PSEUDO_INVERSE_RTOL: f64 = 1e-12;
+pub(crate) const PSEUDO_INVERSE_RTOL: f64 = 1e-12;
 
 /// Relative tolerance of the symmetry check on the square kernels handed to the predictor.
 const SYMMETRY_RTOL: f64 = 1e-8;

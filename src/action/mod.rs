@@ -158,7 +158,7 @@ pub enum InputAction {
 }
 
 /// `M p` for every point of a 3-D point set `x` (`P × 3` values, row-major).
-pub fn rotate_points3(m: &Matrix3, x: &[f64]) -> Vec<f64> {
+pub(crate) fn rotate_points3(m: &Matrix3, x: &[f64]) -> Vec<f64> {
     x.chunks_exact(3)
         .flat_map(|p| m.apply([p[0], p[1], p[2]]))
         .collect()

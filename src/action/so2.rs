@@ -143,7 +143,7 @@ impl RotationKind {
 }
 
 /// If `θ = 2πk/n` for an integer `k` (to `1e-9` in units of samples), that `k mod n`.
-pub fn as_shift(n: usize, theta: f64) -> Option<usize> {
+pub(crate) fn as_shift(n: usize, theta: f64) -> Option<usize> {
     let k = So2::reduce(theta) * n as f64 / (2.0 * PI);
     let r = k.round();
     ((k - r).abs() < 1e-9).then(|| (r as usize) % n.max(1))

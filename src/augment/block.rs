@@ -68,7 +68,7 @@ struct IrrepBlock {
 /// Mean and covariance of the infinite ensemble trained on a fully augmented training set,
 /// computed irrep by irrep (module docs for the equations).
 #[derive(Clone, Debug)]
-pub struct BlockPredictor {
+pub(crate) struct BlockPredictor {
     n: usize,
     outputs: usize,
     order: usize,
@@ -249,20 +249,6 @@ impl BlockPredictor {
             rate: learning_rate / (n * o) as f64,
             cutoff: PSEUDO_INVERSE_RTOL * (order * n) as f64 * lambda_max,
         })
-    }
-
-    /// Number of (un-augmented) training examples N.
-    pub fn train_len(&self) -> usize {
-        self.n
-    }
-
-    /// The spectrum of the normalised augmented NTK `Θ(X_aug, X_aug)/|G| + r/|G|`, irrep by irrep
-    /// (`(d_ψ, eigenvalues of B_ψ)`; each eigenvalue occurs `d_ψ` times in the full spectrum).
-    pub fn block_spectra(&self) -> Vec<(usize, Vec<f64>)> {
-        self.blocks
-            .iter()
-            .map(|b| (b.dim, b.lambda.clone()))
-            .collect()
     }
 
     /// `α_ψa(x)` for every test row: `M × dN`.

@@ -5,12 +5,10 @@
 use faer::MatRef;
 
 use super::augmentation::FiniteAugmentation;
-use super::orbit::{ensemble_mean, orbit_summary};
 use super::output::{augment_targets, OutputTransform};
 use crate::data::Batch;
 use crate::error::Result;
 use crate::finite::{train_ensemble, EnsembleConfig, EnsembleRun};
-use crate::metrics::{MetricsSummary, OutputRep};
 use crate::network::Network;
 
 /// Trains `config.members` networks on `(x_train, y_train)`, fully augmented by `aug` when
@@ -37,32 +35,4 @@ pub fn train_on_orbits(
         }
         None => train_ensemble(net, x_train, y_train, &orbits, config),
     }
-}
-
-/// Equivariance of a trained ensemble (recorded on orbits of `orbit_group`) at
-/// `times()[time_index]`: the summary of the mean of the first `m` members for each `m` in
-/// `sizes`, and of every single member.
-pub fn equivariance_vs_members(
-    run: &EnsembleRun,
-    time_index: usize,
-    orbit_group: &FiniteAugmentation,
-    output: OutputTransform,
-    sizes: &[usize],
-) -> Result<(Vec<MetricsSummary>, Vec<MetricsSummary>)> {
-    let o = run.predictions(time_index)[0].ncols();
-    let rho = output.matrices(orbit_group, o)?;
-    let rep = OutputRep::Matrices(&rho);
-    let ens = sizes
-        .iter()
-        .map(|&m| {
-            let mean = ensemble_mean(run, time_index, m)?;
-            orbit_summary(mean.as_ref(), orbit_group.order(), rep)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let single = run
-        .predictions(time_index)
-        .iter()
-        .map(|p| orbit_summary(p.as_ref(), orbit_group.order(), rep))
-        .collect::<Result<Vec<_>>>()?;
-    Ok((ens, single))
 }

@@ -26,7 +26,7 @@ use crate::network::Network;
 use crate::predict::{Prediction, Predictor};
 
 /// Relative agreement of two successive Fourier quadratures of the SO(2) orbit integrals.
-pub const ROTATION_ORBIT_TOL: f64 = 1e-13;
+pub(crate) const ROTATION_ORBIT_TOL: f64 = 1e-13;
 
 /// The `--orbit-tol` of the SO(3) / O(3) orbit averages of an SO(3)-augmented ensemble.
 pub const SO3_ORBIT_TOL: f64 = 1e-12;

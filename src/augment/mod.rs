@@ -4,7 +4,7 @@
 //! * [`FiniteAugmentation`] — a finite group acting on inputs (site permutations or rotations
 //!   `C<k> ⊂ SO(2)`) with its irreps; [`OutputTransform`] — how targets transform (`ρ_Y`).
 //! * [`InfiniteEnsemble`] — the prediction of an ensemble trained on a [`TrainingSet`]: as
-//!   given, the full orbit under a finite group (explicitly, or through [`BlockPredictor`]: the
+//!   given, the full orbit under a finite group (explicitly, or through `BlockPredictor`: the
 //!   isotypic blocks of the G-circulant Gram matrix, cost `Σ_ψ (d_ψ N)³` instead of
 //!   `(|G|N)³`), or the orbit under SO(2)/O(2) exactly through Fourier modes
 //!   ([`So2Predictor`]). [`Augmentation`] resolves a group name on a declared domain.
@@ -25,19 +25,14 @@ mod so2;
 mod spectral;
 
 pub use augmentation::{FiniteAugmentation, RotationKind};
-pub use block::BlockPredictor;
-pub use ensemble::{equivariance_vs_members, train_on_orbits};
-pub use infinite_ensemble::{
-    Augmentation, InfiniteEnsemble, TrainingSet, ROTATION_ORBIT_TOL, SO3_ORBIT_TOL,
-};
-pub use orbit::{
-    ensemble_mean, orbit_summary, predictor_metrics, so2_orbit_batch, so2_output_matrices,
-};
-pub use output::{augment_targets, OutputTransform};
+pub use ensemble::train_on_orbits;
+pub use infinite_ensemble::{Augmentation, InfiniteEnsemble, TrainingSet, SO3_ORBIT_TOL};
+pub use orbit::{orbit_summary, so2_orbit_batch, so2_output_matrices};
+pub use output::OutputTransform;
 pub use so2::{reflected_training_set, So2Predictor};
 
 /// Errors on an empty list of times or a time that is NaN or negative (`inf` is allowed).
-pub fn check_time_list(times: &[f64]) -> crate::Result<()> {
+pub(crate) fn check_time_list(times: &[f64]) -> crate::Result<()> {
     if times.is_empty() {
         return Err(crate::Error::Invalid("the list of times is empty".into()));
     }

@@ -100,7 +100,7 @@ impl OutputTransform {
 
 /// The augmented targets, group-major like [`FiniteAugmentation::augment_batch`]: row `g·N + i`
 /// is `(ρ_Y(g) y_i)ᵀ`, i.e. the block of group element `g` is `Y ρ_Y(g)ᵀ`.
-pub fn augment_targets(y: MatRef<f64>, rho_y: &[Mat<f64>]) -> Result<Mat<f64>> {
+pub(crate) fn augment_targets(y: MatRef<f64>, rho_y: &[Mat<f64>]) -> Result<Mat<f64>> {
     let (n, o) = (y.nrows(), y.ncols());
     if let Some(r) = rho_y.iter().find(|r| r.nrows() != o || r.ncols() != o) {
         return Err(Error::Shape(format!(

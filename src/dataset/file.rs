@@ -168,7 +168,7 @@ impl LabelledData {
 }
 
 /// One-hot rows of `labels` minus `1/K`.
-pub fn one_hot(labels: &[usize], classes: usize) -> Mat<f64> {
+pub(crate) fn one_hot(labels: &[usize], classes: usize) -> Mat<f64> {
     let centre = 1.0 / classes as f64;
     Mat::from_fn(labels.len(), classes, |i, k| {
         (if labels[i] == k { 1.0 } else { 0.0 }) - centre

@@ -21,7 +21,7 @@ use super::Dataset;
 use crate::error::{Error, Result};
 
 /// Generator of N random `[H, H, 1]` images with the D4-invariant target
-/// [`radial_weighted_mean`].
+/// `radial_weighted_mean`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RadialImages {
     /// Side H ≥ 2 of the square image.
@@ -47,7 +47,7 @@ fn weights(h: usize) -> Vec<f64> {
 
 /// `y(x) = Σ_p ω(‖p − o‖) x[p] / Σ_p ω(‖p − o‖)` of a row-major H × H image (one channel),
 /// `o` the centre of the grid, `ω(ρ) = exp(−ρ²/(2 (H/4)²))`. Invariant under D4 about `o`.
-pub fn radial_weighted_mean(image: &[f64], h: usize) -> Result<f64> {
+pub(crate) fn radial_weighted_mean(image: &[f64], h: usize) -> Result<f64> {
     if h < 1 || image.len() != h * h {
         return Err(Error::Shape(format!(
             "an H × H image with H = {h} needs {} values, got {}",

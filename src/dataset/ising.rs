@@ -64,7 +64,7 @@ fn check_l(config: &[f64], l: usize) -> Result<()> {
 
 /// `e(s) = −(1/L²) Σ_{(r,c)} s_{r,c} (s_{r+1,c} + s_{r,c+1})` (indices mod L) of a row-major
 /// L × L configuration. Any real values are accepted; for ±1 spins e ∈ [−2, 2].
-pub fn energy_per_site(config: &[f64], l: usize) -> Result<f64> {
+pub(crate) fn energy_per_site(config: &[f64], l: usize) -> Result<f64> {
     check_l(config, l)?;
     let mut e = 0.0;
     for r in 0..l {

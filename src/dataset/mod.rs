@@ -6,7 +6,7 @@
 //! | [`IsingSampler`] | `[L, L, 1]` spins ±1 | energy per site | p4m on the torus, spin flip |
 //! | [`RadialImages`] | `[H, H, 1]` | radially weighted mean | D4 about the centre |
 //! | [`PointSets`] | `[P, 2]` points | Σ pairwise distances / Σ r_i‖r_i‖ | O(2), permutations (invariant / equivariant) |
-//! | [`PeriodicSignals`] | `[n, 1]` | weighted power spectrum | SO(2) shifts, reversal |
+//! | `PeriodicSignals` | `[n, 1]` | weighted power spectrum | SO(2) shifts, reversal |
 //!
 //! User data comes in through [`crate::io::read_batch`] and [`crate::io::read_array`], and
 //! whole data sets (training and test examples with labels) through [`LabelledData`].
@@ -21,13 +21,12 @@ use faer::Mat;
 
 use crate::data::Batch;
 
-pub use file::{accuracy, argmax, one_hot, LabelledData, Labels, Split, MAX_CLASSES};
-pub use images::{radial_weighted_mean, RadialImages};
-pub use ising::{
-    energy_per_site, exact_mean_energy_per_site, magnetisation, IsingSampler, IsingStart,
-};
-pub use points::{norm_weighted_sum, pairwise_distance_sum, PointSets, PointTarget};
-pub use signals::{fourier_series, weighted_power, PeriodicSignals};
+pub(crate) use file::one_hot;
+pub use file::{accuracy, argmax, LabelledData, Labels, Split, MAX_CLASSES};
+pub use images::RadialImages;
+pub use ising::{exact_mean_energy_per_site, magnetisation, IsingSampler, IsingStart};
+pub use points::{PointSets, PointTarget};
+pub(crate) use signals::PeriodicSignals;
 
 /// Inputs and targets of a generated data set: `inputs` holds N examples, `targets` is N × O
 /// (row i belongs to example i), ready for [`crate::Predictor`].

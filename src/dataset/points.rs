@@ -50,7 +50,7 @@ fn check(points: &[f64]) -> Result<()> {
 }
 
 /// `D(r) = Σ_{i<j} ‖r_i − r_j‖` of points `[P, 2]` (flattened row-major).
-pub fn pairwise_distance_sum(points: &[f64]) -> Result<f64> {
+pub(crate) fn pairwise_distance_sum(points: &[f64]) -> Result<f64> {
     check(points)?;
     let p: Vec<&[f64]> = points.chunks(2).collect();
     let mut d = 0.0;
@@ -63,7 +63,7 @@ pub fn pairwise_distance_sum(points: &[f64]) -> Result<f64> {
 }
 
 /// `V(r) = Σ_i ‖r_i‖ r_i` of points `[P, 2]` (flattened row-major).
-pub fn norm_weighted_sum(points: &[f64]) -> Result<[f64; 2]> {
+pub(crate) fn norm_weighted_sum(points: &[f64]) -> Result<[f64; 2]> {
     check(points)?;
     Ok(points.chunks(2).fold([0.0, 0.0], |acc, r| {
         let n = r[0].hypot(r[1]);

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 
 /// Generator of N band-limited periodic signals with the target [`weighted_power`].
 #[derive(Clone, Debug, PartialEq)]
-pub struct PeriodicSignals {
+pub(crate) struct PeriodicSignals {
     /// Samples per signal n ≥ 3.
     pub n: usize,
     /// Highest frequency M, 1 ≤ M < n/2.
@@ -42,7 +42,7 @@ pub struct PeriodicSignals {
 /// Samples `x_k = a_0 + Σ_{m=1}^{M} (a_m cos m(θ_k − φ) + b_m sin m(θ_k − φ))`,
 /// `θ_k = 2πk/n`, k = 0 … n−1, with `coeffs[m−1] = (a_m, b_m)`: the series shifted by the angle
 /// φ (`shift`), i.e. rotated by φ on the circle.
-pub fn fourier_series(a0: f64, coeffs: &[(f64, f64)], n: usize, shift: f64) -> Vec<f64> {
+pub(crate) fn fourier_series(a0: f64, coeffs: &[(f64, f64)], n: usize, shift: f64) -> Vec<f64> {
     (0..n)
         .map(|k| {
             let t = 2.0 * std::f64::consts::PI * k as f64 / n as f64 - shift;
@@ -60,7 +60,7 @@ pub fn fourier_series(a0: f64, coeffs: &[(f64, f64)], n: usize, shift: f64) -> V
 
 /// `P(x) = Σ_{m=0}^{n−1} |X_m|² / (1 + min(m, n−m))`, `X_m = (1/n) Σ_k x_k e^{−2πi mk/n}`,
 /// of n ≥ 1 samples (a direct O(n²) DFT).
-pub fn weighted_power(signal: &[f64]) -> Result<f64> {
+pub(crate) fn weighted_power(signal: &[f64]) -> Result<f64> {
     let n = signal.len();
     if n == 0 {
         return Err(Error::Shape("a signal needs at least one sample".into()));

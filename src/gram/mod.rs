@@ -288,7 +288,7 @@ const MANIFEST_FORMAT: &str = "eqntk gram tiles 1";
 
 /// The tile side for `n` examples: all of them when their kernels fit in [`TILE_BYTES`],
 /// otherwise the largest power of two that does (at least 1).
-pub fn default_rows(net: &Network, n: usize) -> usize {
+pub(crate) fn default_rows(net: &Network, n: usize) -> usize {
     let fits = |r: usize| crate::budget::kernel_bytes(net, r, r) <= TILE_BYTES;
     if n == 0 || fits(n) {
         return n.max(1);

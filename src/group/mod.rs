@@ -49,7 +49,7 @@ pub use polyhedral::{Polyhedral, PolyhedralKind};
 pub use rotation3::{Matrix3, So3, O3};
 pub use roto_translation::RotoTranslation;
 pub use so2::So2;
-pub use so3_quadrature::{AdaptiveIntegral, So3Quadrature, MAX_SO3_QUADRATURE_DEGREE};
+pub use so3_quadrature::{AdaptiveIntegral, So3Quadrature};
 pub use spec::{GroupName, GroupSpec, Rotation3Group};
 
 use crate::error::{Error, Result};

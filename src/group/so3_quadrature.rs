@@ -33,7 +33,7 @@ use super::rotation3::Matrix3;
 use crate::error::{Error, Result};
 
 /// The largest degree of an SO(3) quadrature rule (about `L³/2` rotations).
-pub const MAX_SO3_QUADRATURE_DEGREE: usize = 512;
+pub(crate) const MAX_SO3_QUADRATURE_DEGREE: usize = 512;
 
 /// A quadrature rule on SO(3): rotations with positive weights summing to 1.
 #[derive(Clone, Debug)]

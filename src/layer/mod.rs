@@ -55,8 +55,10 @@ pub use group_pool::GroupPool;
 pub use keys::Keys;
 pub use layer_norm::LayerNorm;
 pub use lift::{Lift, LiftFilter};
-pub use parallel::{Combination, Combine, Parallel};
-pub use reduced::{ReducedGroupRun, ReducedStep};
+pub(crate) use parallel::Combination;
+pub use parallel::{Combine, Parallel};
+pub(crate) use reduced::ReducedGroupRun;
+pub use reduced::ReducedStep;
 pub use shape::Shape;
 
 pub use window_pool::{PoolOp, WindowPool};
@@ -378,13 +380,13 @@ pub const REGISTRY: &[Registration] = &[
 ];
 
 /// Parse one `[[layers]]` table (`layers[i]` of `file`) through the registry.
-pub fn parse_layer(file: &str, i: usize, value: toml::Value) -> Result<Layer> {
+pub(crate) fn parse_layer(file: &str, i: usize, value: toml::Value) -> Result<Layer> {
     parse_layer_at(file, format!("layers[{i}]"), value)
 }
 
 /// Parse one layer table found at `place` of `file` (`layers[2]`, or `layers[2].block[0]`
 /// inside a composite kind) through the registry.
-pub fn parse_layer_at(file: &str, place: String, value: toml::Value) -> Result<Layer> {
+pub(crate) fn parse_layer_at(file: &str, place: String, value: toml::Value) -> Result<Layer> {
     let toml::Value::Table(mut table) = value else {
         return Err(Error::Spec(format!("{file}: {place}: must be a table")));
     };

@@ -720,7 +720,7 @@ impl FinitePass for ParallelPass {
 ///
 /// Only derivations hold it: the kernel and finite faces belong to [`Parallel`].
 #[derive(Clone, Debug, PartialEq)]
-pub struct Combination {
+pub(crate) struct Combination {
     /// How the branches combine.
     pub combine: Combine,
     /// The layers whose kernels are combined, one per branch.

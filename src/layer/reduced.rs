@@ -57,7 +57,7 @@ use crate::kernel::BlockMap;
 /// blocks (see the module docs). Its [`BlockMap`] maps the lift's input blocks to the pooled
 /// one-site kernel.
 #[derive(Debug)]
-pub struct ReducedGroupRun<'a> {
+pub(crate) struct ReducedGroupRun<'a> {
     /// Sites entering the lift.
     sites_in: usize,
     /// Order |G| of the point group (the group itself when there are no translations).

@@ -418,7 +418,7 @@ impl Network {
     }
 
     /// Whether [`Network::kernel`] computes layers `from..` (from a lift up to its pooling) on
-    /// right-invariant reduced blocks ([`ReducedGroupRun`]) rather than on full site pairs.
+    /// right-invariant reduced blocks (`ReducedGroupRun`) rather than on full site pairs.
     pub fn uses_reduced_group_run(&self, from: usize) -> bool {
         self.full
             && from <= self.layers.len()

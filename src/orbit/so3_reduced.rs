@@ -60,7 +60,7 @@ use crate::group::gauss_legendre::gauss_legendre;
 use crate::network::Network;
 
 /// Gauss–Legendre nodes per piece of the running integral of `F`.
-pub const PIECE_NODES: usize = 12;
+pub(crate) const PIECE_NODES: usize = 12;
 
 /// The levels `N` (Gauss–Legendre nodes per angle) of the reduced SO(3) rule.
 const LEVELS: [usize; 6] = [8, 16, 32, 64, 128, 256];
@@ -92,7 +92,7 @@ pub fn trace_spectrum(a: &[[f64; 3]; 3]) -> [f64; 4] {
 
 /// The signed singular values `s₁ ≥ s₂ ≥ |s₃|` of a 3 × 3 matrix, `sign s₃ = sign det A`, by
 /// one-sided Jacobi rotations of the columns (accurate to rounding relative to `s₁`).
-pub fn signed_singular_values(a: &[[f64; 3]; 3]) -> [f64; 3] {
+pub(crate) fn signed_singular_values(a: &[[f64; 3]; 3]) -> [f64; 3] {
     let det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1])
         - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
         + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);

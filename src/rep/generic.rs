@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::group::{Cyclic, Dihedral, FiniteGroup, PointGroup, RotoTranslation};
 
 /// The largest group order for which p4/p4m irreps are computed numerically.
-pub const MAX_NUMERICAL_ORDER: usize = 512;
+pub(crate) const MAX_NUMERICAL_ORDER: usize = 512;
 
 /// Irreps of any finite group, found by splitting its regular representation.
 ///
@@ -171,7 +171,7 @@ fn try_split(group: &dyn FiniteGroup, seed: u64) -> Option<Vec<Irrep>> {
 ///
 /// The numerical splitting costs `O(|G|³)`; groups larger than [`MAX_NUMERICAL_ORDER`] are
 /// refused with an error rather than left to run for minutes.
-pub fn roto_translation_irreps(g: &RotoTranslation) -> Result<Vec<Irrep>> {
+pub(crate) fn roto_translation_irreps(g: &RotoTranslation) -> Result<Vec<Irrep>> {
     if g.order() > MAX_NUMERICAL_ORDER {
         return Err(Error::Group(format!(
             "{} has order {}: irreps are computed numerically up to order {MAX_NUMERICAL_ORDER} \

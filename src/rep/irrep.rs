@@ -56,7 +56,7 @@ impl Irrep {
 }
 
 /// The 2×2 rotation `R(θ) = [[cos θ, −sin θ], [sin θ, cos θ]]`.
-pub fn rotation_matrix(theta: f64) -> Mat<f64> {
+pub(crate) fn rotation_matrix(theta: f64) -> Mat<f64> {
     let (s, c) = theta.sin_cos();
     let mut m = Mat::zeros(2, 2);
     m[(0, 0)] = c;

@@ -9,7 +9,7 @@
 //! * Irreps are unitary and named by frequency (see [`Irrep`]): `chi_k` for `C_n` over ℂ
 //!   (real forms `trivial`, `sign`, `rot_k`), `A1 A2 B1 B2 E1 E2 …` for `D_n`, `chi_k`
 //!   (`k ∈ ℤ`) and `rot_k` for SO(2), momentum names `k(a,b):σ` / `k(a,b)#j`
-//!   for p4/p4m (see [`roto_translation_irreps`]).
+//!   for p4/p4m (see `roto_translation_irreps`).
 //! * SO(3): the real Wigner matrices `D^l` in the basis of real spherical harmonics
 //!   ([`wigner_d`], [`real_spherical_harmonics`]), `Y_l(Rx) = D^l(R) Y_l(x)`; O(3) irreps
 //!   `D^l_g`, `D^l_u` and decompositions by characters in `so3`; the irreps of `O`, `Oh`, `I`
@@ -61,17 +61,15 @@ pub use character_table::{CharacterTable, ClassInfo, IrrepInfo, TableFormat};
 pub use decompose::{
     decompose, decompose_real_cyclic, isotypic_projector, multiplicities, Decomposition,
 };
-pub use generic::{numerical_irreps, roto_translation_irreps, MAX_NUMERICAL_ORDER};
-pub use irrep::{
-    cyclic_irreps, cyclic_real_irreps, dihedral_irreps, rotation_matrix, Irrep, Irreps,
-};
+pub use generic::numerical_irreps;
+pub(crate) use irrep::rotation_matrix;
+pub use irrep::{cyclic_irreps, cyclic_real_irreps, dihedral_irreps, Irrep, Irreps};
 pub use representation::Rep;
 pub use spectrum::{isotypic_spectrum, IrrepSpectrum};
 pub use spherical_harmonics::real_spherical_harmonics;
-pub use value::{format_value, ValueStyle};
 pub use wigner::{
-    so3_character, so3_character_of, so3_character_of_angle, wigner_d, wigner_d_all,
-    wigner_d_euler, MAX_WIGNER_DEGREE,
+    so3_character, so3_character_of_angle, wigner_d, wigner_d_all, wigner_d_euler,
+    MAX_WIGNER_DEGREE,
 };
 
 use crate::error::Result;

@@ -6,7 +6,7 @@ use num_complex::Complex64 as C64;
 
 /// How [`format_value`] prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ValueStyle {
+pub(crate) enum ValueStyle {
     /// Plain text / Markdown: `-1`, `2cos(2π/5)`, `ω^2`, `e^(2πi·1/3)`, `0.1234`.
     Markdown,
     /// LaTeX math (without `$`): `-1`, `2\cos\frac{2\pi}{5}`, `\omega^{2}`, `e^{2\pi i/3}`.
@@ -26,7 +26,12 @@ fn gcd(a: usize, b: usize) -> usize {
 /// Recognised, in order (tolerance `1e-9`): integers; `i`, `−i`; `ω^a = e^{2πi a/n}` when
 /// `omega = Some(n)`; other roots of unity `e^{2πi p/q}` with `q | order`; real numbers
 /// `2cos(2πa/order)`; otherwise four decimals (`a+bi` for complex values).
-pub fn format_value(v: C64, order: usize, omega: Option<usize>, style: ValueStyle) -> String {
+pub(crate) fn format_value(
+    v: C64,
+    order: usize,
+    omega: Option<usize>,
+    style: ValueStyle,
+) -> String {
     const TOL: f64 = 1e-9;
     let latex = style == ValueStyle::Latex;
     if v.im.abs() < TOL {

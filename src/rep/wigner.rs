@@ -184,8 +184,3 @@ pub fn so3_character_of_angle(l: usize, omega: f64) -> f64 {
         ((2 * l + 1) as f64 * omega / 2.0).sin() / s
     }
 }
-
-/// `χ_l(R) = tr D^l(R)` of a rotation `R`.
-pub fn so3_character_of(l: usize, r: &Matrix3) -> f64 {
-    so3_character(l, r.rotation_cosine())
-}

@@ -78,6 +78,7 @@ pub use layers::{derive_layer, LayerDefinitions};
 pub use network::{derive_network, NetworkDerivation};
 pub use normal::Assumptions;
 pub use param::{Name, Param};
-pub use parse::{canonical_param, parse_bindings, parse_derivation, parse_expr, Names};
+pub(crate) use parse::parse_bindings;
+pub use parse::{canonical_param, parse_derivation, parse_expr, Names};
 pub use print::{compact_number, Format};
 pub use sympy::to_sympy;

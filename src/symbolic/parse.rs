@@ -155,7 +155,7 @@ pub fn parse_derivation(
 
 /// Bindings `name = expr`, separated by commas or new lines; each may use the names bound
 /// before it.
-pub fn parse_bindings(text: &str, names: &Names, what: &str) -> Result<Vec<(Param, Expr)>> {
+pub(crate) fn parse_bindings(text: &str, names: &Names, what: &str) -> Result<Vec<(Param, Expr)>> {
     let mut names = names.clone();
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {

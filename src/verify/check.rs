@@ -147,7 +147,7 @@ fn max_diff(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
 }
 
 /// `max |a − b| / max(max |a|, max |b|)` (0 when both are 0).
-pub fn relative_discrepancy(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
+pub(crate) fn relative_discrepancy(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
     let scale = max_abs(a).max(max_abs(b));
     let d = max_diff(a, b);
     if d == 0.0 {

@@ -18,7 +18,7 @@ pub(crate) mod formula;
 
 use std::path::{Path, PathBuf};
 
-pub use check::{check, relative_discrepancy, Outcome};
+pub use check::{check, Outcome};
 pub use claims::{Claim, ClaimFile, ClaimKind, KernelSource, Side, Which};
 
 use crate::error::{Error, Result};
