@@ -670,12 +670,27 @@ pub(crate) fn check_network_table(table: &toml::Table, file: &str) -> Result<()>
     let Some(T::Array(layers)) = table.get("layers") else {
         return Ok(());
     };
+    check_layers(layers, "layers", file, &sides)
+}
+
+/// [`check_network_table`] on the layer list `layers` found at `at` (`layers`,
+/// `layers[1].block`, …), and on the layer lists nested in its residual and parallel blocks.
+fn check_layers(
+    layers: &[toml::Value],
+    at: &str,
+    file: &str,
+    sides: &dyn Fn(&toml::Value, &str) -> Result<()>,
+) -> Result<()> {
+    use toml::Value as T;
     for (i, layer) in layers.iter().enumerate() {
         let T::Table(layer) = layer else { continue };
         let kind = layer.get("kind").and_then(T::as_str).unwrap_or("?");
-        let place = format!("{file}: layers[{i}] ({kind})");
-        if let Some(f) = layer.get("filter") {
-            sides(f, &format!("{place}: filter"))?;
+        let here = format!("{at}[{i}]");
+        let place = format!("{file}: {here} ({kind})");
+        for key in ["filter", "window", "stride"] {
+            if let Some(f) = layer.get(key) {
+                sides(f, &format!("{place}: {key}"))?;
+            }
         }
         if let Some(T::Integer(w)) = layer.get("width") {
             if *w > budget::MAX_EXTENT as i64 {
@@ -695,7 +710,7 @@ pub(crate) fn check_network_table(table: &toml::Table, file: &str) -> Result<()>
             if !v.is_finite() {
                 return Err(Error::Key {
                     file: file.to_string(),
-                    place: format!("layers[{i}] ({kind})"),
+                    place: format!("{here} ({kind})"),
                     key: key.to_string(),
                     reason: format!("`{key}` must be a finite number, got {v}"),
                 });
@@ -709,6 +724,19 @@ pub(crate) fn check_network_table(table: &toml::Table, file: &str) -> Result<()>
                         compact_number(MAX_SCALE)
                     ),
                 ));
+            }
+        }
+        // The layers of residual and parallel blocks, checked alike.
+        for key in ["block", "shortcut"] {
+            if let Some(T::Array(inner)) = layer.get(key) {
+                check_layers(inner, &format!("{here}.{key}"), file, sides)?;
+            }
+        }
+        if let Some(T::Array(branches)) = layer.get("branches") {
+            for (b, branch) in branches.iter().enumerate() {
+                if let T::Array(inner) = branch {
+                    check_layers(inner, &format!("{here}.branches[{b}]"), file, sides)?;
+                }
             }
         }
     }

@@ -78,7 +78,9 @@ fn main() -> ExitCode {
     };
     match result {
         Ok((text, ok)) => {
-            print!("{text}");
+            if let Err(e) = write_stdout(&text) {
+                return e;
+            }
             if ok {
                 ExitCode::SUCCESS
             } else {
@@ -86,6 +88,18 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => fail(&e.to_string()),
+    }
+}
+
+/// Writes the result to stdout. A reader that closed the pipe early (`eqntk … | head`) ends
+/// the program quietly, as Unix tools do; any other write error is the one-line error.
+fn write_stdout(text: &str) -> Result<(), ExitCode> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(ExitCode::SUCCESS),
+        Err(e) => Err(fail(&format!("writing the result to stdout: {e}"))),
     }
 }
 

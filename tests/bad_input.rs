@@ -132,6 +132,55 @@ fn huge_filter_is_too_large() {
         &["kernel", "--net", s(&net), "--x1", s(&x)],
         &["filter.toml", "layers[0] (conv)", "filter", "too large"],
     );
+    // The same inside residual and parallel blocks (found by the long fuzz run: a panic), and
+    // for windows and strides.
+    for (middle, place) in [
+        (
+            "kind = \"residual\"\nblock = [{ kind = \"relu\" }, { kind = \"conv\", filter = [9223372036854775807, 3] }]",
+            "layers[0].block[1] (conv): filter",
+        ),
+        (
+            "kind = \"parallel\"\nbranches = [[], [{ kind = \"avg_pool\", window = [2, 99999999999] }]]",
+            "layers[0].branches[1][0] (avg_pool): window",
+        ),
+        (
+            "kind = \"conv\"\nfilter = [3, 3]\nstride = [1, 99999999999]",
+            "layers[0] (conv): stride",
+        ),
+    ] {
+        let net = file(
+            "nested.toml",
+            format!("[input]\nshape = [5, 5, 1]\n[[layers]]\n{middle}\n"),
+        );
+        fails(
+            &["kernel", "--net", s(&net), "--x1", s(&x)],
+            &["nested.toml", place, "too large"],
+        );
+    }
+}
+
+#[test]
+fn a_reader_closing_the_pipe_ends_the_program_quietly() {
+    // found by the long fuzz run: `print!` panicked on a closed stdout
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eqntk"))
+        .args(["group", "table", "SO2:1000", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -292,6 +341,13 @@ fn experiments_with_huge_counts_are_refused_before_running() {
             "b_so2_orbit.toml",
             "angles = 121",
             "angles = 100000000",
+            "`angles`",
+        ),
+        // found by the long fuzz run: 10⁵ angles took over 30 s
+        (
+            "b_so2_orbit.toml",
+            "angles = 121",
+            "angles = 100000",
             "`angles`",
         ),
         (

@@ -291,8 +291,9 @@ const MAX_LATTICE: usize = 64;
 const MAX_EXAMPLES: usize = 4096;
 /// The largest number of points (or samples) of one example of an experiment.
 const MAX_POINTS: usize = 4096;
-/// The largest number of angles of an SO(2) orbit of an experiment.
-const MAX_ANGLES: usize = 100_000;
+/// The largest number of angles of an SO(2) orbit of an experiment (a curve over the circle
+/// needs far fewer; 10⁴ angles of the shipped orbit study take a few seconds).
+const MAX_ANGLES: usize = 10_000;
 /// The largest width of a finite network of an experiment.
 const MAX_WIDTH: usize = 65_536;
 /// The largest ensemble size (and number of repeats) of an experiment.
