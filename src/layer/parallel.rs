@@ -182,6 +182,29 @@ impl Parallel {
         }
     }
 
+    /// The branches as one [`BranchesMap`] of their layers' maps `map(layer, input shape)`;
+    /// `None` when a layer has none.
+    fn branches_map<'a>(
+        &'a self,
+        input: &Shape,
+        map: impl Fn(&'a Layer, &Shape) -> Option<Box<dyn BlockMap + 'a>>,
+    ) -> Option<Box<dyn BlockMap + 'a>> {
+        let mut branches = Vec::with_capacity(self.branches.len());
+        for (b, layers) in self.branches.iter().enumerate() {
+            let shapes = self.branch_shapes(b, input).ok()?;
+            let maps = layers
+                .iter()
+                .zip(&shapes)
+                .map(|(l, s)| map(l, s))
+                .collect::<Option<Vec<_>>>()?;
+            branches.push(maps);
+        }
+        Some(Box::new(BranchesMap {
+            branches,
+            combine: self.combine,
+        }))
+    }
+
     /// What branch `b` is called in messages.
     fn branch_name(&self, b: usize) -> String {
         match (self.residual, b) {
@@ -287,20 +310,9 @@ impl LayerKind for Parallel {
     /// reads follow from the incoming ones (`BranchesMap`). Branches with pooling read
     /// off-diagonal self-covariances and go through [`LayerKind::apply_kernel`] instead.
     fn block_map<'a>(&'a self, input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
-        let mut branches = Vec::with_capacity(self.branches.len());
-        for (b, layers) in self.branches.iter().enumerate() {
-            let shapes = self.branch_shapes(b, input).ok()?;
-            let maps = layers
-                .iter()
-                .zip(&shapes)
-                .map(|(l, s)| (l.site_need() == SiteNeed::Any).then(|| l.block_map(s))?)
-                .collect::<Option<Vec<_>>>()?;
-            branches.push(maps);
-        }
-        Some(Box::new(BranchesMap {
-            branches,
-            combine: self.combine,
-        }))
+        self.branches_map(input, |l, s| {
+            (l.site_need() == SiteNeed::Any).then(|| l.block_map(s))?
+        })
     }
 
     /// Each branch folded over `k` (its runs of pairwise layers fused), then combined; one
@@ -328,20 +340,7 @@ impl LayerKind for Parallel {
     /// the branches' SO(2) maps combined at each angle, the self-covariances `K(0)(x, x)`
     /// carried along as in [`Parallel::block_map`].
     fn so2_map<'a>(&'a self, input: &Shape) -> Option<Box<dyn BlockMap + 'a>> {
-        let mut branches = Vec::with_capacity(self.branches.len());
-        for (b, layers) in self.branches.iter().enumerate() {
-            let shapes = self.branch_shapes(b, input).ok()?;
-            let maps = layers
-                .iter()
-                .zip(&shapes)
-                .map(|(l, s)| l.so2_map(s))
-                .collect::<Option<Vec<_>>>()?;
-            branches.push(maps);
-        }
-        Some(Box::new(BranchesMap {
-            branches,
-            combine: self.combine,
-        }))
+        self.branches_map(input, |l, s| l.so2_map(s))
     }
 
     /// The same block with every branch layer discretised (a group convolution becomes the
