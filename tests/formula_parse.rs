@@ -15,7 +15,7 @@ use crate::common;
 
 /// Every network the project ships: examples, benchmarks, claim files and the registry's
 /// example of each layer kind.
-fn shipped() -> Vec<(String, Network)> {
+pub(crate) fn shipped() -> Vec<(String, Network)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
     for dir in ["examples", "examples/bench"] {

@@ -40,6 +40,7 @@ mod io;
 mod monte_carlo;
 mod monte_carlo_groups;
 mod monte_carlo_so2;
+mod named_latex;
 mod pool_stride;
 mod predict;
 mod predict_stored;

@@ -345,24 +345,49 @@ impl Derivation {
     }
 
     /// The derivation in `format`, one definition a line (`lhs = rhs`, with the note). LaTeX is
-    /// an `aligned` environment with notes in `\text{…}`.
+    /// an `aligned` environment with notes in `\text{…}`, written with named intermediates
+    /// ([`Derivation::named`]: the correlation `\rho^{(l)}` and the angle `\theta^{(l)}`, each
+    /// defined on its own line before its first use); text and Unicode print every right-hand
+    /// side in full, the text in the syntax [`super::parse_derivation`] reads.
     pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Latex => self.named().render(format),
+            _ => self.render_without_intermediates(format),
+        }
+    }
+
+    /// The derivation in `format` with every right-hand side in full, also in LaTeX (what
+    /// [`Expr::render`] gives for each).
+    pub fn render_without_intermediates(&self, format: Format) -> String {
         let lines: Vec<String> = self
             .definitions
             .iter()
             .map(|d| {
-                let lhs = d.name.render(format);
-                let rhs = d.rhs.render(format);
-                match (format, d.note.is_empty()) {
-                    (Format::Latex, true) => format!("{lhs} &= {rhs}"),
-                    (Format::Latex, false) => {
-                        format!(r"{lhs} &= {rhs} && \text{{{}}}", escape_latex_text(&d.note))
-                    }
-                    (_, true) => format!("{lhs} = {rhs}"),
-                    (_, false) => format!("{lhs} = {rhs}    # {}", d.note),
-                }
+                Self::line(
+                    format,
+                    &d.name.render(format),
+                    &d.rhs.render(format),
+                    &d.note,
+                )
             })
             .collect();
+        Self::join_lines(format, &lines)
+    }
+
+    /// One printed line `lhs = rhs`, with the note (LaTeX: `lhs &= rhs && \text{note}`).
+    pub(crate) fn line(format: Format, lhs: &str, rhs: &str, note: &str) -> String {
+        match (format, note.is_empty()) {
+            (Format::Latex, true) => format!("{lhs} &= {rhs}"),
+            (Format::Latex, false) => {
+                format!(r"{lhs} &= {rhs} && \text{{{}}}", escape_latex_text(note))
+            }
+            (_, true) => format!("{lhs} = {rhs}"),
+            (_, false) => format!("{lhs} = {rhs}    # {note}"),
+        }
+    }
+
+    /// The printed lines as a document: an `aligned` environment in LaTeX, one a line otherwise.
+    pub(crate) fn join_lines(format: Format, lines: &[String]) -> String {
         match format {
             Format::Latex => {
                 format!(

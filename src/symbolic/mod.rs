@@ -37,6 +37,9 @@
 //!   ([`GroupOps`]), kernel lookups and dual activations; [`SimpleEnv`] builds one.
 //! * [`Derivation`] — named definitions layer by layer; [`Derivation::evaluate`] interprets
 //!   them into a [`KernelTable`]; [`Derivation::inline`] substitutes them into a formula.
+//! * [`Derivation::named`] — the same definitions written with the intermediates a paper
+//!   names, the correlation `ρ⁽ˡ⁾` and the angle `θ⁽ˡ⁾ = arccos ρ⁽ˡ⁾` (how the LaTeX prints
+//!   them; the formulas themselves are unchanged).
 //!
 //! ```
 //! use eqntk::symbolic::{Assumptions, Expr, KernelSym, Param};
@@ -56,6 +59,7 @@ pub(crate) mod index;
 pub(crate) mod interpret;
 pub(crate) mod kernel_sym;
 pub(crate) mod layers;
+pub(crate) mod named;
 pub(crate) mod network;
 pub(crate) mod normal;
 pub(crate) mod param;
@@ -75,6 +79,7 @@ pub use index::{Index, IndexSet, IndexValue, IndexVar};
 pub use interpret::evaluate_network;
 pub use kernel_sym::{Arg, Example, KernelKind, KernelSym};
 pub use layers::{derive_layer, LayerDefinitions};
+pub use named::{Intermediate, IntermediateKind, NamedDerivation, NamedLine};
 pub use network::{derive_network, NetworkDerivation};
 pub use normal::Assumptions;
 pub use param::{Name, Param};

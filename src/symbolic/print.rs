@@ -10,6 +10,7 @@
 //! | power | `\sigma_w^2` | `σ_w²` | `sigma_w^2` |
 //! | product | `a b` | `a b` | `a*b` |
 //! | dual activation | `\dot{T}_{\mathrm{ReLU}}\left(…\right)` | `Ṫ_ReLU(…)` | `Tdot_ReLU(…)` |
+//! | named intermediate (a derivation's LaTeX, `symbolic::named`) | `\theta^{(1)}(x,x')`, `\arccos \rho^{(1)}(x,x')` | in full | in full |
 //!
 //! Numbers print as integers, as fractions `p/q` when the `f64` is exactly the nearest double
 //! to a fraction with denominator `q ≤ 16`, and otherwise as Rust's shortest round-trip
@@ -22,7 +23,7 @@
 use super::expr::{Expr, Func};
 use super::index::{Index, IndexSet, IndexVar};
 use super::kernel_sym::{Arg, Example, KernelKind, KernelSym};
-use super::param::Name;
+use super::param::{Name, Param};
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -43,7 +44,7 @@ const ATOM: u8 = 4;
 impl Expr {
     /// The expression in `format`. Deterministic: the same tree always gives the same string.
     pub fn render(&self, format: Format) -> String {
-        Printer(format).expr(self).0
+        Printer(format, &[]).expr(self).0
     }
     /// LaTeX (math mode).
     pub fn to_latex(&self) -> String {
@@ -68,14 +69,14 @@ impl std::fmt::Display for Expr {
 impl KernelSym {
     /// The symbol in `format`.
     pub fn render(&self, format: Format) -> String {
-        Printer(format).kernel(self)
+        Printer(format, &[]).kernel(self)
     }
 }
 
 impl Index {
     /// The index expression in `format`.
     pub fn render(&self, format: Format) -> String {
-        Printer(format).index(self).0
+        Printer(format, &[]).index(self).0
     }
 }
 
@@ -152,9 +153,33 @@ fn is_integer(x: f64) -> bool {
     x.is_finite() && x.fract() == 0.0 && x.abs() < 1e16
 }
 
-struct Printer(Format);
+/// The head of a kernel-like symbol: `K`, `Θ`, or the name of a named intermediate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Head {
+    /// `K` or `Θ`, by the symbol's kind.
+    Kernel,
+    /// The correlation `ρ`.
+    Rho,
+    /// The angle `θ`.
+    Theta,
+}
 
-impl Printer {
+/// `e` in `format`, with the parameters of `bare` (named intermediates) taken as arguments of
+/// functions without parentheses in LaTeX: `\arccos \rho^{(1)}(x,x')`.
+pub(crate) fn render_with_bare(e: &Expr, format: Format, bare: &[Param]) -> String {
+    Printer(format, bare).expr(e).0
+}
+
+/// The spelling of `k` in `format` with another head: `\rho^{(1)}_{p,p'}(x,x')` for
+/// [`Head::Rho`].
+pub(crate) fn render_kernel_as(k: &KernelSym, head: Head, format: Format) -> String {
+    Printer(format, &[]).kernel_as(k, head)
+}
+
+/// The printer: the format, and the parameters printed as bare function arguments in LaTeX.
+struct Printer<'a>(Format, &'a [Param]);
+
+impl Printer<'_> {
     fn latex(&self) -> bool {
         self.0 == Format::Latex
     }
@@ -302,14 +327,21 @@ impl Printer {
     }
 
     fn kernel(&self, k: &KernelSym) -> String {
+        self.kernel_as(k, Head::Kernel)
+    }
+
+    fn kernel_as(&self, k: &KernelSym, head: Head) -> String {
         let l = k.layer;
-        let mut s = match (k.kind, self.0) {
-            (KernelKind::Nngp, Format::Latex) => format!("K^{{({l})}}"),
-            (KernelKind::Ntk, Format::Latex) => format!(r"\Theta^{{({l})}}"),
-            (KernelKind::Nngp, Format::Unicode) => format!("K{}", superscript(&format!("({l})"))),
-            (KernelKind::Ntk, Format::Unicode) => format!("Θ{}", superscript(&format!("({l})"))),
-            (KernelKind::Nngp, Format::Plain) => format!("K{l}"),
-            (KernelKind::Ntk, Format::Plain) => format!("Theta{l}"),
+        let head = match (head, k.kind) {
+            (Head::Kernel, KernelKind::Nngp) => "K",
+            (Head::Kernel, KernelKind::Ntk) => self.pick(r"\Theta", "Θ", "Theta"),
+            (Head::Rho, _) => self.pick(r"\rho", "ρ", "rho"),
+            (Head::Theta, _) => self.pick(r"\theta", "θ", "theta"),
+        };
+        let mut s = match self.0 {
+            Format::Latex => format!("{head}^{{({l})}}"),
+            Format::Unicode => format!("{head}{}", superscript(&format!("({l})"))),
+            Format::Plain => format!("{head}{l}"),
         };
         let idx = k
             .idx
@@ -332,6 +364,10 @@ impl Printer {
     }
 
     fn func(&self, f: &Func, args: &[Expr]) -> String {
+        let bare = match args {
+            [Expr::Param(p)] => self.latex() && *f != Func::Sqrt && self.1.contains(p),
+            _ => false,
+        };
         let list = args
             .iter()
             .map(|a| self.expr(a).0)
@@ -371,6 +407,10 @@ impl Printer {
                 (Format::Plain, true) => format!("Tdot_{}", d.phi),
             },
         };
+        if bare {
+            // a named intermediate reads as a paper writes it: `\arccos \rho^{(1)}(x,x')`
+            return format!("{name} {list}");
+        }
         format!("{name}{}", self.parens(&list))
     }
 
