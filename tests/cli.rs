@@ -125,7 +125,7 @@ fn bad_network_files() {
         ("key.toml", "[input]\nshape=[4]\n[[layers]]\nkind='dense'\nw_sd=1.0\n", &["layers[0] (dense)", "unknown key `w_sd`"]),
         ("conv_vec.toml", "[input]\nshape=[4]\n[[layers]]\nkind='conv'\nfilter=[3]\n", &["layers[0] (conv)", "grid input"]),
         ("valid.toml", "[input]\nshape=[2,2,1]\n[[layers]]\nkind='conv'\nfilter=[3,3]\npadding='valid'\n", &["layers[0] (conv)", "larger than the grid"]),
-        ("even.toml", "[input]\nshape=[5,5,1]\n[[layers]]\nkind='conv'\nfilter=[2,2]\n", &["odd"]),
+        ("zero.toml", "[input]\nshape=[5,5,1]\n[[layers]]\nkind='conv'\nfilter=[0,2]\n", &["layers[0] (conv)", "`filter` must be a list of positive integers"]),
         ("noinput.toml", "[[layers]]\nkind='relu'\n", &["missing table [input]"]),
         ("wstd.toml", "[input]\nshape=[4]\n[[layers]]\nkind='dense'\nw_std='big'\n", &["`w_std` must be a finite number"]),
         ("neg.toml", "[input]\nshape=[4]\n[[layers]]\nkind='dense'\nb_std=-1\n", &["`b_std` must be ≥ 0"]),

@@ -163,7 +163,7 @@ fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
             let filter: Vec<usize> = side
                 .iter()
                 .map(|&n| {
-                    let f = [1, 3][rng.random_range(0..2)];
+                    let f = [1, 2, 3][rng.random_range(0..3)];
                     if padding == Padding::Valid && f > n {
                         1
                     } else {
@@ -232,7 +232,12 @@ fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
             side = grid_after(&input, &layers);
         }
         if rng.random_bool(0.25) {
-            layers.push(Layer::new(LayerNorm));
+            // per site, or over every non-batch axis (grid axes, then channels)
+            let axis = match rng.random_bool(0.5) {
+                true => (1..=grid_after(&input, &layers).len() as i64 + 1).collect(),
+                false => vec![],
+            };
+            layers.push(Layer::new(LayerNorm { axis }));
         }
     }
     if grid > 0 {
@@ -259,12 +264,23 @@ fn random_network(rng: &mut ChaCha8Rng, seed: usize) -> Network {
 fn random_networks_of_every_layer_kind() {
     let mut kinds = std::collections::BTreeSet::new();
     let mut inputs_strided = false;
+    let mut even_filters = std::collections::BTreeSet::new();
     for seed in 0..80 {
         let mut rng = ChaCha8Rng::seed_from_u64(100 + seed as u64);
         let net = random_network(&mut rng, seed);
         // the layers, and the layers inside their branches
         let opened = net.nodes().iter().map(|n| &n.layer);
         for l in net.layers().iter().chain(opened) {
+            if let Some(c) = l.downcast_ref::<Conv>() {
+                if c.filter.iter().any(|f| f % 2 == 0) {
+                    even_filters.insert(c.padding.name());
+                }
+            }
+            if l.downcast_ref::<LayerNorm>()
+                .is_some_and(|n| n.axis.len() > 1)
+            {
+                kinds.insert("layer_norm/all_axes".into());
+            }
             let extra = match (l.downcast_ref::<Conv>(), l.weights()) {
                 (Some(c), Some(_)) if c.stride.iter().any(|&s| s > 1) => {
                     inputs_strided |= c.stride.windows(2).any(|s| s[0] != s[1]);
@@ -297,6 +313,7 @@ fn random_networks_of_every_layer_kind() {
         "avg_pool",
         "sum_pool",
         "layer_norm",
+        "layer_norm/all_axes",
         "conv/same/strided",
         "conv/circular/strided",
         "residual",
@@ -318,6 +335,11 @@ fn random_networks_of_every_layer_kind() {
     assert!(
         inputs_strided,
         "no random network has a conv with different strides per axis"
+    );
+    assert_eq!(
+        even_filters.len(),
+        3,
+        "even filters on every padding: {even_filters:?}"
     );
 }
 

@@ -118,6 +118,26 @@ fn cnn_every_padding_and_readout() {
     }
 }
 
+/// Even filters, which neural-tangents pads ⌊P/2⌋ before the grid and ⌈P/2⌉ after it, at
+/// stride 1 and 2 on every padding.
+#[test]
+fn cnn_even_filters() {
+    for (padding, stride) in [("circular", 1), ("same", 1), ("valid", 1), ("same", 2)] {
+        let case = Case {
+            name: format!("cnn_even_{padding}_stride_{stride}"),
+            toml: format!(
+                "[input]\nshape=[5,4,1]\n[[layers]]\nkind='conv'\nfilter=[2,3]\n\
+                 stride=[{stride},{stride}]\npadding='{padding}'\nw_std=1.5\nb_std=0.2\n\
+                 [[layers]]\nkind='relu'\n[[layers]]\nkind='conv'\nfilter=[2,2]\n\
+                 padding='{padding}'\nw_std=1.4\nb_std=0.1\n[[layers]]\nkind='relu'\n\
+                 [[layers]]\nkind='flatten'\n[[layers]]\nkind='dense'\nw_std=1.2\nb_std=0.3\n"
+            ),
+            shape: vec![5, 4, 1],
+        };
+        assert_agrees(&case, 64, 64, 300, 6);
+    }
+}
+
 /// Standard parameterisation: the declared `width`s are the fan-ins the analytic NTK uses, so
 /// they are set to the sampled width.
 #[test]

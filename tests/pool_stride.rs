@@ -14,7 +14,7 @@ use faer::Mat;
 #[test]
 fn kernels_equal_neural_tangents_for_every_padding_and_stride() {
     let cases = common::reference_cases("pool_stride.json");
-    assert_eq!(cases.len(), 67);
+    assert_eq!(cases.len(), 85);
     // one stride per axis: conv (1,2), (2,1) and pooling (1,2), (2,1) on every padding, and
     // a conv with one stride per axis on the full site × site kernel
     let per_axis = cases
@@ -22,6 +22,19 @@ fn kernels_equal_neural_tangents_for_every_padding_and_stride() {
         .filter(|c| c.name.contains("stride (1, 2)") || c.name.contains("stride (2, 1)"))
         .count();
     assert_eq!(per_axis, 26);
+    // even filters (2, 2), (2, 3), (4,) and (2,), at stride 1 and 2, on every padding
+    assert_eq!(
+        cases.iter().filter(|c| c.name.starts_with("even")).count(),
+        15
+    );
+    // layer_norm over every non-batch axis, on 2-D and 1-D grids
+    assert_eq!(
+        cases
+            .iter()
+            .filter(|c| c.name.starts_with("layer_norm axis"))
+            .count(),
+        3
+    );
     for c in &cases {
         let (name, net) = (&c.name, &c.network);
         let fast = net.kernel(&c.x1, Some(&c.x2)).unwrap();
@@ -125,6 +138,78 @@ fn finite_networks_agree_for_every_padding() {
                 panic!("{kind} {padding}: {d} (width {width}, {samples} networks)");
             }
         }
+    }
+}
+
+/// `layer_norm` over every non-batch axis (one mean and variance per example): the mean of
+/// finite networks agrees with the fast kernel, on an image and on a 1-D signal, and the
+/// interpreted derivation equals the fast kernel.
+#[test]
+fn layer_norm_over_all_axes_three_ways() {
+    let (width, samples) = (64, 300);
+    for (i, (shape, filter, axis)) in [
+        (vec![4, 4, 2], "[3, 3]", "[1, 2, 3]"),
+        (vec![6, 1], "[2]", "[-2, -1]"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let toml = format!(
+            "[input]\nshape = {shape:?}\n\n[[layers]]\nkind = \"conv\"\nfilter = {filter}\n\
+             padding = \"same\"\nw_std = 1.4\nb_std = 0.2\n\n[[layers]]\nkind = \"layer_norm\"\n\
+             axis = {axis}\n\n[[layers]]\nkind = \"relu\"\n\n[[layers]]\nkind = \"conv\"\n\
+             filter = {filter}\npadding = \"circular\"\nw_std = 1.3\nb_std = 0.1\n\n\
+             [[layers]]\nkind = \"layer_norm\"\naxis = {axis}\n\n[[layers]]\nkind = \"erf\"\n\n\
+             [[layers]]\nkind = \"flatten\"\n\n[[layers]]\nkind = \"dense\"\nw_std = 1.1\n"
+        );
+        let net = Network::from_toml_str(&toml, "layer_norm all axes").unwrap();
+        let x = normal_batch(&shape, 3, 40 + i as u64);
+        let k = net.kernel(&x, None).unwrap();
+        let per_site = Network::from_toml_str(&toml.replace(&format!("axis = {axis}\n"), ""), "")
+            .unwrap()
+            .kernel(&x, None)
+            .unwrap();
+        let gap = (&k.nngp().unwrap() - &per_site.nngp().unwrap()).norm_max();
+        assert!(
+            gap > 1e-3,
+            "{axis}: the two normalisations agree ({gap:.1e})"
+        );
+        let mc = monte_carlo_outputs(&net, &x, None, width, 16, samples, 7600 + i as u64).unwrap();
+        if let Err(d) =
+            Agreement::default().check(&mc, &k.nngp().unwrap(), &k.ntk().unwrap(), width)
+        {
+            panic!("layer_norm axis {axis}: {d} (width {width}, {samples} networks)");
+        }
+        let deriv = derive_network(&net).unwrap();
+        let (kd, td) = evaluate_network(&net, &deriv, &x, None).unwrap();
+        assert_close(&kd, &k.nngp().unwrap(), 1e-12, "derivation nngp");
+        assert_close(&td, &k.ntk().unwrap(), 1e-12, "derivation ntk");
+    }
+}
+
+/// `axis` values that neural-tangents accepts but eqntk does not, or that have no limit, are
+/// one-line errors naming the layer.
+#[test]
+fn layer_norm_axis_errors() {
+    for (axis, needle) in [
+        ("[1, 2]", "must include the channel axis"),
+        ("[0, 3]", "batch axis"),
+        ("[1, 3]", "some grid axes only"),
+        ("[7]", "out of range"),
+        ("'all'", "an integer or a list of integers"),
+    ] {
+        let toml = format!(
+            "[input]\nshape = [4, 4, 2]\n[[layers]]\nkind = \"conv\"\nfilter = [3, 3]\n\
+             [[layers]]\nkind = \"layer_norm\"\naxis = {axis}\n"
+        );
+        let e = Network::from_toml_str(&toml, "net")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("layers[1] (layer_norm)") && e.contains(needle),
+            "{axis}: {e}"
+        );
+        assert!(!e.contains('\n'), "{e}");
     }
 }
 

@@ -49,7 +49,7 @@ from ._spec import DomainOp, FanInOp, FanOutOp, ParallelOp, compile_ops, to_toml
 from .kernel import Kernel, select
 
 __all__ = [
-    "serial", "parallel", "FanOut", "FanInSum", "FanInProd", "Identity",
+    "serial", "parallel", "repeat", "FanOut", "FanInSum", "FanInProd", "Identity",
     "Dense", "Conv", "Flatten", "GlobalAvgPool", "GlobalSumPool", "AvgPool", "SumPool",
     "LayerNorm", "Relu", "LeakyRelu", "ABRelu", "Abs", "Erf", "Gelu", "Sign", "Sin", "Cos",
     "Rbf", "Exp", "Gaussian", "Monomial", "RectifiedMonomial", "Polynomial", "Hermite",
@@ -254,6 +254,14 @@ def serial(*layers):
     return from_ops(ops)
 
 
+def repeat(layer, n: int):
+    """``layer`` applied ``n`` times: :math:`f = f^{\\circ n}` (neural-tangents' ``repeat``; its
+    output shape must equal its input shape)."""
+    if isinstance(n, bool) or int(n) != n or n < 0:
+        raise ValueError(f"repeat needs a non-negative number of repetitions, got {n!r}")
+    return serial(*([layer] * int(n)))
+
+
 def parallel(*layers):
     """One layer per input of a list (after ``FanOut(n)``): branch ``b`` gets input ``b``."""
     return from_ops([ParallelOp(tuple(tuple(_ops(layer)) for layer in layers))])
@@ -407,15 +415,15 @@ def SumPool(window_shape: Sequence[int], strides: Optional[Sequence[int]] = None
 
 def LayerNorm(axis: Union[int, Sequence[int]] = -1, eps: float = 1e-12, batch_axis: int = 0,
               channel_axis: int = -1):
-    """Normalise over channels at each site: :math:`K'_{ss'} = K_{ss'} /
-    \\sqrt{(\\varepsilon + K_{ss})(\\varepsilon + K_{s's'})}`, ε = 1e-12."""
+    """Normalise over the channels at each site (``axis=-1``): :math:`K'_{ss'} = K_{ss'} /
+    \\sqrt{(\\varepsilon + K_{ss})(\\varepsilon + K_{s's'})}`, or over every non-batch axis
+    (e.g. ``axis=(1, 2, 3)`` on images): the same with the site means
+    :math:`\\frac{1}{|S|}\\sum_q K_{qq}` in the denominator; ε = 1e-12."""
     _axes(batch_axis, channel_axis)
-    ax = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    if ax not in ((-1,),):
-        raise NotImplementedError(f"eqntk's LayerNorm normalises over channels (axis=-1), got {axis!r}")
+    ax = [int(a) for a in axis] if isinstance(axis, (tuple, list)) else [int(axis)]
     if eps != 1e-12:
         raise NotImplementedError(f"eqntk's LayerNorm has eps = 1e-12, got {eps!r}")
-    return _layer("layer_norm")
+    return _layer("layer_norm", axis=None if ax == [-1] else ax)
 
 
 # ---- nonlinearities ------------------------------------------------------------------------

@@ -60,6 +60,16 @@ def test_triples_and_serial_like_neural_tangents():
     a = stax.serial(stax.serial(stax.Dense(16, 1.2), stax.Relu()), stax.Dense(1))[2](x, None, "ntk")
     b = stax.serial(stax.Dense(16, 1.2), stax.Relu(), stax.Dense(1))[2](x, None, "ntk")
     np.testing.assert_array_equal(a, b)
+    # repeat(layer, n) = serial of n copies; repeat(layer, 0) is the identity
+    block = stax.serial(stax.Dense(16, 1.3, 0.1), stax.Erf())
+    c = stax.serial(stax.repeat(block, 3), stax.Dense(1))[2](x, None, "ntk")
+    d = stax.serial(block, block, block, stax.Dense(1))[2](x, None, "ntk")
+    np.testing.assert_array_equal(c, d)
+    e = stax.serial(stax.Dense(4), stax.repeat(block, 0), stax.Dense(1))[2](x, None, "ntk")
+    np.testing.assert_array_equal(e, stax.serial(stax.Dense(4), stax.Dense(1))[2](x, None, "ntk"))
+    assert not np.allclose(c, stax.serial(block, stax.Dense(1))[2](x, None, "ntk"))
+    with pytest.raises(ValueError, match="non-negative number of repetitions"):
+        stax.repeat(block, -1)
 
 
 def test_closed_form_one_hidden_layer(rng):

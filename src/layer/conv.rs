@@ -1,5 +1,6 @@
-//! Convolution over a 1-D or 2-D grid, odd filters, with a stride (MATH.md §4; the output
-//! grid and padding of a strided convolution as in neural-tangents, see [`super::window`]).
+//! Convolution over a 1-D or 2-D grid with a stride (MATH.md §4; the output grid and padding
+//! as in neural-tangents, see [`super::window`]: an odd filter at stride 1 is centred, an even
+//! one reads `⌊(f − 1)/2⌋` positions before the site and `⌈(f − 1)/2⌉` after it).
 
 use super::affine::{AffineMap, Parameterization, Weights};
 use super::keys::Keys;
@@ -54,7 +55,7 @@ impl Padding {
 /// `A[M][p,p'] = (1/q) Σ_δ M[p+δ, p'+δ]` over the q filter offsets δ.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Conv {
-    /// Filter size per grid axis (odd).
+    /// Filter size per grid axis.
     pub filter: Vec<usize>,
     /// Boundary handling.
     pub padding: Padding,
@@ -129,8 +130,11 @@ impl LayerKind for Conv {
                 input.grid.len()
             ));
         }
-        if let Some(f) = self.filter.iter().find(|&&f| f == 0 || f % 2 == 0) {
-            return Err(format!("`filter` sizes must be odd, got {f}"));
+        if self.filter.contains(&0) {
+            return Err(format!(
+                "`filter` sizes must be positive, got {:?}",
+                self.filter
+            ));
         }
         self.weights.check_fan_in(input)?;
         let grid = self.windows(&input.grid)?.out_grid();
@@ -161,7 +165,8 @@ impl LayerKind for Conv {
         let s = stride_text(&strides);
         let window = match self.padding {
             Padding::Valid => "F = {0..f-1} per axis".to_string(),
-            _ if unit => "F centred on 0".to_string(),
+            _ if unit && self.filter.iter().all(|f| f % 2 == 1) => "F centred on 0".to_string(),
+            _ if unit => "F = the filter offsets from p as neural-tangents pads".to_string(),
             _ => format!("stride {s}, F = the filter offsets from {s}*p as neural-tangents pads"),
         };
         let s = stride_factors(&strides);
@@ -246,11 +251,11 @@ impl Conv {
     }
 
     /// The tap table of this convolution on the grid `grid` (taps in row-major filter order),
-    /// with its axis-by-axis factorisation attached for stride 1 (the fast path of
-    /// `Taps::average`).
+    /// with its axis-by-axis factorisation attached for stride 1 and odd filters (the fast
+    /// path of `Taps::average`, which centres the filter).
     pub fn taps(&self, grid: &[usize]) -> Taps {
         let table = self.windows(grid).expect("checked by output_shape").taps();
-        if self.strides().iter().any(|&s| s != 1) {
+        if self.strides().iter().any(|&s| s != 1) || self.filter.iter().any(|f| f % 2 == 0) {
             return table;
         }
         let axes = grid

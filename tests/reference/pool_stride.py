@@ -150,6 +150,36 @@ def main():
         name = (f"conv (3, 3) stride {conv_stride} {conv_pad}, {kind} {window} stride {stride} "
                 f"{padding} on (5, 6, 2)")
         cases.append(case(name, (5, 6, 2), layers, nt, seed))
+    # even filters: neural-tangents (XLA) pads ⌊P/2⌋ before the grid and ⌈P/2⌉ after it
+    for padding in ["valid", "same", "circular"]:
+        for shape, filt, stride in [((5, 4, 2), (2, 2), None), ((5, 6, 2), (2, 3), None),
+                                    ((8, 2), (4,), None), ((6, 6, 2), (2, 2), (2, 2)),
+                                    ((7, 2), (2,), (2,))]:
+            seed += 1
+            layers = [conv_toml(filt, stride, padding, 1.3, 0.3),
+                      '[[layers]]\nkind = "relu"\n\n',
+                      conv_toml(filt, None, padding, 1.2, 0.1) if padding != "valid" else ""]
+            nt = [stax.Conv(1, filt, stride, PAD[padding], W_std=1.3, b_std=0.3), stax.Relu()]
+            if padding != "valid":
+                nt.append(stax.Conv(1, filt, None, PAD[padding], W_std=1.2, b_std=0.1))
+            name = f"even conv {filt} stride {stride} {padding} on {shape}"
+            cases.append(case(name, shape, layers, nt, seed))
+    # layer_norm over every non-batch axis: the variance is the mean over sites and channels
+    for shape, first, nt_first, axis in [
+        ((5, 4, 2), conv_toml((3, 3), None, "same", 1.4, 0.2),
+         stax.Conv(1, (3, 3), padding="SAME", W_std=1.4, b_std=0.2), (1, 2, 3)),
+        ((7, 2), conv_toml((2,), (2,), "circular", 1.4, 0.2),
+         stax.Conv(1, (2,), (2,), padding="CIRCULAR", W_std=1.4, b_std=0.2), (-2, -1)),
+        ((4, 5, 1), conv_toml((3, 2), None, "valid", 1.3, 0.1),
+         stax.Conv(1, (3, 2), padding="VALID", W_std=1.3, b_std=0.1), (3, 1, 2)),
+    ]:
+        seed += 1
+        layers = [first, f'[[layers]]\nkind = "layer_norm"\naxis = {list(axis)}\n\n',
+                  '[[layers]]\nkind = "erf"\n\n', conv_toml((3,) * (len(shape) - 1), None,
+                                                        "circular", 1.2, 0.1)]
+        nt = [nt_first, stax.LayerNorm(axis=axis, eps=1e-12), stax.Erf(),
+              stax.Conv(1, (3,) * (len(shape) - 1), padding="CIRCULAR", W_std=1.2, b_std=0.1)]
+        cases.append(case(f"layer_norm axis {axis} on {shape}", shape, layers, nt, seed))
     out = pathlib.Path(__file__).with_suffix(".json")
     lines = ",\n".join(json.dumps(c) for c in cases)
     out.write_text('{"generator": "tests/reference/pool_stride.py", "cases": [\n'

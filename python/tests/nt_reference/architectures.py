@@ -72,6 +72,13 @@ def architectures(stax):
             stax.Conv(8, (3, 3), padding="CIRCULAR", W_std=1.5, b_std=0.1), stax.LayerNorm(),
             stax.Relu(), stax.Conv(8, (3, 3), padding="CIRCULAR", W_std=1.2, b_std=0.1),
             stax.GlobalAvgPool(), stax.Dense(1, W_std=1.5)), (5, 5, 2), 3),
+        "cnn_layer_norm_all_axes_even_filters": (stax.serial(
+            stax.Conv(8, (2, 2), padding="SAME", W_std=1.5, b_std=0.1),
+            stax.LayerNorm(axis=(1, 2, 3)), stax.Relu(),
+            stax.Conv(8, (4, 3), (2, 1), padding="CIRCULAR", W_std=1.2, b_std=0.1),
+            stax.LayerNorm(axis=(-3, -2, -1)), stax.Gelu(),
+            stax.Conv(8, (2, 1), padding="VALID", W_std=1.3), stax.Relu(),
+            stax.Flatten(), stax.Dense(1, W_std=1.5)), (6, 5, 2), 3),
         "conv1d_circular": (stax.serial(
             stax.Conv(8, (3,), padding="CIRCULAR", W_std=1.4, b_std=0.1), stax.Relu(),
             stax.Conv(8, (3,), (2,), "SAME", W_std=1.3, b_std=0.2), stax.Gelu(),

@@ -19,24 +19,36 @@ from neural_tangents import stax  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from architectures import architectures  # noqa: E402
+from random_architectures import random_architectures  # noqa: E402
 
-out = {"neural_tangents": nt.__version__, "jax": jax.__version__, "cases": {}}
-for i, (name, (layer, shape, n)) in enumerate(sorted(architectures(stax).items())):
-    rng = np.random.default_rng(100 + i)
-    x1 = rng.normal(size=(n,) + tuple(shape))
-    x2 = rng.normal(size=(n - 1,) + tuple(shape))
-    kernel_fn = layer[2]
-    k11 = kernel_fn(x1, None, ("nngp", "ntk"))
-    k12 = kernel_fn(x1, x2, ("nngp", "ntk"))
-    out["cases"][name] = {
-        "x1": x1.tolist(),
-        "x2": x2.tolist(),
-        "nngp_11": np.asarray(k11.nngp).tolist(),
-        "ntk_11": np.asarray(k11.ntk).tolist(),
-        "nngp_12": np.asarray(k12.nngp).tolist(),
-        "ntk_12": np.asarray(k12.ntk).tolist(),
-    }
-    print(name, "done", file=sys.stderr)
+
+def kernels(archs, seed):
+    """x1, x2 and the NNGP and NTK of x1 × x1 and x1 × x2 for every architecture."""
+    cases = {}
+    for i, (name, (layer, shape, n)) in enumerate(sorted(archs.items())):
+        rng = np.random.default_rng(seed + i)
+        x1 = rng.normal(size=(n,) + tuple(shape))
+        x2 = rng.normal(size=(n - 1,) + tuple(shape))
+        kernel_fn = layer[2]
+        k11 = kernel_fn(x1, None, ("nngp", "ntk"))
+        k12 = kernel_fn(x1, x2, ("nngp", "ntk"))
+        cases[name] = {
+            "x1": x1.tolist(),
+            "x2": x2.tolist(),
+            "nngp_11": np.asarray(k11.nngp).tolist(),
+            "ntk_11": np.asarray(k11.ntk).tolist(),
+            "nngp_12": np.asarray(k12.nngp).tolist(),
+            "ntk_12": np.asarray(k12.ntk).tolist(),
+        }
+        for key in ("nngp_11", "ntk_11", "nngp_12", "ntk_12"):
+            assert np.all(np.isfinite(cases[name][key])), f"{name}: neural-tangents' {key}"
+        print(name, "done", file=sys.stderr)
+    return cases
+
+
+out = {"neural_tangents": nt.__version__, "jax": jax.__version__}
+out["cases"] = kernels(architectures(stax), 100)
+out["random_cases"] = kernels(random_architectures(stax), 2000)
 
 # predictions of gradient_descent_mse_ensemble: both modes, with covariances, on test inputs
 # and on the training set, at finite times and t = None
