@@ -464,9 +464,9 @@ def Erf(a: float = 1.0, b: float = 1.0, c: float = 0.0):
 
 
 def Gelu(approximate: bool = False):
-    """:math:`\\phi(x) = x\\,\\Phi(x)` (exact; ``approximate=True`` is not available)."""
-    if approximate:
-        raise NotImplementedError("eqntk's Gelu is the exact one (approximate=False)")
+    """:math:`\\phi(x) = x\\,\\Phi(x)`. As in neural-tangents, ``approximate`` (the tanh form)
+    does not change the kernel, which is the exact GELU's; eqntk's finite networks
+    (``apply_fn``) use the exact GELU either way."""
     return _layer("gelu")
 
 
@@ -549,20 +549,103 @@ def Softplus():
     return _layer("softplus")
 
 
+class _Traced:
+    """φ(x) written out by calling a Python φ on a symbol: arithmetic and numpy's (or scipy's)
+    ufuncs on it build the expression text that eqntk parses."""
+
+    __array_priority__ = 1000
+    _UFUNCS = {
+        "exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan", "sqrt": "sqrt",
+        "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan", "absolute": "abs",
+        "fabs": "abs", "erf": "erf",
+    }
+
+    def __init__(self, text: str):
+        self.text = text
+
+    @staticmethod
+    def _of(v) -> str:
+        if isinstance(v, _Traced):
+            return f"({v.text})"
+        if isinstance(v, (bool, np.bool_)) or not np.isscalar(v) or not np.isreal(v):
+            raise TypeError(f"not a real number: {v!r}")
+        return f"({float(v)!r})"
+
+    def _bin(self, op, other, reverse=False):
+        a, b = (self._of(other), self._of(self)) if reverse else (self._of(self), self._of(other))
+        return _Traced(f"{a} {op} {b}")
+
+    def __add__(self, o): return self._bin("+", o)
+    def __radd__(self, o): return self._bin("+", o, True)
+    def __sub__(self, o): return self._bin("-", o)
+    def __rsub__(self, o): return self._bin("-", o, True)
+    def __mul__(self, o): return self._bin("*", o)
+    def __rmul__(self, o): return self._bin("*", o, True)
+    def __truediv__(self, o): return self._bin("/", o)
+    def __rtruediv__(self, o): return self._bin("/", o, True)
+    def __pow__(self, o): return self._bin("^", o)
+    def __rpow__(self, o): return self._bin("^", o, True)
+    def __neg__(self): return _Traced(f"-{self._of(self)}")
+    def __pos__(self): return self
+    def __abs__(self): return _Traced(f"abs{self._of(self)}")
+
+    def __array_ufunc__(self, ufunc, method, *args, **kwargs):
+        name = ufunc.__name__
+        if method != "__call__" or kwargs:
+            return NotImplemented
+        if name in self._UFUNCS and len(args) == 1:
+            return _Traced(f"{self._UFUNCS[name]}{self._of(args[0])}")
+        if name == "tanh":  # tanh u = 1 − 2/(e^{2u} + 1)
+            return _Traced(f"1 - 2/(exp(2*{self._of(args[0])}) + 1)")
+        if name == "square":
+            return _Traced(f"{self._of(args[0])}^2")
+        if name == "negative":
+            return -args[0]
+        two = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/",
+               "true_divide": "/", "power": "^"}
+        if name in two and len(args) == 2:
+            return _Traced(f"{self._of(args[0])} {two[name]} {self._of(args[1])}")
+        if name in ("maximum", "minimum") and len(args) == 2:
+            return _Traced(f"{name[:3]}({self._of(args[0])}, {self._of(args[1])})")
+        return NotImplemented
+
+
+def _phi_text(fn) -> str:
+    """φ as eqntk's expression text: a string as it is, a Python function traced on a symbol."""
+    if isinstance(fn, str):
+        return fn
+    if not callable(fn):
+        raise TypeError(f"Elementwise needs φ as a function or an expression string, got {fn!r}")
+    try:
+        out = fn(_Traced("x"))
+    except Exception as e:  # noqa: BLE001 - any failure means φ cannot be written out
+        out = e
+    if isinstance(out, _Traced):
+        return out.text
+    raise NotImplementedError(
+        f"eqntk could not write φ = {getattr(fn, '__name__', fn)!r} as an expression: it evaluates "
+        "φ in Rust, from Python's arithmetic and numpy's ufuncs (np.exp, np.sin, np.tanh, "
+        "scipy.special.erf, ...) applied to x, or from a string such as \"x*exp(-x^2/2)\"; "
+        "JAX functions and math.* are not traced"
+    )
+
+
 def Elementwise(fn: Union[str, Callable, None] = None, nngp_fn=None, d_nngp_fn=None):
-    """Any φ written as an expression in ``x`` (a string, e.g. ``"x*exp(-x^2/2)"``): its dual
-    by quadrature, φ′ by differentiating the expression. Python callables are not accepted
-    (eqntk evaluates φ in Rust)."""
-    if not isinstance(fn, str):
+    """Any φ: an expression string in ``x`` (e.g. ``"x*exp(-x^2/2)"``) or a Python function of
+    numpy arithmetic (e.g. ``lambda x: x * np.exp(-x**2 / 2)``, ``np.tanh``), which eqntk writes
+    out as an expression by calling it on a symbol. Its dual is computed by quadrature, φ′ by
+    differentiating the expression; ``nngp_fn`` and ``d_nngp_fn`` are not needed (and not
+    used)."""
+    if fn is None:
         raise NotImplementedError(
-            "eqntk's Elementwise takes φ as an expression string in x (e.g. \"x*exp(-x^2/2)\"), "
-            "not a Python function"
+            "eqntk's Elementwise needs φ itself (fn); closed-form nngp_fn are not taken"
         )
-    return _layer("elementwise", phi=fn)
+    return _layer("elementwise", phi=_phi_text(fn))
 
 
 def ElementwiseNumerical(fn: Union[str, Callable], deg: int = 25, df=None):
-    """As :func:`Elementwise` (eqntk chooses its own quadrature)."""
+    """As :func:`Elementwise` (eqntk chooses its own quadrature; ``deg`` and ``df`` are not
+    used)."""
     return Elementwise(fn)
 
 

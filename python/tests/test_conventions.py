@@ -221,3 +221,34 @@ def test_type_stubs_cover_the_extension():
     for name, params in declared.items():
         sig = inspect.signature(getattr(native, name))
         assert list(sig.parameters) == params, name
+
+
+def test_elementwise_takes_python_functions_of_numpy_arithmetic(rng):
+    """neural-tangents' ``Elementwise(fn)`` / ``ElementwiseNumerical(fn, deg)`` with ``fn`` a
+    Python function: eqntk writes φ out by calling it on a symbol, and the kernel equals the
+    built-in layer's (or the string form's)."""
+    import math
+
+    x = rng.normal(size=(4, 3))
+
+    def kernel(act):
+        return stax.serial(stax.Dense(8, 1.4, 0.2), act, stax.Dense(1, 1.1))[2](x, None, "ntk")
+
+    for fn, same in [
+        (np.tanh, stax.Tanh()),
+        (lambda u: 1 / (1 + np.exp(-u)), stax.Sigmoid()),
+        (lambda u: np.maximum(u, 0), stax.Relu()),
+        (lambda u: 0.7 * np.sin(1.3 * u + 0.2), stax.Sin(a=0.7, b=1.3, c=0.2)),
+        (lambda u: u * np.exp(-u ** 2 / 2), stax.Elementwise("x*exp(-x^2/2)")),
+        (lambda u: -u ** 3 / 3 + np.abs(u), stax.Elementwise("-x^3/3 + abs(x)")),
+    ]:
+        # the quadrature's accuracy against closed forms (sin, relu) is 1e-8 (tests/elementwise.rs)
+        assert_close(kernel(stax.ElementwiseNumerical(fn, deg=25)), kernel(same), rtol=1e-8,
+                     what=getattr(fn, "__name__", "lambda"))
+        assert_close(kernel(stax.Elementwise(fn)), kernel(same), rtol=1e-8, what="Elementwise")
+    # a different φ gives a different kernel
+    assert not np.allclose(kernel(stax.Elementwise(np.sin)), kernel(stax.Elementwise(np.cos)))
+    with pytest.raises(NotImplementedError, match="could not write"):
+        stax.Elementwise(lambda u: math.exp(u))
+    with pytest.raises(NotImplementedError, match="needs φ itself"):
+        stax.Elementwise(None, nngp_fn=lambda c12, c11, c22: c12)
