@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
-#: The kernels ``kernel_fn`` can return, by neural-tangents' names.
+#: The kernels ``kernel_fn`` computes, by neural-tangents' names.
 KERNEL_NAMES = ("nngp", "ntk")
+#: What ``get`` can ask for: the kernels and the self-variances of either batch.
+GET_NAMES = KERNEL_NAMES + ("cov1", "cov2")
 
 
 class Kernel:
@@ -20,14 +22,36 @@ class Kernel:
       \langle \partial_\theta f(x_{1,i}), \partial_\theta f(x_{2,j}) \rangle`,
 
     both ``N1 × N2`` float64 numpy arrays (row ``i`` is ``x1[i]``), as neural-tangents' ``Kernel``
-    holds them (``trace_axes=(-1,)``, ``diagonal_axes=()``).
+    holds them (``trace_axes=(-1,)``, ``diagonal_axes=()``), and
+
+    * ``cov1[i]`` :math:`= K(x_{1,i}, x_{1,i})`, ``cov2[j]`` :math:`= K(x_{2,j}, x_{2,j})` (``None``
+      when ``x2`` is ``None``), neural-tangents' ``diagonal_batch=True`` self-variances, computed
+      when first read.
     """
 
-    __slots__ = ("nngp", "ntk")
+    __slots__ = ("nngp", "ntk", "_cov", "_covs")
 
-    def __init__(self, nngp: np.ndarray, ntk: np.ndarray):
+    def __init__(self, nngp: np.ndarray, ntk: np.ndarray,
+                 cov: Optional[Callable[[int], Optional[np.ndarray]]] = None):
         self.nngp = nngp
         self.ntk = ntk
+        self._cov = cov
+        self._covs = {}
+
+    def _self_variance(self, which: int) -> Optional[np.ndarray]:
+        if which not in self._covs:
+            if self._cov is None:
+                raise ValueError("this kernel was computed without its inputs: no cov1, cov2")
+            self._covs[which] = self._cov(which)
+        return self._covs[which]
+
+    @property
+    def cov1(self) -> np.ndarray:
+        return self._self_variance(1)
+
+    @property
+    def cov2(self) -> Optional[np.ndarray]:
+        return self._self_variance(2)
 
     @property
     def shape1(self):
@@ -70,10 +94,10 @@ def select(kernel: Kernel, get) -> object:
     return namedtuple("Kernel", names)(*(getattr(kernel, g) for g in names))
 
 
-def _check(name: str) -> None:
-    if name not in KERNEL_NAMES:
+def _check(name: str, names=GET_NAMES) -> None:
+    if name not in names:
         raise ValueError(
-            f"get must name kernels among {', '.join(KERNEL_NAMES)} (eqntk computes NNGP and "
+            f"get must name kernels among {', '.join(names)} (eqntk computes NNGP and "
             f"NTK), got {name!r}"
         )
 
@@ -83,13 +107,33 @@ def get_names(get) -> tuple:
     if get is None:
         return KERNEL_NAMES
     if isinstance(get, str):
-        _check(get)
+        _check(get, KERNEL_NAMES)
         return (get,)
     names = tuple(get)
     for g in names:
-        _check(g)
+        _check(g, KERNEL_NAMES)
     return names
 
 
 def is_single(get) -> Optional[str]:
     return get if isinstance(get, str) else None
+
+
+def self_variances(kernel: Callable, a1: np.ndarray, a2: Optional[np.ndarray],
+                   nngp: np.ndarray, chunk: int = 256) -> Callable[[int], Optional[np.ndarray]]:
+    """``cov(1)``, ``cov(2)``: the NNGP self-variances of ``a1`` and ``a2``, from the diagonal
+    of ``nngp`` when ``a2`` is ``None``, otherwise from ``kernel(block, None)`` of blocks of
+    ``chunk`` examples (``kernel`` returns ``(nngp, ntk)``)."""
+
+    def diagonal(a):
+        out = np.empty(len(a))
+        for i in range(0, len(a), chunk):
+            out[i:i + chunk] = np.diagonal(kernel(np.ascontiguousarray(a[i:i + chunk]))[0])
+        return out
+
+    def cov(which: int) -> Optional[np.ndarray]:
+        if which == 1:
+            return np.diagonal(nngp).copy() if a2 is None else diagonal(a1)
+        return None if a2 is None else diagonal(a2)
+
+    return cov

@@ -12,7 +12,7 @@ import os
 from typing import Optional, Sequence
 
 from . import _eqntk
-from .kernel import Kernel, select
+from .kernel import Kernel, select, self_variances
 from .stax import KernelFn, as_input
 
 
@@ -52,7 +52,8 @@ class Network:
         a1 = as_input(x1, "x1")
         a2 = None if x2 is None else as_input(x2, "x2")
         nngp, ntk = _eqntk.kernel(self.toml, a1, a2, orbit, orbit_tol)
-        return select(Kernel(nngp, ntk), get)
+        cov = self_variances(lambda b: _eqntk.kernel(self.toml, b, None, None, None), a1, a2, nngp)
+        return select(Kernel(nngp, ntk, cov), get)
 
     def apply_fn(self, width: int, seed: int, x, out_dim: int = 1):
         return _eqntk.finite_apply(self.toml, as_input(x, "x"), int(width), int(seed), int(out_dim))

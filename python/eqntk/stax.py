@@ -46,7 +46,7 @@ import numpy as np
 
 from . import _eqntk
 from ._spec import DomainOp, FanInOp, FanOutOp, ParallelOp, compile_ops, to_toml
-from .kernel import Kernel, select
+from .kernel import Kernel, select, self_variances
 
 __all__ = [
     "serial", "parallel", "repeat", "FanOut", "FanInSum", "FanInProd", "Identity",
@@ -132,7 +132,8 @@ class KernelFn:
         a2 = None if x2 is None else as_input(x2, "x2")
         spec = self._net.spec(a1.shape[1:])
         nngp, ntk = _eqntk.kernel(spec, a1, a2, orbit, orbit_tol)
-        return select(Kernel(nngp, ntk), get)
+        cov = self_variances(lambda b: _eqntk.kernel(spec, b, None, None, None), a1, a2, nngp)
+        return select(Kernel(nngp, ntk, cov), get)
 
     def __repr__(self):
         return f"<eqntk kernel_fn of {len(self.ops)} ops>"

@@ -252,3 +252,24 @@ def test_elementwise_takes_python_functions_of_numpy_arithmetic(rng):
         stax.Elementwise(lambda u: math.exp(u))
     with pytest.raises(NotImplementedError, match="needs φ itself"):
         stax.Elementwise(None, nngp_fn=lambda c12, c11, c22: c12)
+
+
+def test_self_variances_cov1_cov2(rng):
+    """neural-tangents' ``cov1``, ``cov2`` (``diagonal_batch=True``): the NNGP of each example
+    with itself; ``cov2`` is ``None`` for ``x2=None``. 300 examples span two blocks of the
+    chunked computation."""
+    x1, x2 = rng.normal(size=(300, 3)), rng.normal(size=(5, 3))
+    kernel_fn = MLP[2]
+    k = kernel_fn(x1, x2)
+    assert_close(k.cov1, np.diag(kernel_fn(x1, None, "nngp")), rtol=1e-14, what="cov1")
+    assert_close(k.cov2, np.diag(kernel_fn(x2, None, "nngp")), rtol=1e-14, what="cov2")
+    assert k.cov1.shape == (300,) and k.cov2.shape == (5,)
+    same = kernel_fn(x2, None)
+    np.testing.assert_array_equal(same.cov1, np.diag(same.nngp))
+    assert same.cov2 is None
+    np.testing.assert_array_equal(kernel_fn(x1, x2, "cov2"), k.cov2)
+    t = kernel_fn(x2, x1, ("cov1", "ntk"))
+    assert t._fields == ("cov1", "ntk")
+    np.testing.assert_array_equal(t.cov1, k.cov2)
+    with pytest.raises(ValueError, match="get must name"):
+        kernel_fn(x1, x2, "cov3")
