@@ -17,7 +17,7 @@ const EMPTY: u64 = 0x7ff4_0000_0000_0e11;
 /// The kernel entries of one example pair.
 pub(crate) struct Entries {
     layers: Vec<LayerTables>,
-    map: RefCell<HashMap<[u64; 3], f64, BuildHasherDefault<WordHasher>>>,
+    map: RefCell<WordMap<f64>>,
 }
 
 /// The dense tables of one layer: `tables[kind · 4 + example₁ · 2 + example₂]`, allocated on
@@ -109,6 +109,9 @@ impl Entries {
         }
     }
 }
+
+/// A hash map keyed by three machine words.
+pub(crate) type WordMap<V> = HashMap<[u64; 3], V, BuildHasherDefault<WordHasher>>;
 
 /// A multiply-rotate hash of machine words (the keys are three words).
 #[derive(Default)]

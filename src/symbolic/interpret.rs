@@ -47,15 +47,13 @@
 //! grid ([`crate::network::so2`]) is used.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
 use faer::Mat;
 use rayon::prelude::*;
 
 use super::derivation::Definition;
-use super::entries::{Entries, WordHasher};
-use super::expr::{DualFn, Expr};
+use super::entries::{Entries, WordMap};
+use super::expr::{DualFn, Expr, Func};
 use super::index::{Index, IndexSet, IndexValue};
 use super::kernel_sym::{Example, KernelKind, KernelSym};
 use super::network::NetworkDerivation;
@@ -105,8 +103,9 @@ struct LayerEnv<'a> {
     rotated: Option<&'a Rotated>,
     /// SO(2): the angles `G` of the grid, `Elem(1) … Elem(N)`.
     angles: Vec<Val>,
-    /// `(T, Ṫ)` by the bits of `(k₁₁, k₁₂, k₂₂)`: `K⁽ˡ⁾` and `Θ⁽ˡ⁾` read the same dual.
-    duals: RefCell<HashMap<[u64; 3], (f64, f64), BuildHasherDefault<WordHasher>>>,
+    /// `(T, Ṫ)` by the bits of `(k₁₁, k₁₂, k₂₂)`: `K⁽ˡ⁾` and `Θ⁽ˡ⁾` read the same dual
+    /// (kept for quadrature duals only: a closed form costs less than the lookup).
+    duals: RefCell<WordMap<(f64, f64)>>,
 }
 
 /// The row-major number of an input site (`None`: a kernel without sites).
@@ -318,21 +317,28 @@ impl LayerEnv<'_> {
     }
 
     fn dual(&self, f: &DualFn, k11: f64, k12: f64, k22: f64) -> Result<f64> {
-        let key = [k11.to_bits(), k12.to_bits(), k22.to_bits()];
-        let cached = self.duals.borrow().get(&key).copied();
-        let (t, tdot) = match cached {
-            Some(v) => v,
-            None => {
-                let v = self.layer.dual_kernel(k11, k12, k22).ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "layer {} ({}) has no dual activation",
-                        self.l,
-                        self.layer.kind()
-                    ))
-                })?;
-                self.duals.borrow_mut().insert(key, v);
-                v
+        let compute = || {
+            self.layer.dual_kernel(k11, k12, k22).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "layer {} ({}) has no dual activation",
+                    self.l,
+                    self.layer.kind()
+                ))
+            })
+        };
+        let (t, tdot) = if self.plan.quadrature {
+            let key = [k11.to_bits(), k12.to_bits(), k22.to_bits()];
+            let cached = self.duals.borrow().get(&key).copied();
+            match cached {
+                Some(v) => v,
+                None => {
+                    let v = compute()?;
+                    self.duals.borrow_mut().insert(key, v);
+                    v
+                }
             }
+        } else {
+            compute()?
         };
         Ok(if f.derivative { tdot } else { t })
     }
@@ -481,6 +487,9 @@ struct LayerPlan {
     /// Whether the layer is an SO(2) lifting or reads SO(2) features (its `G` is the angular
     /// grid).
     so2: bool,
+    /// Whether the layer's dual activation is quadrature: its printed definitions keep `T_φ`
+    /// (closed forms are substituted where there are any).
+    quadrature: bool,
 }
 
 /// `K⁽ᴸ⁾(x1[i], x2[j])` and `Θ⁽ᴸ⁾(x1[i], x2[j])` (N1 × N2 each) by interpreting `deriv`, the
@@ -598,6 +607,11 @@ pub fn evaluate_network(
                 support: support.into_iter().map(Val::Elem).collect(),
                 wrap,
                 so2,
+                quadrature: deriv
+                    .derivation()
+                    .definitions()
+                    .iter()
+                    .any(|d| d.layer == l && reads_dual(&d.rhs)),
             })
         })
         .collect::<Result<_>>()?;
@@ -669,7 +683,7 @@ pub fn evaluate_network(
                 angles: (1..=rotated.map_or(0, |r| r.x.len() - 1))
                     .map(Val::Elem)
                     .collect(),
-                duals: RefCell::new(HashMap::default()),
+                duals: RefCell::new(WordMap::default()),
             })
             .collect();
         let memo = Memo {
@@ -913,7 +927,14 @@ impl Memo<'_> {
                     && [v.lhs.args.0.example, v.lhs.args.1.example] == key.examples
             })
             .ok_or_else(|| Error::Invalid(format!("the derivation does not define {key:?}")))?;
-        let mut slots = vec![Val::Elem(0); variant.slots];
+        // The slots on the stack for the definitions there are (a few variables each).
+        let (mut stack, mut heap) = ([Val::Elem(0); 8], vec![]);
+        let slots: &mut [Val] = if variant.slots <= stack.len() {
+            &mut stack[..variant.slots]
+        } else {
+            heap.resize(variant.slots, Val::Elem(0));
+            &mut heap
+        };
         if variant.lhs.args.0.transform.is_some() || key.transforms[0].is_some() {
             return Err(Error::Invalid(format!(
                 "{}: only the second argument carries a relative angle",
@@ -923,7 +944,7 @@ impl Memo<'_> {
         match (&variant.angle, key.transforms[1]) {
             (None, None) => {}
             // The plain kernel of a definition of the relative angle is its value at angle 0.
-            (Some(p @ Pattern::Var(_)), t) => p.bind(t.unwrap_or(Val::Elem(0)), &mut slots)?,
+            (Some(p @ Pattern::Var(_)), t) => p.bind(t.unwrap_or(Val::Elem(0)), slots)?,
             _ => {
                 return Err(Error::Invalid(format!(
                     "{key:?} does not fit the definition {}",
@@ -934,8 +955,8 @@ impl Memo<'_> {
         match (&variant.sites, key.sites) {
             (None, None) => {}
             (Some((pa, pb)), Some((sa, sb))) => {
-                pa.bind(sa, &mut slots)?;
-                pb.bind(sb, &mut slots)?;
+                pa.bind(sa, slots)?;
+                pb.bind(sb, slots)?;
             }
             _ => {
                 return Err(Error::Invalid(format!(
@@ -948,7 +969,7 @@ impl Memo<'_> {
             memo: self,
             l: at.layer,
         };
-        let v = variant.rhs.eval(&view, &mut slots)?;
+        let v = variant.rhs.eval(&view, slots)?;
         self.values.insert(word, v);
         Ok(v)
     }
@@ -1070,6 +1091,11 @@ fn representative(at: &At, group: &LayerGroup) -> At {
         sites: Some((join(g, p), join(0, q))),
         ..*at
     }
+}
+
+/// Whether `e` applies a dual activation `T_φ` or `Ṫ_φ`.
+fn reads_dual(e: &Expr) -> bool {
+    matches!(e, Expr::Apply(Func::Dual(_), _)) || e.children().into_iter().any(reads_dual)
 }
 
 /// The first layer (1-based) from which kernels are right-invariant, if the network starts with
