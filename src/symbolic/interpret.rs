@@ -7,8 +7,10 @@
 //! memoised per (layer, kind, examples, site pair), so every needed entry is computed once and
 //! unneeded ones (the off-diagonal self-covariances of a layer read only by a nonlinearity) never.
 //! On right-invariant G-CNN layers one site pair per class `((g k, p), (g′ k, p′))` is evaluated
-//! (see `Memo` in the source). Each right-hand side is evaluated in an environment built for its
-//! layer alone:
+//! (see `Memo` in the source). A right-hand side is walked term for term as printed, with its
+//! index variables in numbered slots (`super::slots`) and its entries kept in dense tables
+//! (`super::entries`), so an entry costs the arithmetic of its formula and no allocation.
+//! Each right-hand side is evaluated in an environment built for its layer alone:
 //!
 //! * the input kernel `K⁽⁰⁾[s,s'](x,x′) = (1/C) Σ_c x[s,c] x′[s',c]` summed directly from the
 //!   examples (`Θ⁽⁰⁾ = 0`);
