@@ -7,14 +7,16 @@
 //! memoised per (layer, kind, examples, site pair), so every needed entry is computed once and
 //! unneeded ones (the off-diagonal self-covariances of a layer read only by a nonlinearity) never.
 //! On right-invariant G-CNN layers one site pair per class `((g k, p), (g′ k, p′))` is evaluated
-//! (see `Memo` in the source). Each right-hand side is evaluated in an environment built for its
-//! layer alone:
+//! (see `Memo` in the source). A right-hand side is walked term for term as printed, with its
+//! index variables in numbered slots (`super::slots`) and its entries kept in dense tables
+//! (`super::entries`), so an entry costs the arithmetic of its formula and no allocation.
+//! Each right-hand side is evaluated in an environment built for its layer alone:
 //!
 //! * the input kernel `K⁽⁰⁾[s,s'](x,x′) = (1/C) Σ_c x[s,c] x′[s',c]` summed directly from the
 //!   examples (`Θ⁽⁰⁾ = 0`);
 //! * the layer's parameters (`σ_{w,l}`, `σ_{b,l}`, `n_l`), its filter offsets `F`
 //!   (row-major), the sites `Ω` of its input (row-major), the sites of its output;
-//! * the padding rule, through [`Env::resolve`]: an input site `p + δ` of a circular
+//! * the padding rule, through `LayerEnv::resolve`: an input site `p + δ` of a circular
 //!   convolution wraps, one of a same-padded convolution outside the grid reads 0;
 //! * the dual activations `T_φ`, `Ṫ_φ` through [`crate::layer::LayerKind::dual_kernel`] (closed form or
 //!   quadrature, the same functions the fast path calls: what is checked is everything else).
@@ -47,21 +49,19 @@
 //! grid ([`crate::network::so2`]) is used.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use faer::Mat;
 use rayon::prelude::*;
 
 use super::derivation::Definition;
-use super::eval::GroupOps;
-use super::eval::{ArgValue, Env, KernelAt, Scope};
-use super::expr::{DualFn, Expr};
+use super::entries::{Entries, WordMap};
+use super::expr::{DualFn, Expr, Func};
 use super::index::{Index, IndexSet, IndexValue};
 use super::kernel_sym::{Example, KernelKind, KernelSym};
 use super::network::NetworkDerivation;
 use super::param::Param;
 use super::print::Format;
+use super::slots::{Frame, KernelRef, Node, Pt, SlotGroup, Slots, Val};
 use crate::action::{site_action, Domain, RotationKind, SiteAction};
 use crate::data::Batch;
 use crate::error::{Error, Result};
@@ -96,29 +96,32 @@ fn grid_points(grid: &[usize]) -> Vec<IndexValue> {
 struct LayerEnv<'a> {
     l: usize,
     layer: &'a Layer,
-    params: &'a std::collections::BTreeMap<Param, f64>,
     in_grid: &'a [usize],
-    offsets: &'a [IndexValue],
-    in_sites: &'a [IndexValue],
-    out_sites: &'a [IndexValue],
     plan: &'a LayerPlan,
     x: &'a [f64],
     x_prime: &'a [f64],
     channels: usize,
     /// SO(2): `ρ(φ_k) x` and `ρ(φ_k) x′` for the angles `Elem(k)` (index 0: the angle 0).
     rotated: Option<&'a Rotated>,
-    /// `(T, Ṫ)` by the bits of `(k₁₁, k₁₂, k₂₂)`: `K⁽ˡ⁾` and `Θ⁽ˡ⁾` read the same dual.
-    duals: RefCell<HashMap<[u64; 3], (f64, f64)>>,
+    /// SO(2): the angles `G` of the grid, `Elem(1) … Elem(N)`.
+    angles: Vec<Val>,
+    /// `(T, Ṫ)` by the bits of `(k₁₁, k₁₂, k₂₂)`: `K⁽ˡ⁾` and `Θ⁽ˡ⁾` read the same dual
+    /// (kept for quadrature duals only: a closed form costs less than the lookup).
+    duals: RefCell<WordMap<(f64, f64)>>,
 }
 
-fn flat(grid: &[usize], site: Option<&IndexValue>) -> Result<usize> {
+/// The row-major number of an input site (`None`: a kernel without sites).
+fn flat(grid: &[usize], site: Option<Val>) -> Result<usize> {
     match site {
         None => Ok(0),
-        Some(IndexValue::Point(v)) if v.len() == grid.len() => {
+        Some(Val::Point(v)) if v.coords().len() == grid.len() => {
             let mut i = 0usize;
-            for (c, n) in v.iter().zip(grid) {
+            for (c, n) in v.coords().iter().zip(grid) {
                 if *c < 0 || *c as usize >= *n {
-                    return Err(Error::Invalid(format!("site {v:?} lies outside {grid:?}")));
+                    return Err(Error::Invalid(format!(
+                        "site {:?} lies outside {grid:?}",
+                        v.coords()
+                    )));
                 }
                 i = i * n + *c as usize;
             }
@@ -128,6 +131,18 @@ fn flat(grid: &[usize], site: Option<&IndexValue>) -> Result<usize> {
             "input sites are grid points, got {other:?}"
         ))),
     }
+}
+
+/// A kernel entry with every index evaluated: the key of a lookup in a [`Memo`].
+#[derive(Clone, Copy, Debug)]
+struct At {
+    layer: usize,
+    kind: KernelKind,
+    examples: [Example; 2],
+    /// The group elements `g` of arguments `ρ(g) x` (SO(2): grid angles).
+    transforms: [Option<Val>; 2],
+    /// The two sites, already resolved onto the grid.
+    sites: Option<(Val, Val)>,
 }
 
 /// The examples of one pair rotated by every angle of an SO(2) grid: `x[k]`, `x_prime[k]` for
@@ -244,20 +259,20 @@ fn peak_angle(
 }
 
 impl LayerEnv<'_> {
-    /// The example of argument `a`; `cross`: of a kernel of the pair `(x, ρ(φ)x′)`.
-    fn example(&self, a: &ArgValue, cross: bool) -> Result<&[f64]> {
-        match (&a.transform, self.rotated) {
-            (None, _) => Ok(match a.example {
+    /// The example `e`, rotated by `transform`; `cross`: of a kernel of the pair `(x, ρ(φ)x′)`.
+    fn example(&self, e: Example, transform: Option<Val>, cross: bool) -> Result<&[f64]> {
+        match (transform, self.rotated) {
+            (None, _) => Ok(match e {
                 Example::X => self.x,
                 Example::XPrime => self.x_prime,
             }),
-            (Some(IndexValue::Elem(k)), Some(r)) => {
-                let all = match a.example {
+            (Some(Val::Elem(k)), Some(r)) => {
+                let all = match e {
                     Example::X => &r.x,
                     Example::XPrime if cross => &r.x_prime_cross,
                     Example::XPrime => &r.x_prime,
                 };
-                all.get(*k)
+                all.get(k)
                     .map(|v| &v[..])
                     .ok_or_else(|| Error::Invalid(format!("angle {k} is not on the SO(2) grid")))
             }
@@ -268,16 +283,16 @@ impl LayerEnv<'_> {
     }
 
     /// `K⁽⁰⁾[s,s'](a,b) = (1/C) Σ_c a[s,c] b[s',c]`.
-    fn input_kernel(&self, at: &KernelAt) -> Result<f64> {
+    fn input_kernel(&self, at: &At) -> Result<f64> {
         if at.kind == KernelKind::Ntk {
             return Ok(0.0);
         }
-        let cross = at.args.0.example != at.args.1.example;
+        let cross = at.examples[0] != at.examples[1];
         let (a, b) = (
-            self.example(&at.args.0, cross)?,
-            self.example(&at.args.1, cross)?,
+            self.example(at.examples[0], at.transforms[0], cross)?,
+            self.example(at.examples[1], at.transforms[1], cross)?,
         );
-        let (s, t) = match &at.sites {
+        let (s, t) = match at.sites {
             Some((s, t)) => (flat(self.in_grid, Some(s))?, flat(self.in_grid, Some(t))?),
             None => (0, 0),
         };
@@ -285,28 +300,15 @@ impl LayerEnv<'_> {
         let dot: f64 = (0..c).map(|k| a[s * c + k] * b[t * c + k]).sum();
         Ok(dot / c as f64)
     }
-}
 
-impl Env for LayerEnv<'_> {
-    fn param(&self, p: &Param) -> Result<f64> {
-        self.params.get(p).copied().ok_or_else(|| {
-            Error::Invalid(format!(
-                "parameter {} of layer {} has no value",
-                p.plain(),
-                self.l
-            ))
-        })
-    }
-    fn set(&self, s: IndexSet) -> Result<Vec<IndexValue>> {
+    /// The elements of index set `s` of this layer.
+    fn set(&self, s: IndexSet) -> Result<&[Val]> {
         match s {
-            IndexSet::Filter => Ok(self.offsets.to_vec()),
-            IndexSet::Sites => Ok(self.in_sites.to_vec()),
-            IndexSet::Group if self.plan.so2 => {
-                let n = self.rotated.map_or(0, |r| r.x.len() - 1);
-                Ok((1..=n).map(IndexValue::Elem).collect())
-            }
-            IndexSet::Group if self.plan.group.is_some() => Ok(self.plan.elements.clone()),
-            IndexSet::Support if self.plan.group.is_some() => Ok(self.plan.support.clone()),
+            IndexSet::Filter => Ok(&self.plan.offsets),
+            IndexSet::Sites => Ok(&self.plan.in_sites),
+            IndexSet::Group if self.plan.so2 => Ok(&self.angles),
+            IndexSet::Group if self.plan.group.is_some() => Ok(&self.plan.elements),
+            IndexSet::Support if self.plan.group.is_some() => Ok(&self.plan.support),
             other => Err(Error::Invalid(format!(
                 "layer {} ({}) has no index set {}",
                 self.l,
@@ -315,72 +317,58 @@ impl Env for LayerEnv<'_> {
             ))),
         }
     }
-    fn kernel(&self, at: &KernelAt) -> Result<f64> {
-        if at.layer != 0 {
-            return Err(Error::Invalid(format!(
-                "kernel of layer {} read outside the memoised evaluation: {at:?}",
-                at.layer
-            )));
-        }
-        self.input_kernel(at)
-    }
+
     fn dual(&self, f: &DualFn, k11: f64, k12: f64, k22: f64) -> Result<f64> {
-        let key = [k11.to_bits(), k12.to_bits(), k22.to_bits()];
-        let cached = self.duals.borrow().get(&key).copied();
-        let (t, tdot) = match cached {
-            Some(v) => v,
-            None => {
-                let v = self.layer.dual_kernel(k11, k12, k22).ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "layer {} ({}) has no dual activation",
-                        self.l,
-                        self.layer.kind()
-                    ))
-                })?;
-                self.duals.borrow_mut().insert(key, v);
-                v
+        let compute = || {
+            self.layer.dual_kernel(k11, k12, k22).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "layer {} ({}) has no dual activation",
+                    self.l,
+                    self.layer.kind()
+                ))
+            })
+        };
+        let (t, tdot) = if self.plan.quadrature {
+            let key = [k11.to_bits(), k12.to_bits(), k22.to_bits()];
+            let cached = self.duals.borrow().get(&key).copied();
+            match cached {
+                Some(v) => v,
+                None => {
+                    let v = compute()?;
+                    self.duals.borrow_mut().insert(key, v);
+                    v
+                }
             }
+        } else {
+            compute()?
         };
         Ok(if f.derivative { tdot } else { t })
     }
-    fn sites(&self, layer: usize) -> Result<Vec<IndexValue>> {
-        if layer != self.l {
-            return Err(Error::Invalid(format!(
-                "the sites of layer {layer} are not known to layer {}",
-                self.l
-            )));
-        }
-        Ok(self.out_sites.to_vec())
-    }
-    fn group(&self) -> Option<&dyn GroupOps> {
-        self.plan.group.as_ref().map(|g| g as &dyn GroupOps)
-    }
-    fn resolve(&self, layer: usize, site: &IndexValue) -> Option<IndexValue> {
+
+    /// Where a site of layer `layer` reached by `p + δ` lies: wrapped (circular padding), or
+    /// `None` outside the grid (same padding: the kernel is 0 there).
+    fn resolve(&self, layer: usize, site: Val) -> Option<Val> {
         let Some(padding) = self.plan.wrap else {
-            return Some(site.clone());
+            return Some(site);
         };
         if !self.plan.inputs.contains(&layer) {
-            return Some(site.clone());
+            return Some(site);
         }
-        let point = |v: &[i64]| -> Option<IndexValue> {
-            let mut out = Vec::with_capacity(v.len());
-            for (i, &n) in v.iter().zip(self.in_grid) {
+        let point = |mut v: Pt| -> Option<Pt> {
+            for (i, &n) in v.coords_mut().iter_mut().zip(self.in_grid) {
                 let n = n as i64;
-                out.push(match padding {
+                *i = match padding {
                     Padding::Circular => i.rem_euclid(n),
                     _ if *i < 0 || *i >= n => return None,
                     _ => *i,
-                });
+                };
             }
-            Some(IndexValue::Point(out))
+            Some(v)
         };
         match site {
-            IndexValue::Point(v) => point(v),
-            IndexValue::Pair(g, q) => match &**q {
-                IndexValue::Point(v) => Some(IndexValue::pair((**g).clone(), point(v)?)),
-                _ => Some(site.clone()),
-            },
-            IndexValue::Elem(_) => Some(site.clone()),
+            Val::Point(v) => point(v).map(Val::Point),
+            Val::Pair(g, q) => point(q).map(|q| Val::Pair(g, q)),
+            Val::Elem(_) => Some(site),
         }
     }
 }
@@ -435,19 +423,25 @@ impl LayerGroup {
     }
 }
 
-impl GroupOps for LayerGroup {
+impl SlotGroup for LayerGroup {
     fn mul(&self, g: usize, h: usize) -> usize {
         self.table[g][h]
     }
     fn inv(&self, g: usize) -> usize {
         self.inverse[g]
     }
-    fn act(&self, g: usize, point: &[i64]) -> Vec<i64> {
+    fn act(&self, g: usize, point: Pt) -> Result<Pt> {
+        let point = point.coords();
         match &self.action {
-            GroupAction::Offsets(pg) => {
-                let (a, b) = pg.act_offset(g, (point[0], point[1]));
-                vec![a, b]
-            }
+            GroupAction::Offsets(pg) => match point {
+                &[a, b] => {
+                    let (a, b) = pg.act_offset(g, (a, b));
+                    Pt::new(&[a, b])
+                }
+                _ => Err(Error::Invalid(format!(
+                    "the point group acts on 2-D offsets, not {point:?}"
+                ))),
+            },
             GroupAction::Sites(grid, action) => {
                 // row-major site index, as the action numbers the sites
                 let flat = point
@@ -455,37 +449,23 @@ impl GroupOps for LayerGroup {
                     .zip(grid)
                     .fold(0usize, |i, (c, n)| i * n + c.rem_euclid(*n as i64) as usize);
                 let mut site = action.act(g, flat);
-                let mut out = vec![0i64; grid.len()];
+                let mut out = [0i64; super::slots::MAX_AXES];
+                let out = out.get_mut(..grid.len()).ok_or_else(|| {
+                    Error::Invalid(format!("a grid of more than 3 axes: {grid:?}"))
+                })?;
                 for (ax, n) in grid.iter().enumerate().rev() {
                     out[ax] = (site % n) as i64;
                     site /= n;
                 }
-                out
+                Pt::new(out)
             }
         }
     }
 }
 
-/// The sites of features of shape `s`: grid points, group elements, or pairs `(g, p)`.
-fn shape_sites(s: &Shape) -> Vec<IndexValue> {
-    let points = grid_points(&s.grid);
-    match s.lifted {
-        None => points,
-        Some(spec) => {
-            let order = Lifted::order_of(&spec);
-            if points.is_empty() {
-                (0..order).map(IndexValue::Elem).collect()
-            } else {
-                (0..order)
-                    .flat_map(|g| {
-                        points
-                            .iter()
-                            .map(move |p| IndexValue::pair(IndexValue::Elem(g), p.clone()))
-                    })
-                    .collect()
-            }
-        }
-    }
+/// The inline forms of index values.
+fn vals(v: &[IndexValue]) -> Result<Vec<Val>> {
+    v.iter().map(Val::of).collect()
 }
 
 /// Per-layer data shared by all example pairs.
@@ -497,19 +477,21 @@ struct LayerPlan {
     /// Whether the layer's kernel is right-invariant (see [`Memo`]), so that one site pair per
     /// class `((g k, p), (g' k, p'))` is evaluated.
     right_invariant: bool,
-    offsets: Vec<IndexValue>,
-    in_sites: Vec<IndexValue>,
-    out_sites: Vec<IndexValue>,
+    offsets: Vec<Val>,
+    in_sites: Vec<Val>,
     /// The group acting in the layer's indices, if any.
     group: Option<LayerGroup>,
     /// `G` and `H` as element indices.
-    elements: Vec<IndexValue>,
-    support: Vec<IndexValue>,
+    elements: Vec<Val>,
+    support: Vec<Val>,
     /// How input sites reached by `p + δ` are brought back onto the grid.
     wrap: Option<Padding>,
     /// Whether the layer is an SO(2) lifting or reads SO(2) features (its `G` is the angular
     /// grid).
     so2: bool,
+    /// Whether the layer's dual activation is quadrature: its printed definitions keep `T_φ`
+    /// (closed forms are substituted where there are any).
+    quadrature: bool,
 }
 
 /// `K⁽ᴸ⁾(x1[i], x2[j])` and `Θ⁽ᴸ⁾(x1[i], x2[j])` (N1 × N2 each) by interpreting `deriv`, the
@@ -539,12 +521,17 @@ pub fn evaluate_network(
     let invariant_from = right_invariant_from(net);
     let plans: Vec<LayerPlan> = (1..=depth)
         .map(|l| {
+            let param = |p: &Param| {
+                deriv.params().get(p).copied().ok_or_else(|| {
+                    Error::Invalid(format!("parameter {} of layer {l} has no value", p.plain()))
+                })
+            };
             let variants = deriv
                 .compact()
                 .definitions()
                 .iter()
                 .filter(|d| d.layer == l)
-                .flat_map(Variant::of)
+                .flat_map(|d| Variant::of(d, &param))
                 .collect();
             let layer = &nodes[l - 1].layer;
             let input = &nodes[l - 1].shape_in;
@@ -615,18 +602,18 @@ pub fn evaluate_network(
                 variants,
                 right_invariant: invariant_from.is_some_and(|from| l >= from)
                     && nodes[l - 1].shape_out.lifted.is_some(),
-                offsets,
-                in_sites: grid_points(&input.grid),
-                out_sites: if so2 {
-                    vec![]
-                } else {
-                    shape_sites(&nodes[l - 1].shape_out)
-                },
+                offsets: vals(&offsets)?,
+                in_sites: vals(&grid_points(&input.grid))?,
                 group,
-                elements: (0..order).map(IndexValue::Elem).collect(),
-                support: support.into_iter().map(IndexValue::Elem).collect(),
+                elements: (0..order).map(Val::Elem).collect(),
+                support: support.into_iter().map(Val::Elem).collect(),
                 wrap,
                 so2,
+                quadrature: deriv
+                    .derivation()
+                    .definitions()
+                    .iter()
+                    .any(|d| d.layer == l && reads_dual(&d.rhs)),
             })
         })
         .collect::<Result<_>>()?;
@@ -658,23 +645,13 @@ pub fn evaluate_network(
     // `(M(x,x′), M(x,x), M(x′,x′))` of K and Θ at layer `l` (untransformed arguments).
     let read = |memo: &Memo, l: usize| -> Result<[f64; 6]> {
         let get = |kind, a, b| {
-            let at = KernelAt {
+            memo.get(&At {
                 layer: l,
                 kind,
-                tag: None,
-                args: (
-                    ArgValue {
-                        example: a,
-                        transform: None,
-                    },
-                    ArgValue {
-                        example: b,
-                        transform: None,
-                    },
-                ),
+                examples: [a, b],
+                transforms: [None, None],
                 sites: None,
-            };
-            memo.get(&at)
+            })
         };
         let (x, xp) = (Example::X, Example::XPrime);
         let (k, t) = (get(KernelKind::Nngp, x, xp)?, get(KernelKind::Ntk, x, xp)?);
@@ -699,23 +676,28 @@ pub fn evaluate_network(
             .map(|(l, plan)| LayerEnv {
                 l: l + 1,
                 layer: &nodes[l].layer,
-                params: deriv.params(),
                 in_grid: &nodes[l].shape_in.grid,
-                offsets: &plan.offsets,
                 plan,
-                in_sites: &plan.in_sites,
-                out_sites: &plan.out_sites,
                 x,
                 x_prime: xp,
                 channels,
                 rotated,
-                duals: RefCell::new(HashMap::new()),
+                angles: (1..=rotated.map_or(0, |r| r.x.len() - 1))
+                    .map(Val::Elem)
+                    .collect(),
+                duals: RefCell::new(WordMap::default()),
             })
             .collect();
         let memo = Memo {
             envs,
             grids: nodes.iter().map(|n| &n.shape_out.grid[..]).collect(),
-            values: RefCell::new(HashMap::default()),
+            values: Entries::new(nodes.iter().map(|n| {
+                let grid = &n.shape_out.grid;
+                (
+                    n.shape_out.lifted.map(|g| Lifted::order_of(&g)),
+                    (!grid.is_empty()).then(|| grid.iter().product()),
+                )
+            })),
         };
         let last = read(&memo, depth)?;
         let pooled = match pool {
@@ -782,14 +764,58 @@ fn so2_refine(
 
 /// One definition with its examples renamed: `K⁽ˡ⁾(x, x′) := …` also read as the
 /// self-covariances `K⁽ˡ⁾(x, x) := …` and `K⁽ˡ⁾(x′, x′) := …` (every kernel of its right-hand
-/// side renamed alike).
+/// side renamed alike); the right-hand side with the left-hand side's variables in slots.
 struct Variant {
     lhs: KernelSym,
-    rhs: Expr,
+    /// The relative angle `φ` of `K(x, ρ(φ)x′) := …`.
+    angle: Option<Pattern>,
+    sites: Option<(Pattern, Pattern)>,
+    rhs: Node,
+    slots: usize,
+}
+
+/// The left-hand side's index pattern: `s`, `(g, p)`, or something no site fits.
+enum Pattern {
+    Var(usize),
+    Pair(Box<Pattern>, Box<Pattern>),
+    Other(String),
+}
+
+impl Pattern {
+    fn of(i: &Index, slots: &mut Slots) -> Self {
+        match i {
+            Index::Var(v) => Pattern::Var(slots.bind(v)),
+            Index::Pair(a, b) => Pattern::Pair(
+                Box::new(Pattern::of(a, slots)),
+                Box::new(Pattern::of(b, slots)),
+            ),
+            other => Pattern::Other(other.render(Format::Plain)),
+        }
+    }
+
+    /// Bind the pattern's variables to `value`.
+    fn bind(&self, value: Val, slots: &mut [Val]) -> Result<()> {
+        match (self, value) {
+            (Pattern::Var(s), x) => {
+                slots[*s] = x;
+                Ok(())
+            }
+            (Pattern::Pair(pa, pb), Val::Pair(g, p)) => {
+                pa.bind(Val::Elem(g), slots)?;
+                pb.bind(Val::Point(p), slots)
+            }
+            (Pattern::Pair(..), x) => Err(Error::Invalid(format!(
+                "site {x:?} does not fit an index pattern (g, p)"
+            ))),
+            (Pattern::Other(p), x) => Err(Error::Invalid(format!(
+                "site {x:?} does not fit the index pattern {p}"
+            ))),
+        }
+    }
 }
 
 impl Variant {
-    fn of(d: &Definition) -> Vec<Variant> {
+    fn of(d: &Definition, param: &dyn Fn(&Param) -> Result<f64>) -> Vec<Variant> {
         let maps: [fn(Example) -> Example; 3] = [|e| e, |_| Example::X, |_| Example::XPrime];
         let mut out: Vec<Variant> = vec![];
         for m in maps {
@@ -804,7 +830,26 @@ impl Variant {
             let rhs = d
                 .rhs
                 .substitute_kernels(&|k| Some(Expr::from(k.map_examples(m))));
-            out.push(Variant { lhs, rhs });
+            // Bound in the order the definition reads them: the angle, then the sites.
+            let mut slots = Slots::default();
+            let angle = lhs
+                .args
+                .1
+                .transform
+                .as_ref()
+                .map(|t| Pattern::of(t, &mut slots));
+            let sites = lhs
+                .idx
+                .as_ref()
+                .map(|(a, b)| (Pattern::of(a, &mut slots), Pattern::of(b, &mut slots)));
+            let rhs = slots.node(&rhs, param);
+            out.push(Variant {
+                lhs,
+                angle,
+                sites,
+                rhs,
+                slots: slots.len(),
+            });
         }
         out
     }
@@ -823,34 +868,14 @@ struct Memo<'a> {
     envs: Vec<LayerEnv<'a>>,
     /// The output grid of every layer (`grids[l − 1]` for layer l), to number its sites.
     grids: Vec<&'a [usize]>,
-    values: RefCell<HashMap<[u64; 3], f64, BuildHasherDefault<WordHasher>>>,
-}
-
-/// A multiply-rotate hash of machine words (the memo's keys are three words).
-#[derive(Default)]
-struct WordHasher(u64);
-
-impl Hasher for WordHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(*b as u64);
-        }
-    }
-    fn write_u64(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn write_usize(&mut self, w: usize) {
-        self.write_u64(w as u64);
-    }
+    values: Entries,
 }
 
 /// A site as one word: `(g + 1) << 32 | (flat(p) + 1)`, 0 for a missing part; `None` for a
 /// point off `grid`.
-fn site_word(v: &IndexValue, grid: &[usize]) -> Option<u64> {
-    let point = |c: &[i64]| -> Option<u64> {
+fn site_word(v: Val, grid: &[usize]) -> Option<u64> {
+    let point = |c: &Pt| -> Option<u64> {
+        let c = c.coords();
         if c.len() != grid.len() {
             return None;
         }
@@ -864,14 +889,9 @@ fn site_word(v: &IndexValue, grid: &[usize]) -> Option<u64> {
         Some(i + 1)
     };
     match v {
-        IndexValue::Point(c) => point(c),
-        IndexValue::Elem(g) => Some((*g as u64 + 1) << 32),
-        IndexValue::Pair(g, p) => match (&**g, &**p) {
-            (IndexValue::Elem(g), IndexValue::Point(c)) => {
-                Some(((*g as u64 + 1) << 32) | point(c)?)
-            }
-            _ => None,
-        },
+        Val::Point(c) => point(&c),
+        Val::Elem(g) => Some((g as u64 + 1) << 32),
+        Val::Pair(g, c) => Some(((g as u64 + 1) << 32) | point(&c)?),
     }
 }
 
@@ -882,7 +902,7 @@ struct LayerView<'m, 'a> {
 }
 
 impl Memo<'_> {
-    fn get(&self, at: &KernelAt) -> Result<f64> {
+    fn get(&self, at: &At) -> Result<f64> {
         if at.layer == 0 {
             return self.envs[0].input_kernel(at);
         }
@@ -892,37 +912,41 @@ impl Memo<'_> {
             .ok_or_else(|| Error::Invalid(format!("the network has no layer {}", at.layer)))?;
         let group = env.plan.group.as_ref().filter(|_| env.plan.right_invariant);
         let word = self.word(at, group)?;
-        if let Some(v) = self.values.borrow().get(&word) {
-            return Ok(*v);
+        if let Some(v) = self.values.get(&word) {
+            return Ok(v);
         }
         let key = match group {
-            Some(g) => representative(at, Some(g)),
-            None => at.clone(),
+            Some(g) => representative(at, g),
+            None => *at,
         };
-        let examples = (key.args.0.example, key.args.1.example);
         let variant = env
             .plan
             .variants
             .iter()
             .find(|v| {
                 v.lhs.kind == key.kind
-                    && v.lhs.tag == key.tag
-                    && (v.lhs.args.0.example, v.lhs.args.1.example) == examples
+                    && v.lhs.tag.is_none()
+                    && [v.lhs.args.0.example, v.lhs.args.1.example] == key.examples
             })
             .ok_or_else(|| Error::Invalid(format!("the derivation does not define {key:?}")))?;
-        let mut scope = Scope::new();
-        if variant.lhs.args.0.transform.is_some() || key.args.0.transform.is_some() {
+        // The slots on the stack for the definitions there are (a few variables each).
+        let (mut stack, mut heap) = ([Val::Elem(0); 8], vec![]);
+        let slots: &mut [Val] = if variant.slots <= stack.len() {
+            &mut stack[..variant.slots]
+        } else {
+            heap.resize(variant.slots, Val::Elem(0));
+            &mut heap
+        };
+        if variant.lhs.args.0.transform.is_some() || key.transforms[0].is_some() {
             return Err(Error::Invalid(format!(
                 "{}: only the second argument carries a relative angle",
                 variant.lhs.render(Format::Plain)
             )));
         }
-        match (&variant.lhs.args.1.transform, &key.args.1.transform) {
+        match (&variant.angle, key.transforms[1]) {
             (None, None) => {}
             // The plain kernel of a definition of the relative angle is its value at angle 0.
-            (Some(Index::Var(v)), t) => {
-                scope.bind(v.clone(), t.clone().unwrap_or(IndexValue::Elem(0)));
-            }
+            (Some(p @ Pattern::Var(_)), t) => p.bind(t.unwrap_or(Val::Elem(0)), slots)?,
             _ => {
                 return Err(Error::Invalid(format!(
                     "{key:?} does not fit the definition {}",
@@ -930,11 +954,11 @@ impl Memo<'_> {
                 )))
             }
         }
-        match (&variant.lhs.idx, &key.sites) {
+        match (&variant.sites, key.sites) {
             (None, None) => {}
             (Some((pa, pb)), Some((sa, sb))) => {
-                bind_pattern(pa, sa, &mut scope)?;
-                bind_pattern(pb, sb, &mut scope)?;
+                pa.bind(sa, slots)?;
+                pb.bind(sb, slots)?;
             }
             _ => {
                 return Err(Error::Invalid(format!(
@@ -947,35 +971,30 @@ impl Memo<'_> {
             memo: self,
             l: at.layer,
         };
-        let v = variant.rhs.eval_in(&view, &mut scope)?;
-        self.values.borrow_mut().insert(word, v);
+        let v = variant.rhs.eval(&view, slots)?;
+        self.values.insert(word, v);
         Ok(v)
     }
 
     /// The memo key of `at`: layer, kind, examples and angle in one word, then the two sites
     /// (at their representative on a right-invariant layer, `group` given).
-    fn word(&self, at: &KernelAt, group: Option<&LayerGroup>) -> Result<[u64; 3]> {
+    fn word(&self, at: &At, group: Option<&LayerGroup>) -> Result<[u64; 3]> {
         let bad = || Error::Invalid(format!("kernel {at:?} lies off its layer's sites"));
-        if at.tag.is_some() {
-            return Err(Error::Invalid(format!(
-                "a network derivation has no tagged kernels: {at:?}"
-            )));
-        }
-        let angle = |a: &ArgValue| -> Result<u64> {
-            match &a.transform {
+        let angle = |t: Option<Val>| -> Result<u64> {
+            match t {
                 None => Ok(0),
-                Some(IndexValue::Elem(k)) => Ok(*k as u64 + 1),
+                Some(Val::Elem(k)) => Ok(k as u64 + 1),
                 Some(_) => Err(bad()),
             }
         };
-        let ex = |a: &ArgValue| (a.example == Example::XPrime) as u64;
+        let ex = |e: Example| (e == Example::XPrime) as u64;
         let head = (at.layer as u64) << 40
             | ((at.kind == KernelKind::Ntk) as u64) << 39
-            | ex(&at.args.0) << 38
-            | ex(&at.args.1) << 37
-            | angle(&at.args.0)? << 20
-            | angle(&at.args.1)?;
-        let (a, b) = match &at.sites {
+            | ex(at.examples[0]) << 38
+            | ex(at.examples[1]) << 37
+            | angle(at.transforms[0])? << 20
+            | angle(at.transforms[1])?;
+        let (a, b) = match at.sites {
             None => (0, 0),
             Some((a, b)) => {
                 let grid = self.grids[at.layer - 1];
@@ -1000,64 +1019,85 @@ impl Memo<'_> {
     }
 }
 
-impl Env for LayerView<'_, '_> {
-    fn param(&self, p: &Param) -> Result<f64> {
-        self.memo.envs[self.l - 1].param(p)
-    }
-    fn set(&self, s: IndexSet) -> Result<Vec<IndexValue>> {
+impl Frame for LayerView<'_, '_> {
+    fn set(&self, s: IndexSet) -> Result<&[Val]> {
         self.memo.envs[self.l - 1].set(s)
     }
-    fn kernel(&self, at: &KernelAt) -> Result<f64> {
-        // A definition reads its own layer (Θ⁽ˡ⁾ from K⁽ˡ⁾) or its inputs.
-        let plan = &self.memo.envs[self.l - 1].plan;
-        if at.layer != self.l && !plan.inputs.contains(&at.layer) {
+    fn group(&self) -> Option<&dyn SlotGroup> {
+        self.memo.envs[self.l - 1]
+            .plan
+            .group
+            .as_ref()
+            .map(|g| g as &dyn SlotGroup)
+    }
+    fn kernel(
+        &self,
+        k: &KernelRef,
+        transforms: [Option<Val>; 2],
+        sites: Option<(Val, Val)>,
+    ) -> Result<f64> {
+        let env = &self.memo.envs[self.l - 1];
+        if k.sym.tag.is_some() {
             return Err(Error::Invalid(format!(
-                "layer {} reads the kernel of layer {}, not of its input",
-                self.l, at.layer
+                "a network derivation has no tagged kernels: {}",
+                k.sym.render(Format::Plain)
             )));
         }
-        self.memo.get(at)
-    }
-    fn group(&self) -> Option<&dyn GroupOps> {
-        self.memo.envs[self.l - 1].group()
+        let sites = match sites {
+            None => None,
+            Some((a, b)) => match (env.resolve(k.layer, a), env.resolve(k.layer, b)) {
+                (Some(a), Some(b)) => Some((a, b)),
+                _ => return Ok(0.0),
+            },
+        };
+        // A definition reads its own layer (Θ⁽ˡ⁾ from K⁽ˡ⁾) or its inputs.
+        if k.layer != self.l && !env.plan.inputs.contains(&k.layer) {
+            return Err(Error::Invalid(format!(
+                "layer {} reads the kernel of layer {}, not of its input",
+                self.l, k.layer
+            )));
+        }
+        self.memo.get(&At {
+            layer: k.layer,
+            kind: k.kind,
+            examples: k.examples,
+            transforms,
+            sites,
+        })
     }
     fn dual(&self, f: &DualFn, k11: f64, k12: f64, k22: f64) -> Result<f64> {
         self.memo.envs[self.l - 1].dual(f, k11, k12, k22)
-    }
-    fn sites(&self, layer: usize) -> Result<Vec<IndexValue>> {
-        self.memo.envs[self.l - 1].sites(layer)
-    }
-    fn resolve(&self, layer: usize, site: &IndexValue) -> Option<IndexValue> {
-        self.memo.envs[self.l - 1].resolve(layer, site)
     }
 }
 
 /// `((g g′⁻¹, p), (e, p′))` for the sites `((g, p), (g′, p′))` of `at` (`(g g′⁻¹, e)` without
 /// positions); other keys unchanged.
-fn representative(at: &KernelAt, group: Option<&LayerGroup>) -> KernelAt {
-    let (Some(group), Some((a, b))) = (group, &at.sites) else {
-        return at.clone();
+fn representative(at: &At, group: &LayerGroup) -> At {
+    let Some((a, b)) = at.sites else {
+        return *at;
     };
-    let split = |v: &IndexValue| match v {
-        IndexValue::Elem(g) => Some((*g, None)),
-        IndexValue::Pair(g, p) => match **g {
-            IndexValue::Elem(g) => Some((g, Some((**p).clone()))),
-            _ => None,
-        },
-        IndexValue::Point(_) => None,
+    let split = |v: Val| match v {
+        Val::Elem(g) => Some((g, None)),
+        Val::Pair(g, p) => Some((g, Some(p))),
+        Val::Point(_) => None,
     };
     let (Some((g, p)), Some((h, q))) = (split(a), split(b)) else {
-        return at.clone();
+        return *at;
     };
-    let join = |g: usize, p: Option<IndexValue>| match p {
-        None => IndexValue::Elem(g),
-        Some(p) => IndexValue::pair(IndexValue::Elem(g), p),
+    let join = |g: usize, p: Option<Pt>| match p {
+        None => Val::Elem(g),
+        Some(p) => Val::Pair(g, p),
     };
     let g = group.mul(g, group.inv(h));
-    KernelAt {
+    At {
         sites: Some((join(g, p), join(0, q))),
-        ..at.clone()
+        ..*at
     }
+}
+
+/// Whether `e` applies a dual activation `T_φ` or `Ṫ_φ`.
+fn reads_dual(e: &Expr) -> bool {
+    matches!(e, Expr::Apply(Func::Dual(_), _)) || e.children().into_iter().any(reads_dual)
 }
 
 /// The first layer (1-based) from which kernels are right-invariant, if the network starts with
@@ -1086,22 +1126,4 @@ fn right_invariant_from(net: &Network) -> Option<usize> {
         n.shape_in.lifted.is_none() || l.keeps_right_invariance()
     });
     (symmetric && chain_ok).then_some(1)
-}
-
-/// Bind the variables of a site pattern (`s`, `(g, p)`) to a site.
-fn bind_pattern(pattern: &Index, value: &IndexValue, scope: &mut Scope) -> Result<()> {
-    match (pattern, value) {
-        (Index::Var(v), x) => {
-            scope.bind(v.clone(), x.clone());
-            Ok(())
-        }
-        (Index::Pair(pa, pb), IndexValue::Pair(a, b)) => {
-            bind_pattern(pa, a, scope)?;
-            bind_pattern(pb, b, scope)
-        }
-        (p, x) => Err(Error::Invalid(format!(
-            "site {x:?} does not fit the index pattern {}",
-            p.render(Format::Plain)
-        ))),
-    }
 }

@@ -53,6 +53,7 @@
 
 pub(crate) mod collapse;
 pub(crate) mod derivation;
+pub(crate) mod entries;
 pub(crate) mod eval;
 pub(crate) mod expr;
 pub(crate) mod index;
@@ -65,6 +66,7 @@ pub(crate) mod normal;
 pub(crate) mod param;
 pub(crate) mod parse;
 pub(crate) mod print;
+pub(crate) mod slots;
 pub(crate) mod sympy;
 
 pub use crate::layer::activation::{closed_forms, dual_closed_form};
