@@ -30,5 +30,5 @@ pub use error::{Error, Result};
 pub use finite::FiniteNetwork;
 pub use kernel::{BlockMap, Kernel};
 pub use layer::{Activation, Layer};
-pub use network::{KernelReport, Network, So2Grid, So2Report};
+pub use network::{KernelReport, Network, QuadratureReport, So2Grid, So2Report};
 pub use predict::{parse_times, Predictor, TrainingKernels};

@@ -10,7 +10,7 @@ use super::{matrix_json, matrix_table, Format};
 use eqntk::action::InputGroup;
 use eqntk::io::{read_batch, write_npy, Array};
 use eqntk::orbit::orbit_kernel;
-use eqntk::{Error, Result};
+use eqntk::{Error, QuadratureReport, Result};
 
 /// Arguments of `eqntk kernel`.
 #[derive(Debug, clap::Args)]
@@ -71,8 +71,8 @@ pub struct OrbitInfo {
 }
 
 /// The NNGP and NTK matrices of `args` (orbit-averaged with `--orbit`), with what the orbit
-/// average did (`None` without `--orbit`).
-pub fn compute_with_orbit(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>, Option<OrbitInfo>)> {
+/// average did (`None` without `--orbit`) and the quadrature records of written activations.
+pub fn compute_with_orbit(args: &KernelArgs) -> Result<Computed> {
     // Check the flags before any file is read.
     let spec = args.orbit.as_deref().map(InputGroup::parse).transpose()?;
     let tol = match (args.orbit_tol, &spec) {
@@ -91,10 +91,10 @@ pub fn compute_with_orbit(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>, Opti
     super::warn_caveats(&net);
     let x1 = read_batch(&args.x1)?;
     let x2 = args.x2.as_deref().map(read_batch).transpose()?;
-    match spec {
+    let (nngp, ntk, info) = match spec {
         None => {
             let k = net.kernel(&x1, x2.as_ref())?;
-            Ok((k.nngp()?, k.ntk()?, None))
+            (k.nngp()?, k.ntk()?, None)
         }
         Some(spec) => {
             let o = orbit_kernel(&net, &x1, x2.as_ref(), spec, tol)
@@ -104,9 +104,42 @@ pub fn compute_with_orbit(args: &KernelArgs) -> Result<(Mat<f64>, Mat<f64>, Opti
                 samples: o.samples,
                 error_estimate: o.error_estimate,
             };
-            Ok((o.nngp, o.ntk, Some(info)))
+            (o.nngp, o.ntk, Some(info))
         }
+    };
+    Ok((nngp, ntk, info, net.quadrature_reports()))
+}
+
+/// One stderr line per written activation: its error estimate, or a warning when its
+/// tolerance was not met.
+fn report_quadrature(reports: &[QuadratureReport]) {
+    for r in reports {
+        let warn = if r.is_reached() { "" } else { "warning: " };
+        eprintln!("{warn}{}", r.message());
     }
+}
+
+/// What [`compute_with_orbit`] returns: NNGP, NTK, the orbit average's record, the
+/// quadrature records.
+pub type Computed = (Mat<f64>, Mat<f64>, Option<OrbitInfo>, Vec<QuadratureReport>);
+
+/// The quadrature records as JSON (`layer`, `phi`, `tol`, `max_panels`, `error_estimate`,
+/// `evaluations`, `unreached`).
+fn quadrature_json(reports: &[QuadratureReport]) -> serde_json::Value {
+    reports
+        .iter()
+        .map(|r| {
+            json!({
+                "layer": r.layer,
+                "phi": r.phi,
+                "tol": r.tol,
+                "max_panels": r.max_panels,
+                "error_estimate": r.error_estimate,
+                "evaluations": r.evaluations,
+                "unreached": r.unreached,
+            })
+        })
+        .collect()
 }
 
 /// Prefix an error's message with where it arose (same variant).
@@ -123,7 +156,9 @@ fn with_context(e: Error, what: &str) -> Error {
 /// Run `eqntk kernel`; returns what goes to stdout (empty when written to files).
 ///
 /// With `--orbit`, the JSON output gains `"orbit": {"group", "samples", "error_estimate"}` and
-/// the table a last line saying the same.
+/// the table a last line saying the same. With written activations, each writes one line to
+/// stderr with its quadrature's error estimate (a `warning:` when the tolerance was not met),
+/// and the JSON output gains `"quadrature": [{"layer", "phi", "error_estimate", …}]`.
 pub fn run(args: &KernelArgs) -> Result<String> {
     if args.format == Format::Npy && args.orbit.is_none() {
         if let Some(out) = &args.out {
@@ -139,33 +174,34 @@ pub fn run(args: &KernelArgs) -> Result<String> {
     let bar = super::spinner("computing the kernel");
     let computed = compute_with_orbit(args);
     bar.finish_and_clear();
-    let (nngp, ntk, info) = computed?;
+    let (nngp, ntk, info, quadrature) = computed?;
     super::finite_matrix("the NNGP", &nngp)?;
     super::finite_matrix("the NTK", &ntk)?;
+    report_quadrature(&quadrature);
     match (info, args.format) {
-        (Some(info), Format::Json | Format::Table) => {
-            let text = match args.format {
-                Format::Json => {
-                    serde_json::to_string(&json!({
-                        "nngp": matrix_json(&nngp),
-                        "ntk": matrix_json(&ntk),
-                        "orbit": {
-                            "group": info.group,
-                            "samples": info.samples,
-                            "error_estimate": info.error_estimate,
-                        },
-                    }))
-                    .expect("finite numbers serialise")
-                        + "\n"
-                }
-                _ => format!(
-                    "{}orbit average over {} ({} samples, error estimate {:.1e})\n",
-                    render(&nngp, &ntk, Format::Table, None)?,
-                    info.group,
-                    info.samples,
-                    info.error_estimate
-                ),
-            };
+        (info, Format::Json) if info.is_some() || !quadrature.is_empty() => {
+            let mut doc = json!({"nngp": matrix_json(&nngp), "ntk": matrix_json(&ntk)});
+            if let Some(info) = info {
+                doc["orbit"] = json!({
+                    "group": info.group,
+                    "samples": info.samples,
+                    "error_estimate": info.error_estimate,
+                });
+            }
+            if !quadrature.is_empty() {
+                doc["quadrature"] = quadrature_json(&quadrature);
+            }
+            let text = serde_json::to_string(&doc).expect("finite numbers serialise") + "\n";
+            write_or_return(text, args.out.as_deref())
+        }
+        (Some(info), Format::Table) => {
+            let text = format!(
+                "{}orbit average over {} ({} samples, error estimate {:.1e})\n",
+                render(&nngp, &ntk, Format::Table, None)?,
+                info.group,
+                info.samples,
+                info.error_estimate
+            );
             write_or_return(text, args.out.as_deref())
         }
         _ => render(&nngp, &ntk, args.format, args.out.as_deref()),
@@ -214,6 +250,7 @@ fn tiled(args: &KernelArgs, out: &std::path::Path) -> Result<String> {
         ),
     };
     bar.finish_and_clear();
+    report_quadrature(&net.quadrature_reports());
     written.map(|_| String::new())
 }
 

@@ -15,6 +15,7 @@
 //! share their σ_w, σ_b, width and parameterisation through one [`Weights`] value.
 
 pub(crate) mod activation;
+pub(crate) mod adaptive_quadrature;
 pub(crate) mod affine;
 pub(crate) mod conv;
 pub(crate) mod dense;
@@ -44,6 +45,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use activation::Activation;
+pub use adaptive_quadrature::{PairEstimate, Tolerance};
 pub use affine::{Parameterization, Weights};
 pub use conv::{Conv, Padding};
 pub use dense::Dense;
@@ -67,7 +69,7 @@ use crate::error::{Error, Result};
 use crate::finite::{FiniteBuilder, FinitePass};
 use crate::group::GroupSpec;
 use crate::kernel::{BlockMap, Kernel};
-use crate::symbolic::{Definition, LayerDefinitions};
+use crate::symbolic::{Definition, Expr, LayerDefinitions};
 
 /// The sums of a layer's derivation ([`LayerKind::sums`]), which the interpreter binds to
 /// values: filter offsets on the site grid, the padding that wraps them, the group support.
@@ -232,6 +234,22 @@ pub trait LayerKind: fmt::Debug + Send + Sync + DynEq {
     /// The dual `(T, Ṫ)` of the kind's pointwise nonlinearity at `(k₁₁, k₁₂, k₂₂)`, for the
     /// `T_φ`, `Ṫ_φ` of its derivation (an activation only); `None` by default.
     fn dual_kernel(&self, _k11: f64, _k12: f64, _k22: f64) -> Option<(f64, f64)> {
+        None
+    }
+
+    /// For a kind whose kernel map is computed by adaptive quadrature (a written activation),
+    /// what its evaluations have recorded so far (the `layer` field left empty for the network
+    /// to fill); `None` by default.
+    fn quadrature(&self) -> Option<crate::network::QuadratureReport> {
+        None
+    }
+
+    /// Forget what [`LayerKind::quadrature`] recorded.
+    fn reset_quadrature(&self) {}
+
+    /// A written activation's `(φ(u), φ′(u))` as expressions in `u`, for derivations to print;
+    /// `None` by default.
+    fn written_phi(&self) -> Option<(Expr, Expr)> {
         None
     }
 

@@ -1,8 +1,10 @@
 //! Networks: a serial composition of layers, and the kernel as a fold over them.
 
+mod quadrature;
 mod so2;
 mod spec;
 
+pub use quadrature::QuadratureReport;
 pub use so2::{KernelReport, So2Grid, So2Report};
 
 use crate::action::{action_for, Domain, InputAction};
@@ -243,7 +245,9 @@ impl Network {
 
     /// [`Network::kernel`], with how it was evaluated: for an SO(2) G-CNN, the number of grid
     /// angles and the aliasing estimate of the pooled kernel (relative, at most the lift's
-    /// `tol`).
+    /// `tol`); for written activations, the worst quadrature error estimate
+    /// ([`QuadratureReport`], over every evaluation since the network was built or
+    /// [`Network::reset_quadrature`]).
     ///
     /// A kernel that overflows is [`Error::NonFinite`] naming the first layer whose output is
     /// not finite and its parameters (an SO(2) angular section counts as one).
@@ -269,6 +273,7 @@ impl Network {
             return Ok(KernelReport {
                 kernel: self.apply_finite(k, pool + 1)?.complete(),
                 so2: Some(report),
+                quadrature: self.quadrature_reports(),
             });
         }
         // The leading run of pairwise layers is fused with the input kernel.
@@ -280,6 +285,7 @@ impl Network {
         Ok(KernelReport {
             kernel: self.apply_finite(k, lead)?.complete(),
             so2: None,
+            quadrature: self.quadrature_reports(),
         })
     }
 

@@ -91,6 +91,8 @@ pub struct KernelReport {
     pub kernel: Kernel,
     /// For a network starting with an SO(2) lifting: its angular grid and aliasing estimate.
     pub so2: Option<So2Report>,
+    /// For each written activation (`elementwise`): its quadrature's error estimate.
+    pub quadrature: Vec<super::QuadratureReport>,
 }
 
 /// `|k⁰|` within this relative distance of its Cauchy–Schwarz bound counts as reaching it.

@@ -431,6 +431,7 @@ impl Expr {
                     Func::Tan => x.tan(),
                     Func::Arctan => x.atan(),
                     Func::Abs => x.abs(),
+                    Func::Sign => sign(x),
                     Func::Min => x.min(xs[1].eval_in(env, scope)?),
                     Func::Max => x.max(xs[1].eval_in(env, scope)?),
                     Func::Dual(d) => {
@@ -471,6 +472,17 @@ impl Expr {
                 s
             }
         })
+    }
+}
+
+/// `sign x` with `sign 0 = 0` (and `NaN` kept).
+fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        x
     }
 }
 

@@ -41,6 +41,9 @@ pub enum Func {
     Arctan,
     /// `|x|`.
     Abs,
+    /// `sign x` (−1, 0 or 1; `sign 0 = 0`): the derivative of `|x|` with the mean of the
+    /// one-sided derivatives at the kink (`super::diff`).
+    Sign,
     /// `min(x, y)`.
     Min,
     /// `max(x, y)`.

@@ -53,6 +53,7 @@
 
 pub(crate) mod collapse;
 pub(crate) mod derivation;
+pub(crate) mod diff;
 pub(crate) mod entries;
 pub(crate) mod eval;
 pub(crate) mod expr;

@@ -42,6 +42,8 @@ pub struct NetworkDerivation {
     depth: usize,
     /// Whether every activation is the identity.
     linear: bool,
+    /// The written activations `(node l, φ(u), φ′(u))`, printed before their layer.
+    phis: Vec<(usize, Expr, Expr)>,
 }
 
 /// The derivation of `net`: for each node `l = 1 … L` ([`Network::nodes`]: the layers, with
@@ -52,8 +54,12 @@ pub fn derive_network(net: &Network) -> Result<NetworkDerivation> {
     let mut closed = Derivation::new();
     let mut params = BTreeMap::new();
     let mut linear = true;
+    let mut phis = vec![];
     for (i, node) in net.nodes().iter().enumerate() {
         let (l, layer, input) = (i + 1, &node.layer, &node.shape_in);
+        if let Some((phi, dphi)) = layer.written_phi() {
+            phis.push((l, phi, dphi));
+        }
         let defs = derive_node(layer, l, node.from.unwrap_or(i), input)?;
         let shown = layer.closed_form(&defs);
         linear &= layer.is_linear();
@@ -79,6 +85,7 @@ pub fn derive_network(net: &Network) -> Result<NetworkDerivation> {
         params,
         depth: net.nodes().len(),
         linear,
+        phis,
     })
 }
 
@@ -131,9 +138,65 @@ impl NetworkDerivation {
         Some((inline(k), inline(t)))
     }
 
-    /// The recursion, one definition a line, in `format` ([`Derivation::render`]).
+    /// The recursion, one definition a line, in `format` ([`Derivation::render`]), with each
+    /// written activation's φ and φ′ before its layer: in text as comment lines, which the
+    /// parser skips (`# phi(u) = u*exp(-u^2/2)`, `# phi'(u) = …`), in LaTeX as the first lines
+    /// of the `aligned` environment (`\varphi(u) &= …`).
     pub fn render(&self, format: Format) -> String {
-        self.closed.render(format)
+        let text = self.closed.render(format);
+        if self.phis.is_empty() {
+            return text;
+        }
+        let written = |l: usize, phi: &Expr, dphi: &Expr| -> [String; 2] {
+            let (f, d) = (phi.render(format), dphi.render(format));
+            match format {
+                Format::Latex => [
+                    format!(r"\varphi(u) &= {f} && \text{{elementwise, layer {l}}}"),
+                    format!(r"\varphi'(u) &= {d}"),
+                ],
+                Format::Unicode => [format!("# φ(u) = {f}"), format!("# φ′(u) = {d}")],
+                Format::Plain => [format!("# phi(u) = {f}"), format!("# phi'(u) = {d}")],
+            }
+        };
+        if format == Format::Latex {
+            let lines: Vec<String> = self
+                .phis
+                .iter()
+                .flat_map(|(l, f, d)| written(*l, f, d))
+                .collect();
+            let head = "\\begin{aligned}\n";
+            return match text.strip_prefix(head) {
+                Some(rest) => format!("{head}{} \\\\\n{rest}", lines.join(" \\\\\n")),
+                None => text,
+            };
+        }
+        // one printed line per definition: φ before the first line of its layer
+        let defs = self.closed.definitions();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut out = String::new();
+        let mut pending: Vec<&(usize, Expr, Expr)> = self.phis.iter().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let layer = defs.get(i).map_or(usize::MAX, |d| d.layer);
+            pending.retain(|(l, f, d)| {
+                if *l > layer {
+                    return true;
+                }
+                for w in written(*l, f, d) {
+                    out += &w;
+                    out.push('\n');
+                }
+                false
+            });
+            out += line;
+            out.push('\n');
+        }
+        for (l, f, d) in pending {
+            for w in written(*l, f, d) {
+                out += &w;
+                out.push('\n');
+            }
+        }
+        out
     }
 
     /// The definitions of layer `l`, as printed.

@@ -6,7 +6,7 @@
 //! ```
 //!
 //! Expressions: numbers (`2`, `0.5`, `1e-3`), `pi`, `+ - * / ^`, parentheses, the functions
-//! `sqrt exp log sin cos tan arccos arcsin arctan erf abs` (one argument) and `min max` (two),
+//! `sqrt exp log sin cos tan arccos arcsin arctan erf abs sign` (one argument) and `min max` (two),
 //! the dual activations `T_φ(k11, k12, k22)` and `Tdot_φ(…)`, kernel symbols, sizes of index
 //! sets `|F| |G| |H| |Omega|`, index sums `sum_{d in F} …` (the sum extends over the product to
 //! its right, as printed), and names: the parameters of a network (`sigma_w1`, `sigma_b1`,
@@ -331,7 +331,7 @@ struct Parser<'a> {
     offset: usize,
 }
 
-const FUNCTIONS: [(&str, Func); 12] = [
+const FUNCTIONS: [(&str, Func); 13] = [
     ("sqrt", Func::Sqrt),
     ("exp", Func::Exp),
     ("log", Func::Log),
@@ -343,6 +343,7 @@ const FUNCTIONS: [(&str, Func); 12] = [
     ("arctan", Func::Arctan),
     ("erf", Func::Erf),
     ("abs", Func::Abs),
+    ("sign", Func::Sign),
     ("min", Func::Min),
 ];
 

@@ -396,6 +396,7 @@ impl Printer<'_> {
             Func::Tan => self.pick(r"\tan", "tan", "tan").into(),
             Func::Arctan => self.pick(r"\arctan", "arctan", "arctan").into(),
             Func::Abs => self.pick(r"\operatorname{abs}", "abs", "abs").into(),
+            Func::Sign => self.pick(r"\operatorname{sign}", "sign", "sign").into(),
             Func::Min => self.pick(r"\min", "min", "min").into(),
             Func::Max => self.pick(r"\max", "max", "max").into(),
             Func::Dual(d) => match (self.0, d.derivative) {

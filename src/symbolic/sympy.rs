@@ -155,6 +155,7 @@ fn expr(e: &Expr, d: &Definition) -> Result<String> {
                 Func::Tan => "tan",
                 Func::Arctan => "atan",
                 Func::Abs => "Abs",
+                Func::Sign => "sign",
                 Func::Min => "Min",
                 Func::Max => "Max",
                 Func::Dual(_) => return Err(unsupported(d, "an activation without a closed form")),

@@ -1,44 +1,137 @@
 //! A nonlinearity written as an expression in `x`: `{ kind = "elementwise", phi = "x*exp(-x^2/2)" }`.
 //!
 //! `phi` uses the syntax of formulas ([`crate::symbolic::parse_expr`]): numbers, `pi`,
-//! `+ - * / ^`, parentheses and `sqrt exp log sin cos tan arccos arcsin arctan erf abs min max`,
-//! with `x` the only name. φ and φ′ are evaluated together by forward-mode differentiation of
-//! the expression tree (exact derivatives, no finite differences), with the convention of the
-//! built-in activations at a kink: the mean of the one-sided derivatives (`abs′(0) = 0`,
-//! `max′(u, v) = (u′ + v′)/2` where `u = v`). The dual `(T_φ, Ṫ_φ)` is the quadrature of
-//! [`super::Activation::dual`] for φ without a closed form (split Gauss–Legendre panels in the
-//! Cholesky coordinates, split at 0 for a φ with `abs`, `min` or `max`); measured against the
-//! closed forms of `relu`, `erf` and `identity` written as expressions it agrees to ≲ 1e-9
-//! relative (`tests/elementwise.rs`).
+//! `+ - * / ^`, parentheses and `sqrt exp log sin cos tan arccos arcsin arctan erf abs sign min
+//! max`, with `x` the only name. φ′ is kept twice, equal by test: as an expression (the symbolic
+//! derivative of `crate::symbolic::diff`, in normal form, which derivations print), and as a
+//! forward-mode jet of the tree that evaluates `(φ(x), φ′(x))` in one walk (what the numerics
+//! use: one pass instead of two trees). Both follow the convention of the built-in activations
+//! at a kink: the mean of the one-sided derivatives (`abs′(0) = 0`, `max′(u, v) = (u′ + v′)/2`
+//! where `u = v`, `sign′ = 0`).
+//!
+//! The dual `(T_φ, Ṫ_φ)` is the adaptive quadrature of
+//! [`crate::layer::adaptive_quadrature`] to the layer's relative tolerance `tol` (default
+//! `1e-10`, at most `max_panels` panels per dimension, default 64); each evaluation's error
+//! estimate is recorded in the layer's [`QuadratureLedger`], which the network's
+//! [`crate::KernelReport`] reports. Measured against the closed forms of `relu`, `erf`,
+//! `identity` and `x^3` written as expressions, the estimate bounds the error
+//! (`tests/elementwise.rs`).
 
 use std::f64::consts::PI;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
+use crate::layer::adaptive_quadrature::{PairEstimate, Tolerance};
 use crate::symbolic::expr::Func;
 use crate::symbolic::parse::{parse_expr, Names};
-use crate::symbolic::{Expr, Param};
+use crate::symbolic::{Assumptions, Expr, Param};
 
 /// φ(x) as an expression, with what the quadrature needs to know of it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Expression {
     /// As written in the network file.
     pub text: String,
     expr: Expr,
-    /// Whether φ has kinks (`abs`, `min`, `max`), which the quadrature splits at 0.
+    /// φ′ in normal form (symbolic derivative).
+    derivative: Expr,
+    /// Whether φ has kinks (`abs`, `sign`, `min`, `max`).
     kinked: bool,
+    /// The width of φ's transition at 0 (`adaptive_quadrature::transition_width`).
+    pub width: f64,
+    /// The quadrature's tolerance and panel cap.
+    pub tol: Tolerance,
+    /// The worst error estimate of the duals computed so far (shared by clones).
+    pub ledger: Arc<QuadratureLedger>,
+}
+
+/// Equal when φ and the tolerance are (the ledgers are records, not part of the value).
+impl PartialEq for Expression {
+    fn eq(&self, other: &Self) -> bool {
+        self.expr == other.expr && self.tol == other.tol
+    }
+}
+
+/// What the duals of one written activation have met so far: thread-safe maxima and counts,
+/// updated once per evaluation (`T`, `Ṫ` at one `(k₁₁, k₁₂, k₂₂)`).
+#[derive(Debug, Default)]
+pub struct QuadratureLedger {
+    /// The largest relative error estimate, as `f64` bits (non-negative floats order as their
+    /// bits do).
+    worst: AtomicU64,
+    evaluations: AtomicU64,
+    unreached: AtomicU64,
+}
+
+impl QuadratureLedger {
+    /// Record one evaluation.
+    #[inline]
+    pub fn record(&self, e: &PairEstimate) {
+        let r = e.relative_error();
+        if r > f64::from_bits(self.worst.load(Ordering::Relaxed)) {
+            self.worst.fetch_max(r.to_bits(), Ordering::Relaxed);
+        }
+        self.evaluations.fetch_add(1, Ordering::Relaxed);
+        if !e.reached {
+            self.unreached.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// `(worst relative error estimate, evaluations, evaluations that missed the tolerance)`.
+    pub fn read(&self) -> (f64, u64, u64) {
+        (
+            f64::from_bits(self.worst.load(Ordering::Relaxed)),
+            self.evaluations.load(Ordering::Relaxed),
+            self.unreached.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Forget what was recorded.
+    pub fn reset(&self) {
+        self.worst.store(0, Ordering::Relaxed);
+        self.evaluations.store(0, Ordering::Relaxed);
+        self.unreached.store(0, Ordering::Relaxed);
+    }
 }
 
 impl Expression {
-    /// Parse `text` as φ(x); the reason only on error (the caller names the key).
+    /// Parse `text` as φ(x) with the default tolerance; the reason only on error (the caller
+    /// names the key).
     pub fn parse(text: &str) -> Result<Self, String> {
-        let names = Names::new().with(Param::named("x"));
+        let x = Param::named("x");
+        let names = Names::new().with(x.clone());
         let expr = parse_expr(text, &names, "phi").map_err(|e| e.to_string())?;
         let mut kinked = false;
         check(&expr, &mut kinked)?;
+        let derivative = expr.derivative(&x).normalize(&Assumptions::new());
+        let width = crate::layer::adaptive_quadrature::transition_width(|x| jet(&expr, x));
         Ok(Self {
             text: text.trim().to_string(),
             expr,
+            derivative,
             kinked,
+            width,
+            tol: Tolerance::DEFAULT,
+            ledger: Arc::default(),
         })
+    }
+
+    /// φ as an expression in `x`.
+    pub fn phi(&self) -> &Expr {
+        &self.expr
+    }
+
+    /// φ′ as an expression in `x` (symbolic derivative, normal form).
+    pub fn derivative(&self) -> &Expr {
+        &self.derivative
+    }
+
+    /// `(φ(u), φ′(u))` as expressions in the variable `u` (as derivations print them).
+    pub fn written_in_u(&self) -> (Expr, Expr) {
+        let (x, u) = (Param::named("x"), Expr::from(Param::named("u")));
+        (
+            self.expr.substitute_param(&x, &u),
+            self.derivative.substitute_param(&x, &u),
+        )
     }
 
     /// `(φ(x), φ′(x))`.
@@ -58,7 +151,7 @@ fn check(e: &Expr, kinked: &mut bool) -> Result<(), String> {
         Expr::Num(_) | Expr::Pi | Expr::Param(_) => Ok(()),
         Expr::Apply(Func::Dual(_), _) => Err("phi cannot use a dual activation".into()),
         Expr::Apply(f, args) => {
-            *kinked |= matches!(f, Func::Abs | Func::Min | Func::Max);
+            *kinked |= matches!(f, Func::Abs | Func::Sign | Func::Min | Func::Max);
             args.iter().try_for_each(|a| check(a, kinked))
         }
         Expr::Pow(b, p) => check(b, kinked).and(check(p, kinked)),
@@ -129,6 +222,16 @@ fn jet(e: &Expr, x: f64) -> (f64, f64) {
                     };
                     (u.abs(), s * du)
                 }
+                Func::Sign => {
+                    let s = if u > 0.0 {
+                        1.0
+                    } else if u < 0.0 {
+                        -1.0
+                    } else {
+                        u
+                    };
+                    (s, 0.0)
+                }
                 Func::Min | Func::Max => {
                     let (v, dv) = jet(&args[1], x);
                     let first = if matches!(f, Func::Min) { u < v } else { u > v };
@@ -174,6 +277,56 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The symbolic φ′ evaluated numerically is the jet's φ′, kinks included.
+    #[test]
+    fn the_symbolic_derivative_is_the_jet() {
+        use crate::symbolic::SimpleEnv;
+        for text in [
+            "x*exp(-x^2/2)",
+            "erf(2*x) + sin(x)^2",
+            "sqrt(1 + x^2) - log(2 + cos(x))",
+            "arctan(x)/(1 + x^2) + tan(x/3)",
+            "max(x, 0) - 0.3*min(x, 0.5)",
+            "abs(x)^1.5 + 2^x",
+            "arcsin(x/4) + arccos(x/5)",
+            "x^3 - 2*x",
+            "max(x, 0)",
+            "abs(x - 0.5)*sign(x)",
+            "min(x^2, 1) + max(2*x, x + 1)",
+            "x^x",
+            "exp(-x)/(1 + exp(-x))",
+            "cos(3*x + 0.2)*erf(x/2)",
+        ] {
+            let e = Expression::parse(text).unwrap();
+            let x = Param::named("x");
+            let mut points: Vec<f64> = (0..37).map(|i| -1.8 + 0.1 * i as f64).collect();
+            points.extend([0.0, 0.5, 1.0, -1.0]);
+            for v in points {
+                if text == "x^x" && v <= 0.0 {
+                    continue;
+                }
+                let (_, jet) = e.jet(v);
+                let sym = e
+                    .derivative()
+                    .eval(&SimpleEnv::new().with_param(x.clone(), v))
+                    .unwrap();
+                assert!(
+                    (sym - jet).abs() <= 1e-12 * (1.0 + jet.abs()),
+                    "{text} at {v}: symbolic {sym} vs jet {jet}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn derivatives_print_simplified() {
+        let (phi, dphi) = Expression::parse("x*exp(-x^2/2)").unwrap().written_in_u();
+        assert_eq!(phi.to_plain(), "u*exp(-u^2/2)");
+        assert_eq!(dphi.to_plain(), "exp(-u^2/2) - u^2*exp(-u^2/2)");
+        let (_, drelu) = Expression::parse("max(x, 0)").unwrap().written_in_u();
+        assert_eq!(drelu.to_plain(), "sign(u)/2 + 1/2");
     }
 
     #[test]

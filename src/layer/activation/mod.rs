@@ -55,6 +55,7 @@ use std::sync::OnceLock;
 
 pub use polynomial::MAX_DEGREE;
 
+use super::adaptive_quadrature::{self, PairEstimate, Tolerance};
 use super::dual;
 use super::quadrature::{self, BivariateNormal, Panels};
 use super::reduced::{ReducedStep, Stage};
@@ -64,6 +65,7 @@ use crate::error::Result;
 use crate::finite::{FiniteBuilder, FinitePass, OpDims};
 use crate::group::GroupSpec;
 use crate::kernel::BlockMap;
+use crate::network::QuadratureReport;
 use crate::symbolic::layers::{dual_args, site_sym, Sites};
 use crate::symbolic::{
     Assumptions, Definition, Expr, KernelKind, KernelSym, LayerDefinitions, Param,
@@ -349,6 +351,13 @@ impl Activation {
 
     /// Quadrature for φ without a closed form (see [`Activation::dual`]).
     fn dual_numeric(&self, k11: f64, k12: f64, k22: f64) -> (f64, f64) {
+        if let Activation::Elementwise(ref e) = *self {
+            let estimate = self
+                .dual_estimate(k11, k12, k22)
+                .expect("a written activation");
+            e.ledger.record(&estimate);
+            return (estimate.value[0], estimate.value[1]);
+        }
         let cov = BivariateNormal::from_cov(k11, k12, k22);
         let width = self.transition_width();
         if cov.sigma1.max(cov.sigma2) <= self.hermite_max_sigma() {
@@ -361,6 +370,22 @@ impl Activation {
                 Panels::FAST,
             )
         }
+    }
+
+    /// For a written activation (`elementwise`), `(T, Ṫ)` by the adaptive quadrature of
+    /// `adaptive_quadrature` at the layer's tolerance, with the estimated errors and scales
+    /// (what [`Activation::dual`] returns and records); `None` for every other kind.
+    pub fn dual_estimate(&self, k11: f64, k12: f64, k22: f64) -> Option<PairEstimate> {
+        let Activation::Elementwise(ref e) = *self else {
+            return None;
+        };
+        let cov = BivariateNormal::from_cov(k11, k12, k22);
+        Some(adaptive_quadrature::expect_pair_adaptive(
+            &cov,
+            |x| e.jet(x),
+            e.width,
+            e.tol,
+        ))
     }
 
     /// The same `(T, Ṫ)` as [`Activation::dual`], always by the robust quadrature
@@ -667,6 +692,13 @@ fn coefficients(k: &mut Keys) -> Result<Vec<f64>> {
     }
 }
 
+/// The range of an elementwise layer's `tol`: below 1e-13 rounding dominates the estimate.
+const MIN_TOL: f64 = 1e-13;
+const MAX_TOL: f64 = 1e-2;
+/// The range of `max_panels` (panels per dimension; the work grows as its square).
+const MIN_PANELS: usize = 1;
+const MAX_PANELS: usize = 1000;
+
 pub(super) const REGISTRATION: Registration = Registration {
     kinds: &[
         "relu",
@@ -710,8 +742,32 @@ pub(super) const REGISTRATION: Registration = Registration {
                         "missing key `phi` (φ as an expression in x, e.g. \"x*erf(x)\")",
                     )
                 })?;
-                let phi = expression::Expression::parse(&text).map_err(|e| k.key_err("phi", e))?;
-                (Activation::Elementwise(Box::new(phi)), &["phi"])
+                let mut phi =
+                    expression::Expression::parse(&text).map_err(|e| k.key_err("phi", e))?;
+                let rel = k.f64_or("tol", Tolerance::DEFAULT.rel)?;
+                if !(MIN_TOL..=MAX_TOL).contains(&rel) {
+                    return Err(k.key_err(
+                        "tol",
+                        format!("`tol` must be from {MIN_TOL:e} to {MAX_TOL:e}, got {rel}"),
+                    ));
+                }
+                let max_panels = k
+                    .usize_opt("max_panels")?
+                    .unwrap_or(Tolerance::DEFAULT.max_panels);
+                if !(MIN_PANELS..=MAX_PANELS).contains(&max_panels) {
+                    return Err(k.key_err(
+                        "max_panels",
+                        format!(
+                            "`max_panels` must be from {MIN_PANELS} to {MAX_PANELS}, got \
+                             {max_panels}"
+                        ),
+                    ));
+                }
+                phi.tol = Tolerance { rel, max_panels };
+                (
+                    Activation::Elementwise(Box::new(phi)),
+                    &["phi", "tol", "max_panels"],
+                )
             }
             "cos" => (
                 Activation::Cos {
@@ -865,6 +921,35 @@ impl LayerKind for Activation {
 
     fn dual_kernel(&self, k11: f64, k12: f64, k22: f64) -> Option<(f64, f64)> {
         Some(self.dual(k11, k12, k22))
+    }
+
+    fn quadrature(&self) -> Option<QuadratureReport> {
+        let Activation::Elementwise(ref e) = *self else {
+            return None;
+        };
+        let (error_estimate, evaluations, unreached) = e.ledger.read();
+        Some(QuadratureReport {
+            layer: String::new(),
+            phi: e.text.clone(),
+            tol: e.tol.rel,
+            max_panels: e.tol.max_panels,
+            error_estimate,
+            evaluations,
+            unreached,
+        })
+    }
+
+    fn reset_quadrature(&self) {
+        if let Activation::Elementwise(ref e) = *self {
+            e.ledger.reset();
+        }
+    }
+
+    fn written_phi(&self) -> Option<(Expr, Expr)> {
+        match self {
+            Activation::Elementwise(e) => Some(e.written_in_u()),
+            _ => None,
+        }
     }
 
     fn parameters(&self) -> Vec<(&'static str, f64)> {
