@@ -476,7 +476,7 @@ impl Expr {
 }
 
 /// `sign x` with `sign 0 = 0` (and `NaN` kept).
-fn sign(x: f64) -> f64 {
+pub(crate) fn sign(x: f64) -> f64 {
     if x > 0.0 {
         1.0
     } else if x < 0.0 {

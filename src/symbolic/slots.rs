@@ -396,6 +396,7 @@ impl Node {
                     Func::Tan => x.tan(),
                     Func::Arctan => x.atan(),
                     Func::Abs => x.abs(),
+                    Func::Sign => super::eval::sign(x),
                     Func::Min => x.min(xs[1].eval(f, slots)?),
                     Func::Max => x.max(xs[1].eval(f, slots)?),
                     Func::Dual(d) => {
