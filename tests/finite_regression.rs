@@ -33,6 +33,14 @@ fn study_text(data: &Path, extra: &str, finite: &str) -> String {
     )
 }
 
+/// `text` with its network paths absolute, for a study file written in the scratch folder.
+fn absolute_nets(text: &str) -> String {
+    text.replace(
+        "nets/",
+        &format!("{}/experiments/nets/", env!("CARGO_MANIFEST_DIR")),
+    )
+}
+
 /// One row of the study's table: `(ensemble, augmentation, time, metric values)`.
 type Row = (String, String, String, Vec<f64>);
 
@@ -493,16 +501,43 @@ fn bad_finite_ensembles_are_one_line_errors() {
     ];
     for (finite, times, want) in cases {
         let text = study_text(&data, times, finite);
-        let file = cli::file(
-            "bad_finite.toml",
-            &text.replace(
-                "nets/",
-                &format!("{}/experiments/nets/", env!("CARGO_MANIFEST_DIR")),
-            ),
-        );
+        let file = cli::file("bad_finite.toml", &absolute_nets(&text));
         let out = cli::dir().join("bad_finite");
         let e = cli::fails(&["experiment", cli::s(&file), "--out", cli::s(&out)]);
         assert!(e.contains(want), "{finite}: {e}");
         assert!(!out.join("kernel_regression.csv").exists());
     }
+}
+
+/// The finite rows are the same whatever the number of threads (members train in parallel and
+/// are reduced in the order of m): the CSV of one study with 1 and with 3 rayon threads.
+#[test]
+fn finite_rows_do_not_depend_on_the_thread_count() {
+    let data = small_digits();
+    let text = study_text(
+        &data,
+        "augment = [\"none\", \"C4\"]\ntimes = [100]\nmetrics = [\"osp\", \"mse\"]\n\
+         osp_group = \"C4\"",
+        "width = 8\nmembers = [2, 5]\nlearning_rate = 25\nseed = 3",
+    );
+    let file = cli::file("threads_study.toml", &absolute_nets(&text));
+    let csv = |threads: &str| {
+        let out = cli::dir().join(format!("threads_{threads}"));
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_eqntk"))
+            .args([
+                "experiment",
+                cli::s(&file),
+                "--out",
+                cli::s(&out),
+                "--quiet",
+            ])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{status:?}");
+        std::fs::read_to_string(out.join("kernel_regression.csv")).unwrap()
+    };
+    let one = csv("1");
+    assert!(one.contains("M=5") && one.contains("member"), "{one}");
+    assert_eq!(one, csv("3"));
 }

@@ -36,6 +36,27 @@
 //! augmentation, training size and time (columns `network`, `augmentation`, `train_size`,
 //! `time` and the metrics, in the order asked), and SVG plots of accuracy and OSP over time and
 //! of accuracy over the training-set size.
+//!
+//! **Finite ensembles** (optional, [`FiniteEnsembles`]):
+//!
+//! ```toml
+//! [finite_ensembles]
+//! width = 128              # hidden channels of the trained networks
+//! members = [1, 4, 16]     # ensemble sizes M (increasing): the mean of the first M members
+//! learning_rate = 25       # gradient-descent step: t = steps × learning_rate / η
+//! seed = 0                 # member m from seed + m
+//! ```
+//!
+//! trains `max(members)` networks by gradient descent on every training subset as given and on
+//! its full orbit, the same data as the infinite ensemble, and scores them at every finite time
+//! with the same metrics. The table gains a column `ensemble` (before `time`): `infinite` (μ_t,
+//! every time), `M=k` (the mean of the first k members) and `member` (each member's metric,
+//! averaged over the members), finite times only; the time plots get one series per predictor
+//! (`CNN, C4, M=16`), the training-size plot keeps the infinite ensemble. Without the table the
+//! output is as before. Its sizes are checked before anything is trained: members, width and
+//! steps when the file is read, the weights, the recorded predictions and the work (members ×
+//! steps × training examples × passes, at most [`crate::budget::MAX_FINITE_WORK`] times
+//! `--work`) before the first kernel.
 
 use serde::Deserialize;
 
@@ -293,14 +314,12 @@ impl KernelRegression {
                                 }
                                 // each member alone, averaged over the members
                                 let each = preds.members();
-                                let member = &mut sums[predictors.len() - 1][ti];
+                                let mut member = vec![0.0; self.metrics.len()];
                                 for p in each {
-                                    let s: Vec<f64> = score(p)?
-                                        .into_iter()
-                                        .map(|v| v / each.len() as f64)
-                                        .collect();
-                                    add(member, &s);
+                                    add(&mut member, &score(p)?);
                                 }
+                                member.iter_mut().for_each(|v| *v /= each.len() as f64);
+                                add(&mut sums[predictors.len() - 1][ti], &member);
                             }
                         }
                         bar.inc(1);

@@ -11,7 +11,7 @@
 //! | `ensemble_size` | relative std over the orbit of trained finite ensembles vs M and vs width |
 //! | `monte_carlo` | Monte-Carlo convergence of the analytic NNGP and NTK vs width |
 //! | `so2_convergence` | the C_k → SO(2) error table |
-//! | `kernel_regression` | NTK predictors on a data-set file: accuracy, OSP, invariance, MSE over t and training size |
+//! | `kernel_regression` | NTK predictors on a data-set file: accuracy, OSP, invariance, MSE over t and training size; optionally finite trained ensembles of M members beside them (`[finite_ensembles]`) |
 
 mod ensemble_size;
 mod finite_regression;
