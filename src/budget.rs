@@ -255,6 +255,29 @@ pub(crate) fn check_kernel(net: &crate::network::Network, n1: usize, n2: usize) 
 /// request: about a quarter of an hour on one core.
 pub const MAX_FINITE_WORK: u128 = 2_000_000_000_000;
 
+/// Checks that a finite network of `width` on `net` fits the memory budget: its weights (about
+/// `width² · layers` values) and the features of `examples` inputs (`width · sites` each), so
+/// that a network can be sampled safely.
+pub(crate) fn check_finite_memory(
+    net: &crate::network::Network,
+    width: usize,
+    examples: usize,
+) -> Result<()> {
+    let layers = net.layers().len().max(1) as u128;
+    let sites = (0..=net.layers().len())
+        .map(|l| net.shape_before(l).sites())
+        .max()
+        .unwrap_or(1) as u128;
+    let wide = width as u128;
+    check_values(
+        &format!("finite networks of width {wide}"),
+        wide.saturating_mul(wide)
+            .saturating_mul(layers)
+            .saturating_add(wide.saturating_mul(sites).saturating_mul(examples as u128)),
+        8,
+    )
+}
+
 /// Checks a Monte-Carlo request on `net`: `samples` finite networks at each of `widths`,
 /// evaluated on `examples` inputs. The weights of the widest network (about `width² · sites`
 /// values per layer, within the memory budget) and the work (`samples · Σ width² · examples ·
@@ -270,14 +293,7 @@ pub(crate) fn check_finite_networks(
         .map(|l| net.shape_before(l).sites())
         .max()
         .unwrap_or(1) as u128;
-    let wide = widths.iter().copied().max().unwrap_or(1) as u128;
-    check_values(
-        &format!("finite networks of width {wide}"),
-        wide.saturating_mul(wide)
-            .saturating_mul(layers)
-            .saturating_add(wide.saturating_mul(sites).saturating_mul(examples as u128)),
-        8,
-    )?;
+    check_finite_memory(net, widths.iter().copied().max().unwrap_or(1), examples)?;
     let work = widths
         .iter()
         .fold(0u128, |a, &w| {
@@ -293,6 +309,20 @@ pub(crate) fn check_finite_networks(
             "the work of the finite networks (samples × Σ width² × examples × sites × layers)",
             format!("{:.1e}", work as f64),
             work_limit(cap, "use fewer samples or smaller widths"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the work of training (and evaluating) finite networks, `work` multiply-adds
+/// (`what` says how it was counted), against [`MAX_FINITE_WORK`] times the `--work` factor.
+pub(crate) fn check_training_work(what: &str, work: u128) -> Result<()> {
+    let cap = work_cap(MAX_FINITE_WORK);
+    if work > cap {
+        return Err(too_large(
+            &format!("the work of training the finite networks ({what})"),
+            format!("{:.1e}", work as f64),
+            work_limit(cap, "use fewer members, a smaller width or fewer steps"),
         ));
     }
     Ok(())

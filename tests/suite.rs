@@ -23,6 +23,7 @@ mod engine;
 mod ensemble;
 mod experiment;
 mod fast_paths;
+mod finite_regression;
 mod formula_claims;
 mod formula_parse;
 mod fuzz;

@@ -25,7 +25,7 @@ mod so2;
 mod spectral;
 
 pub use augmentation::{FiniteAugmentation, RotationKind};
-pub use ensemble::train_on_orbits;
+pub use ensemble::{train_augmented, train_on_orbits};
 pub use infinite_ensemble::{Augmentation, InfiniteEnsemble, TrainingSet, SO3_ORBIT_TOL};
 pub use orbit::{orbit_summary, so2_orbit_batch, so2_output_matrices};
 pub use output::OutputTransform;

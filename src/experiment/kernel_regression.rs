@@ -36,11 +36,34 @@
 //! augmentation, training size and time (columns `network`, `augmentation`, `train_size`,
 //! `time` and the metrics, in the order asked), and SVG plots of accuracy and OSP over time and
 //! of accuracy over the training-set size.
+//!
+//! **Finite ensembles** (optional, [`FiniteEnsembles`]):
+//!
+//! ```toml
+//! [finite_ensembles]
+//! width = 128              # hidden channels of the trained networks
+//! members = [1, 4, 16]     # ensemble sizes M (increasing): the mean of the first M members
+//! learning_rate = 25       # gradient-descent step: t = steps × learning_rate / η
+//! seed = 0                 # member m from seed + m
+//! ```
+//!
+//! trains `max(members)` networks by gradient descent on every training subset as given and on
+//! its full orbit, the same data as the infinite ensemble, and scores them at every finite time
+//! with the same metrics. The table gains a column `ensemble` (before `time`): `infinite` (μ_t,
+//! every time), `M=k` (the mean of the first k members) and `member` (each member's metric,
+//! averaged over the members), finite times only; the time plots get one series per predictor
+//! (`CNN, C4, M=16`), the training-size plot keeps the infinite ensemble. Without the table the
+//! output is as before. Its sizes are checked before anything is trained: members, width and
+//! steps when the file is read, the weights, the recorded predictions and the work (members ×
+//! steps × training examples × passes, at most [`crate::budget::MAX_FINITE_WORK`] times
+//! `--work`) before the first kernel.
 
 use serde::Deserialize;
 
+use super::finite_regression::Predictions;
 use super::invariance_time::NamedNet;
 use super::report::{error_cell, time_cell, Report};
+use super::FiniteEnsembles;
 use super::{progress_bar, RunContext};
 use crate::augment::orbit::orbit_summary;
 use crate::augment::{FiniteAugmentation, InfiniteEnsemble, OutputTransform, TrainingSet};
@@ -114,6 +137,9 @@ pub struct KernelRegression {
     /// Ridge added to the training NTK.
     #[serde(default)]
     pub diag_reg: f64,
+    /// Finite trained ensembles beside the infinite one ([`FiniteEnsembles`]).
+    #[serde(default)]
+    pub finite_ensembles: Option<FiniteEnsembles>,
 }
 
 const METRICS: [&str; 4] = ["accuracy", "mse", "osp", "invariance"];
@@ -178,12 +204,27 @@ impl KernelRegression {
             )));
         }
 
+        let finite = self.finite_ensembles.as_ref();
+        // the finite times (indices into `times`) the finite ensembles are recorded at
+        let finite_times: Vec<usize> = (0..self.times.len())
+            .filter(|&k| self.times[k].is_finite())
+            .collect();
+        let finite_values: Vec<f64> = finite_times.iter().map(|&k| self.times[k]).collect();
+        // the predictors of the `ensemble` column: the infinite one, then the finite ones
+        let mut predictors = vec!["infinite".to_string()];
+        if let Some(f) = finite {
+            predictors.extend(f.labels());
+        }
+
         let mut columns = vec![
             Column::new("network", Align::Left),
             Column::new("augmentation", Align::Left),
             Column::new("train_size", Align::Right),
-            Column::new("time", Align::Right).with_format(FloatFormat::Significant(3)),
         ];
+        if finite.is_some() {
+            columns.push(Column::new("ensemble", Align::Left));
+        }
+        columns.push(Column::new("time", Align::Right).with_format(FloatFormat::Significant(3)));
         for m in &self.metrics {
             let format = match m.as_str() {
                 "accuracy" | "osp" => FloatFormat::Significant(4),
@@ -236,51 +277,92 @@ impl KernelRegression {
                 };
                 let mut at_last_time = Vec::new();
                 for &n in &sizes {
-                    // metrics[time][metric], summed over repeats
-                    let mut sums = vec![vec![0.0; self.metrics.len()]; self.times.len()];
+                    // metrics[predictor][time][metric], summed over repeats
+                    let mut sums = vec![
+                        vec![vec![0.0; self.metrics.len()]; self.times.len()];
+                        predictors.len()
+                    ];
                     for r in 0..self.repeats {
                         let shuffle =
                             (n < full || self.repeats > 1).then_some(self.seed + r as u64);
                         let (x, y) = data.train_subset(n, shuffle)?;
                         let means = self.means(&net, group.as_ref(), &x, &y, &eval)?;
+                        let score = |m: &faer::Mat<f64>| {
+                            self.scores(m, order, classes.as_deref(), &test_targets)
+                        };
                         for (ti, m) in means.iter().enumerate() {
-                            let values =
-                                self.scores(m, order, classes.as_deref(), &test_targets)?;
-                            for (s, v) in sums[ti].iter_mut().zip(values) {
-                                *s += v;
+                            add(&mut sums[0][ti], &score(m)?);
+                        }
+                        if let Some(f) = finite {
+                            // the ensemble draws its own bar (members) while the study's waits
+                            let run = bar.suspend(|| {
+                                f.train(
+                                    &net,
+                                    group.as_ref(),
+                                    &x,
+                                    &y,
+                                    &eval,
+                                    &finite_values,
+                                    self.learning_rate,
+                                    ctx.progress,
+                                )
+                            })?;
+                            for (k, &ti) in finite_times.iter().enumerate() {
+                                let preds = Predictions::new(&run, k);
+                                for (p, &m) in f.members.iter().enumerate() {
+                                    add(&mut sums[1 + p][ti], &score(&preds.mean_of_first(m))?);
+                                }
+                                // each member alone, averaged over the members
+                                let each = preds.members();
+                                let mut member = vec![0.0; self.metrics.len()];
+                                for p in each {
+                                    add(&mut member, &score(p)?);
+                                }
+                                member.iter_mut().for_each(|v| *v /= each.len() as f64);
+                                add(&mut sums[predictors.len() - 1][ti], &member);
                             }
                         }
                         bar.inc(1);
                     }
-                    for (ti, &t) in self.times.iter().enumerate() {
-                        let mut row: Vec<Cell> = vec![
-                            named.name.clone().into(),
-                            aug.clone().into(),
-                            Cell::Int(n as i64),
-                            time_cell(t),
-                        ];
-                        let mean: Vec<f64> =
-                            sums[ti].iter().map(|s| s / self.repeats as f64).collect();
-                        row.extend(
-                            self.metrics
+                    for (pi, predictor) in predictors.iter().enumerate() {
+                        for (ti, &t) in self.times.iter().enumerate() {
+                            if pi > 0 && !t.is_finite() {
+                                continue;
+                            }
+                            let mut row: Vec<Cell> = vec![
+                                named.name.clone().into(),
+                                aug.clone().into(),
+                                Cell::Int(n as i64),
+                            ];
+                            if finite.is_some() {
+                                row.push(predictor.clone().into());
+                            }
+                            row.push(time_cell(t));
+                            let mean: Vec<f64> = sums[pi][ti]
                                 .iter()
-                                .zip(&mean)
-                                .map(|(m, v)| match m.as_str() {
+                                .map(|s| s / self.repeats as f64)
+                                .collect();
+                            row.extend(self.metrics.iter().zip(&mean).map(
+                                |(m, v)| match m.as_str() {
                                     "invariance" => error_cell(*v),
                                     _ => Cell::Float(*v),
-                                }),
-                        );
-                        table.push_row(row)?;
-                        if ti + 1 == self.times.len() {
-                            at_last_time.push((n, mean.clone()));
-                        }
-                        if n == *sizes.last().unwrap_or(&full) && t > 0.0 && t.is_finite() {
-                            let label = format!("{}, {aug}", named.name);
-                            if let Some(k) = self.metric_index("accuracy") {
-                                push_point(&mut acc_time, &label, t, mean[k]);
+                                },
+                            ));
+                            table.push_row(row)?;
+                            if pi == 0 && ti + 1 == self.times.len() {
+                                at_last_time.push((n, mean.clone()));
                             }
-                            if let Some(k) = self.metric_index("osp") {
-                                push_point(&mut osp_time, &label, t, mean[k]);
+                            if n == *sizes.last().unwrap_or(&full) && t > 0.0 && t.is_finite() {
+                                let label = match finite {
+                                    None => format!("{}, {aug}", named.name),
+                                    Some(_) => format!("{}, {aug}, {predictor}", named.name),
+                                };
+                                if let Some(k) = self.metric_index("accuracy") {
+                                    push_point(&mut acc_time, &label, t, mean[k]);
+                                }
+                                if let Some(k) = self.metric_index("osp") {
+                                    push_point(&mut osp_time, &label, t, mean[k]);
+                                }
                             }
                         }
                     }
@@ -339,7 +421,7 @@ impl KernelRegression {
     /// for each network and augmentation at the largest training size `n`, the training kernel
     /// of `n` examples against their `|G|·n` images and the test (orbit) inputs against them.
     /// A study too large for the budget fails at once, naming the network and the group,
-    /// instead of after the runs before it.
+    /// instead of after the runs before it; so do its finite ensembles (`check_finite`).
     fn check_sizes(&self, ctx: &RunContext, data: &LabelledData, sizes: &[usize]) -> Result<()> {
         let n = sizes.iter().copied().max().unwrap_or(0);
         let side = match data.x_test.shape() {
@@ -383,8 +465,65 @@ impl KernelRegression {
                     e => e,
                 })?;
             }
+            if let Some(f) = &self.finite_ensembles {
+                let outputs = data.train_targets().ncols();
+                self.check_finite(f, &net, sizes, outputs, eval, named)?;
+            }
         }
         Ok(())
+    }
+
+    /// The finite ensembles of one network, checked against the work and memory limits before
+    /// the first is trained: one ensemble per augmentation, training size and repeat, on the
+    /// `|G|·n` examples of each orbit-augmented set. Errors name the network.
+    fn check_finite(
+        &self,
+        f: &FiniteEnsembles,
+        net: &crate::network::Network,
+        sizes: &[usize],
+        outputs: usize,
+        eval: usize,
+        named: &NamedNet,
+    ) -> Result<()> {
+        let side = match net.input_shape() {
+            [h, _, _] => Some(*h),
+            _ => None,
+        };
+        let mut runs = Vec::new();
+        for aug in &self.augment {
+            let order = match aug.as_str() {
+                "none" => 1,
+                g => GroupSpec::parse(g)?.order(side).unwrap_or(1),
+            };
+            for &n in sizes {
+                runs.extend(std::iter::repeat_n(n.saturating_mul(order), self.repeats));
+            }
+        }
+        let finite: Vec<f64> = self
+            .times
+            .iter()
+            .copied()
+            .filter(|t| t.is_finite())
+            .collect();
+        let steps = f.steps(&finite, self.learning_rate)?;
+        f.check_work(net, outputs, &runs, steps, eval, finite.len())
+            .map_err(|e| match e {
+                Error::TooLarge { what, asked, limit } => Error::TooLarge {
+                    what: format!("[finite_ensembles] of {}: {what}", named.name),
+                    asked,
+                    limit,
+                },
+                Error::Budget {
+                    what,
+                    needs,
+                    budget,
+                } => Error::Budget {
+                    what: format!("[finite_ensembles] of {}: {what}", named.name),
+                    needs,
+                    budget,
+                },
+                e => e,
+            })
     }
 
     /// The metrics of one prediction on the test orbits (`order` rows per test input, the
@@ -431,6 +570,13 @@ impl KernelRegression {
                 })
             })
             .collect()
+    }
+}
+
+/// `sum += values`, entrywise.
+fn add(sum: &mut [f64], values: &[f64]) {
+    for (s, v) in sum.iter_mut().zip(values) {
+        *s += v;
     }
 }
 

@@ -11,9 +11,10 @@
 //! | `ensemble_size` | relative std over the orbit of trained finite ensembles vs M and vs width |
 //! | `monte_carlo` | Monte-Carlo convergence of the analytic NNGP and NTK vs width |
 //! | `so2_convergence` | the C_k → SO(2) error table |
-//! | `kernel_regression` | NTK predictors on a data-set file: accuracy, OSP, invariance, MSE over t and training size |
+//! | `kernel_regression` | NTK predictors on a data-set file: accuracy, OSP, invariance, MSE over t and training size; optionally finite trained ensembles of M members beside them (`[finite_ensembles]`) |
 
 mod ensemble_size;
+mod finite_regression;
 mod invariance_time;
 mod kernel_regression;
 mod monte_carlo;
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use ensemble_size::EnsembleSize;
+pub use finite_regression::FiniteEnsembles;
 pub use invariance_time::InvarianceVsTime;
 pub use kernel_regression::KernelRegression;
 pub use monte_carlo::MonteCarloConvergence;
@@ -229,6 +231,37 @@ impl Experiment {
                 at.positive("learning_rate", e.learning_rate)?;
                 if !(e.diag_reg.is_finite() && e.diag_reg >= 0.0) {
                     return Err(at.err("diag_reg", "`diag_reg` must be a finite number ≥ 0"));
+                }
+                if let Some(f) = &e.finite_ensembles {
+                    let at = Limits {
+                        file,
+                        place: "[finite_ensembles]",
+                    };
+                    at.range("width", f.width, 1, MAX_WIDTH)?;
+                    at.list("members", &f.members, 1, MAX_MEMBERS)?;
+                    if f.members.windows(2).any(|w| w[0] >= w[1]) {
+                        return Err(at.err(
+                            "members",
+                            "`members` must be increasing (M = the first M trained members)",
+                        ));
+                    }
+                    if f.trained() < 2 {
+                        return Err(at.err(
+                            "members",
+                            "the largest of `members` must be ≥ 2 (the members' spread needs two)",
+                        ));
+                    }
+                    at.positive("learning_rate", f.learning_rate)?;
+                    let finite: Vec<f64> =
+                        e.times.iter().copied().filter(|t| t.is_finite()).collect();
+                    if finite.is_empty() {
+                        return Err(at.err(
+                            "times",
+                            "finite networks train for finite times: `times` needs one besides inf",
+                        ));
+                    }
+                    f.steps(&finite, e.learning_rate)
+                        .map_err(|err| at.err("learning_rate", err.to_string()))?;
                 }
             }
         }

@@ -54,6 +54,8 @@ pub struct FiniteNetwork {
 struct Op {
     pass: Arc<dyn FinitePass>,
     dims: OpDims,
+    /// How many entries of the parameter vector the layer owns.
+    n_params: usize,
 }
 
 /// The sizes of one layer's features: `sites × channels`, row-major, channels last.
@@ -125,5 +127,21 @@ impl FiniteNetwork {
     /// The shape of one input example.
     pub fn input_shape(&self) -> &[usize] {
         &self.input
+    }
+
+    /// About how many multiply-adds one forward pass of one example takes:
+    /// `Σ_layers (P_layer · sites_out + sites_in · C_in)` — a layer's parameters are used once
+    /// per output site (a dense layer's at its one site, a convolution's filter at every site)
+    /// and every feature is touched once. A reverse-mode pass costs about twice as much. For
+    /// the work budgets of training ([`crate::budget`]), not a cost model.
+    pub fn multiply_adds_per_example(&self) -> u128 {
+        self.ops
+            .iter()
+            .map(|op| {
+                let d = &op.dims;
+                (op.n_params as u128 * d.sites_out as u128)
+                    .saturating_add(d.sites_in as u128 * d.ch_in as u128)
+            })
+            .fold(0u128, u128::saturating_add)
     }
 }

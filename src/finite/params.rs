@@ -85,9 +85,12 @@ impl FiniteNetwork {
                 ch_in: ch,
                 ch_out_affine: if l == last_affine { out_dim } else { width },
             };
+            let before = builder.params.len();
             let (pass, ch_out) = layer.finite_pass(net.shape_before(l), &mut builder)?;
+            let n_params = builder.params.len() - before;
             ops.push(Op {
                 pass: pass.into(),
+                n_params,
                 dims: OpDims {
                     sites_in: net.shape_before(l).sites(),
                     ch_in: ch,

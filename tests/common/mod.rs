@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod digits;
 pub mod prediction;
 
 use eqntk::Batch;
