@@ -157,6 +157,22 @@ fn huge_filter_is_too_large() {
             &["nested.toml", place, "too large"],
         );
     }
+    // A filter whose sides are each within bounds but whose tap table over the grid is not
+    // (found by the fuzz suite once even filters were accepted: an abort on a 61 GB allocation).
+    let net = file(
+        "wide.toml",
+        "[input]\nshape = [5, 5, 1]\n[[layers]]\nkind = \"residual\"\n\
+         block = [{ kind = \"relu\" }, { kind = \"conv\", filter = [3, 10000000] }]\n",
+    );
+    fails(
+        &["kernel", "--net", s(&net), "--x1", s(&x)],
+        &[
+            "wide.toml",
+            "layers[0] (residual): block[1] (conv)",
+            "the filter [3, 10000000] on the grid [5, 5]: output sites × taps",
+            "too large",
+        ],
+    );
 }
 
 #[test]

@@ -126,7 +126,7 @@ impl GridWindow {
                 "`{what}` {size:?} is larger than the grid {grid:?} with padding = \"valid\""
             ));
         }
-        Ok(Self(
+        let window = Self(
             grid.iter()
                 .zip(size)
                 .zip(stride)
@@ -137,7 +137,22 @@ impl GridWindow {
                     padding,
                 })
                 .collect(),
-        ))
+        );
+        // The tap table holds one source per output site and window position: bound it before
+        // it is built (a wide filter on a wrapped grid is legal, but not free).
+        let taps = crate::budget::product_u128(&window.out_grid())
+            .saturating_mul(crate::budget::product_u128(size));
+        let place = format!("the {what} {size:?} on the grid {grid:?}");
+        if taps > crate::budget::MAX_ENTRIES as u128 {
+            return Err(crate::budget::too_large(
+                &format!("{place}: output sites × taps"),
+                taps,
+                crate::budget::MAX_ENTRIES,
+            )
+            .to_string());
+        }
+        crate::budget::check_values(&place, taps, 8).map_err(|e| e.to_string())?;
+        Ok(window)
     }
 
     /// The output grid.
