@@ -10,7 +10,7 @@ use common::assert_close;
 use common::cli::{data, eqntk, fails, file, s};
 use eqntk::action::{action_for, Domain, InputGroup, SphereGrid};
 use eqntk::group::{gauss_legendre, FiniteGroup, Matrix3, Polyhedral, PolyhedralKind, So3};
-use eqntk::orbit::orbit_kernel;
+use eqntk::orbit::{orbit_kernel, reads_only_the_input_kernel, so3_orbit_kernel_euler};
 use eqntk::rep::real_spherical_harmonics;
 use eqntk::{Augmentation, Batch, Error, Network};
 use faer::Mat;
@@ -251,6 +251,10 @@ fn the_so3_average_on_spheres_converges_and_is_invariant() {
     let tol = 1e-8;
     let so3 = orbit_kernel(&net, &x1, Some(&x2), group("SO3"), tol).unwrap();
     assert!(so3.error_estimate <= tol && so3.samples > 60);
+    // a flatten-first network on spheres takes the Euler-angle rule, never the point-set rule
+    assert!(!reads_only_the_input_kernel(&net));
+    let euler = so3_orbit_kernel_euler(&net, &x1, &x2, tol).unwrap();
+    assert_eq!((euler.nngp, euler.samples), (so3.nngp.clone(), so3.samples));
     // the finite subgroups approach it: O (24) → I (60) → SO(3)
     let dist = |name: &str| {
         let o = orbit_kernel(&net, &x1, Some(&x2), group(name), 0.0).unwrap();
