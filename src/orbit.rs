@@ -20,18 +20,22 @@
 //! of the same trapezoid sums then converges instead (whichever settles first is returned).
 //! Both are the one circle quadrature of `crate::so2_quadrature`, with its cap.
 //!
-//! SO(3) acts on 3-D point sets `[P, 3]`; O(3) averages the SO(3) averages of `x′` and `−x′`.
-//! A network whose first layer flattens the points ([`reads_only_the_input_kernel`]) is averaged
+//! SO(3) acts on 3-D point sets `[P, 3]` and on band-limited sphere signals `[L+1, 2L+1, C]`
+//! ([`crate::action::sphere`]); O(3) averages the SO(3) averages of `x′` and `−I·x′` (`−p`, or
+//! the antipodal resampling `f(−y)` of a sphere signal). On point sets, a network whose first
+//! layer flattens the points ([`reads_only_the_input_kernel`]) is averaged
 //! by the reduced rule over the trace spectrum of `A = Σ_p x′_p x_pᵀ` ([`trace_spectrum`]: two
 //! Gauss–Legendre angles and a running integral of the kernel in `τ = tr(R A)`, geometric
 //! convergence also on a Gram diagonal, where ReLU kernels have a kink at `R = I`); any other
-//! network by the Euler-angle rule of [`So3Quadrature`] ([`so3_orbit_kernel_euler`]).
+//! network, and every network on a sphere, by the Euler-angle rule of [`So3Quadrature`]
+//! ([`so3_orbit_kernel_euler`]).
 
 use faer::Mat;
 
-use crate::action::{action_for, rotate_points3, Domain, InputAction, InputGroup, RotationKind};
+use crate::action::{action_for, Domain, InputAction, InputGroup, RotationKind, Space3};
 use crate::data::Batch;
 use crate::error::{Error, Result};
+use crate::group::Matrix3;
 use crate::group::So3Quadrature;
 use crate::network::Network;
 use crate::so2_quadrature;
@@ -94,14 +98,15 @@ pub fn orbit_kernel(
         let mirrored = so2_average(net, kind, x1, &kind.reflect_batch(x2)?, tol)?;
         return Ok(plain.mean_with(mirrored));
     }
-    if let InputAction::Continuous3 { reflections } = action {
-        // A network that flattens the points first: the reduced one-rotation-free rule.
-        let reduced = reads_only_the_input_kernel(net);
+    if let InputAction::Continuous3 { reflections, space } = action {
+        // A network that flattens the points first: the reduced one-rotation-free rule (point
+        // sets only: on a sphere the rotation resamples the signal, it is not linear in R).
+        let reduced = matches!(space, Space3::Points) && reads_only_the_input_kernel(net);
         let average = |x2: &Batch, symmetric: bool| {
             if reduced {
                 so3_reduced::so3_reduced_average(net, x1, x2, symmetric, tol)
             } else {
-                so3_orbit_kernel_euler(net, x1, x2, tol)
+                so3_euler_average(net, &space, x1, x2, tol)
             }
         };
         // x2 = x1: only j ≥ i is computed. The O(3) half is symmetric too: a flatten-first
@@ -111,11 +116,9 @@ pub fn orbit_kernel(
         if !reflections {
             return Ok(plain);
         }
-        // O(3) = SO(3) × {I, −I}: the mean of the SO(3) averages of x′ and −x′
-        let negated = Batch::new(
-            x2.shape().to_vec(),
-            x2.values().iter().map(|v| -v).collect(),
-        )?;
+        // O(3) = SO(3) × {I, −I}: the mean of the SO(3) averages of x′ and −I·x′ (−p for
+        // points, f(−y) for sphere signals)
+        let negated = space.transform_batch(&Matrix3::scalar(-1.0), x2)?;
         let mirrored = average(&negated, symmetric)?;
         return Ok(plain.mean_with(mirrored));
     }
@@ -212,11 +215,23 @@ const SO3_CHUNK_ENTRIES: usize = 1 << 22;
 /// `L ↦ 2L + 1` from 7 until the NNGP and NTK change by at most `tol` relative to their largest
 /// entry; [`Error::NotConverged`] past degree 63 (131 072 rotations).
 ///
-/// [`orbit_kernel`] uses it for networks that do not [`reads_only_the_input_kernel`] (for
-/// those it takes the reduced rule of [`trace_spectrum`]'s module); it is public as the reference
-/// the reduced rule is checked against.
+/// The rotations act on the network's domain ([`Space3`]: point sets or sphere signals).
+/// [`orbit_kernel`] uses it for sphere signals and for networks that do not
+/// [`reads_only_the_input_kernel`] (for those it takes the reduced rule of [`trace_spectrum`]'s
+/// module); it is public as the reference the reduced rule is checked against.
 pub fn so3_orbit_kernel_euler(
     net: &Network,
+    x1: &Batch,
+    x2: &Batch,
+    tol: f64,
+) -> Result<OrbitKernel> {
+    let space = Space3::of(net.domain(), x2.shape())?;
+    so3_euler_average(net, &space, x1, x2, tol)
+}
+
+fn so3_euler_average(
+    net: &Network,
+    space: &Space3,
     x1: &Batch,
     x2: &Batch,
     tol: f64,
@@ -239,7 +254,7 @@ pub fn so3_orbit_kernel_euler(
             let mut rows = Vec::with_capacity(chunk.len() * n2);
             for (r, _) in chunk {
                 for j in 0..n2 {
-                    rows.push(rotate_points3(r, x2.example(j)));
+                    rows.push(space.transform(r, x2.example(j)));
                 }
             }
             let rotated = Batch::from_examples(x2.shape().to_vec(), &rows)?;

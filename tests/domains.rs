@@ -885,8 +885,13 @@ fn cli_impossible_pairs_and_bad_domains_exit_2() {
         ("v.toml", "shape = [4, 2]\ndomain = 'vector'", &["[D]"][..]),
         (
             "u.toml",
+            "shape = [4, 2]\ndomain = 'ball'",
+            &["unknown input domain `ball`"][..],
+        ),
+        (
+            "sph.toml",
             "shape = [4, 2]\ndomain = 'sphere'",
-            &["unknown input domain `sphere`"][..],
+            &["a sphere signal has shape [L+1, 2L+1, C] (L ≥ 0), got [4, 2]"][..],
         ),
         (
             "n.toml",

@@ -54,6 +54,7 @@ mod so2_residual;
 mod so3_groups;
 mod so3_orbit;
 mod so3_reduced;
+mod sphere;
 mod symbolic;
 mod sympy_export;
 mod verify;

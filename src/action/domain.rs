@@ -12,6 +12,7 @@
 //! | [`Domain::Points`] | `[P, 2]` (or one point `[2]`) | never: declare it | `C<k>`, `D<k>`, `SO2`, `O2` |
 //! | [`Domain::Image`] | `[H, W, C]` | `[H, W, C]` | `C4`, `D4` (square, about the centre); `p4`, `p4m` (read as a torus) |
 //! | [`Domain::Torus`] | `[H, H, C]` | never: declare it | `p4`, `p4m` |
+//! | [`Domain::Sphere`] | `[L+1, 2L+1, C]`, band-limited | never: declare it | `O`, `Oh`, `I`, `SO3`, `O3` |
 //!
 //! The actions themselves are fixed once in [`crate::action::action_for`].
 
@@ -34,16 +35,20 @@ pub enum Domain {
     Torus,
     /// A planar point set `[P, 2]`: `P` points `(x, y)`, rotated as vectors (`[2]`: one point).
     Points,
+    /// A band-limited signal on the sphere `[L+1, 2L+1, C]` (degrees `≤ L`), sampled on the
+    /// Gauss–Legendre grid of [`crate::action::sphere`]; rotated by `(R·f)(y) = f(R⁻¹ y)`.
+    Sphere,
 }
 
 impl Domain {
     /// Every domain, in the order of the table above.
-    pub const ALL: [Domain; 5] = [
+    pub const ALL: [Domain; 6] = [
         Domain::Vector,
         Domain::Signal,
         Domain::Points,
         Domain::Image,
         Domain::Torus,
+        Domain::Sphere,
     ];
 
     /// The name written in network files and on the command line.
@@ -54,10 +59,11 @@ impl Domain {
             Domain::Image => "image",
             Domain::Torus => "torus",
             Domain::Points => "points",
+            Domain::Sphere => "sphere",
         }
     }
 
-    /// Parses `vector`, `signal`, `image`, `torus` or `points`.
+    /// Parses `vector`, `signal`, `image`, `torus`, `points` or `sphere`.
     pub fn parse(s: &str) -> Result<Self> {
         match s.trim() {
             "vector" => Ok(Domain::Vector),
@@ -65,14 +71,16 @@ impl Domain {
             "image" => Ok(Domain::Image),
             "torus" => Ok(Domain::Torus),
             "points" => Ok(Domain::Points),
+            "sphere" => Ok(Domain::Sphere),
             other => Err(Error::Invalid(format!(
-                "unknown input domain `{other}` (expected vector, signal, image, torus or points)"
+                "unknown input domain `{other}` (expected vector, signal, image, torus, points or \
+                 sphere)"
             ))),
         }
     }
 
     /// The domain of an undeclared input, where the shape leaves no doubt: `[D]` is a vector,
-    /// `[n, C]` a periodic signal, `[H, W, C]` an image. Planar point sets `[P, 2]` and tori are
+    /// `[n, C]` a periodic signal, `[H, W, C]` an image. Point sets, tori and sphere signals are
     /// never defaulted: they must be declared.
     pub fn default_for(shape: &[usize]) -> Result<Self> {
         match shape.len() {
@@ -95,10 +103,17 @@ impl Domain {
             (Domain::Image, [_, _, _]) => true,
             (Domain::Torus, [h, w, _]) => h == w,
             (Domain::Points, [2] | [_, 2] | [3] | [_, 3]) => true,
+            (Domain::Sphere, [a, b, _]) => *b + 1 == 2 * *a,
             _ => false,
         };
         if ok {
             return Ok(());
+        }
+        if self == Domain::Sphere {
+            return Err(format!(
+                "domain = \"sphere\": {}",
+                super::sphere::shape_error(shape)
+            ));
         }
         Err(format!(
             "domain = \"{}\" needs examples of shape {}, got {shape:?}",
@@ -115,6 +130,7 @@ impl Domain {
             Domain::Image => "[H, W, C]",
             Domain::Torus => "[H, H, C]",
             Domain::Points => "[P, 2] or [P, 3]",
+            Domain::Sphere => "[L+1, 2L+1, C]",
         }
     }
 
@@ -137,6 +153,7 @@ impl Domain {
             Domain::Points => "C<k>, D<k>, SO2, O2 on [P, 2]; O, Oh, I, SO3, O3 on [P, 3]",
             Domain::Image => "C4, D4, p4, p4m",
             Domain::Torus => "p4, p4m",
+            Domain::Sphere => "O, Oh, I, SO3, O3",
         }
     }
 }
@@ -155,7 +172,7 @@ pub enum InputGroup {
     Spec(GroupSpec),
     /// `O2 = SO(2) ⋊ {1, s}`.
     O2,
-    /// `SO3`, `O3`, `O`, `Oh`, `I` acting on 3-D point sets.
+    /// `SO3`, `O3`, `O`, `Oh`, `I` acting on 3-D point sets and sphere signals.
     Rotation3(Rotation3Group),
 }
 
@@ -240,7 +257,15 @@ mod tests {
         for d in Domain::ALL {
             assert_eq!(Domain::parse(d.name()).unwrap(), d);
         }
-        assert!(Domain::parse("sphere").is_err());
+        assert!(Domain::parse("ball").is_err());
+        assert!(Domain::Sphere.check_shape(&[3, 5, 2]).is_ok());
+        assert!(Domain::Sphere.check_shape(&[1, 1, 1]).is_ok());
+        assert_eq!(
+            Domain::Sphere.check_shape(&[3, 4, 1]).unwrap_err(),
+            "domain = \"sphere\": a sphere signal has shape [L+1, 2L+1, C] (L ≥ 0), got [3, 4, 1]"
+        );
+        assert!(Domain::Sphere.check_shape(&[3, 5]).is_err());
+        assert!(Domain::default_for(&[3, 5, 1]).unwrap() != Domain::Sphere);
         assert_eq!(InputGroup::parse("O2").unwrap(), InputGroup::O2);
         assert_eq!(InputGroup::parse("C3").unwrap().to_string(), "C3");
         assert_eq!(InputGroup::parse("O3").unwrap().to_string(), "O3");

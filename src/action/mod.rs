@@ -22,17 +22,23 @@
 //!   (band-limited trigonometric interpolation). Points `[P, 2]` rotate by `R(θ)`. The
 //!   reflection of O(2) reverses a signal (`i ↦ −i`) and maps a point `(x, y)` to `(x, −y)`
 //!   ([`RotationKind`]).
+//! * 3-D groups (`O`, `Oh`, `I`, `SO3`, `O3`) act on 3-D point sets `[P, 3]` by `p ↦ M p` and on
+//!   band-limited sphere signals `[L+1, 2L+1, C]` by `(M·f)(y) = f(Mᵀ y)`, exactly through
+//!   spherical-harmonic analysis and synthesis on the Gauss–Legendre grid ([`sphere`],
+//!   [`Space3`]); `−I` maps a point set to `−p` and a sphere signal to `f(−y)`.
 
 mod domain;
 mod image;
 mod signal;
 pub mod so2;
+pub mod sphere;
 mod torus;
 
 pub use domain::{Domain, InputGroup};
 pub use image::ImageAction;
 pub use signal::SignalAction;
 pub use so2::RotationKind;
+pub use sphere::SphereGrid;
 pub use torus::TorusAction;
 
 use crate::data::Batch;
@@ -148,13 +154,65 @@ pub enum InputAction {
         reflections: bool,
     },
     /// A finite group of 3×3 orthogonal matrices (`O`, `Oh`, `I`) acting on 3-D point sets
-    /// `[P, 3]`: every point `p ↦ M_g p` (element `g` in the order of [`Polyhedral`]).
-    Rotations3(Box<Polyhedral>),
-    /// SO(3) (or O(3), `reflections`: also `−R`) acting on 3-D point sets by `p ↦ R p`.
+    /// `[P, 3]` or sphere signals through [`Space3::transform`] (element `g` in the order of
+    /// [`Polyhedral`]).
+    Rotations3 {
+        /// The group's matrices.
+        group: Box<Polyhedral>,
+        /// Point sets or sphere signals.
+        space: Space3,
+    },
+    /// SO(3) (or O(3), `reflections`: also `−R`) acting through [`Space3::transform`].
     Continuous3 {
         /// O(3) rather than SO(3).
         reflections: bool,
+        /// Point sets or sphere signals.
+        space: Space3,
     },
+}
+
+/// What a 3×3 orthogonal matrix acts on: 3-D point sets or band-limited sphere signals.
+#[derive(Clone, Debug)]
+pub enum Space3 {
+    /// `[P, 3]`: `p ↦ M p` for every point.
+    Points,
+    /// `[L+1, 2L+1, C]`: `(M·f)(y) = f(Mᵀ y)` on the grid, `C` channels.
+    Sphere {
+        /// The grid of the examples' band limit.
+        grid: std::sync::Arc<SphereGrid>,
+        /// `C`.
+        channels: usize,
+    },
+}
+
+impl Space3 {
+    /// The space of examples of `shape` in `domain` (points unless `domain` is the sphere).
+    pub fn of(domain: Domain, shape: &[usize]) -> Result<Self> {
+        if domain != Domain::Sphere {
+            return Ok(Space3::Points);
+        }
+        let (grid, channels) = SphereGrid::for_shape(shape)?;
+        Ok(Space3::Sphere {
+            grid: std::sync::Arc::new(grid),
+            channels,
+        })
+    }
+
+    /// `M` (orthogonal) applied to one example.
+    pub fn transform(&self, m: &Matrix3, x: &[f64]) -> Vec<f64> {
+        match self {
+            Space3::Points => rotate_points3(m, x),
+            Space3::Sphere { grid, channels } => grid.transform(m, x, *channels),
+        }
+    }
+
+    /// `M` applied to every example of a batch.
+    pub fn transform_batch(&self, m: &Matrix3, x: &Batch) -> Result<Batch> {
+        let rows: Vec<Vec<f64>> = (0..x.len())
+            .map(|i| self.transform(m, x.example(i)))
+            .collect();
+        Batch::from_examples(x.shape().to_vec(), &rows)
+    }
 }
 
 /// `M p` for every point of a 3-D point set `x` (`P × 3` values, row-major).
@@ -175,8 +233,8 @@ impl InputAction {
             InputAction::Continuous { reflections, .. } => {
                 if *reflections { "O2" } else { "SO2" }.into()
             }
-            InputAction::Rotations3(g) => g.kind().name().into(),
-            InputAction::Continuous3 { reflections } => {
+            InputAction::Rotations3 { group, .. } => group.kind().name().into(),
+            InputAction::Continuous3 { reflections, .. } => {
                 if *reflections { "O3" } else { "SO3" }.into()
             }
         }
@@ -189,7 +247,7 @@ impl InputAction {
             InputAction::Rotations { k, reflections, .. } => {
                 Some(if *reflections { 2 * k } else { *k })
             }
-            InputAction::Rotations3(g) => Some(g.order()),
+            InputAction::Rotations3 { group, .. } => Some(group.order()),
             InputAction::Continuous { .. } | InputAction::Continuous3 { .. } => None,
         }
     }
@@ -198,7 +256,7 @@ impl InputAction {
     pub fn rotation_kind(&self) -> Option<RotationKind> {
         match self {
             InputAction::Sites(_)
-            | InputAction::Rotations3(_)
+            | InputAction::Rotations3 { .. }
             | InputAction::Continuous3 { .. } => None,
             InputAction::Rotations { kind, .. } | InputAction::Continuous { kind, .. } => {
                 Some(*kind)
@@ -225,7 +283,7 @@ impl InputAction {
                 let theta = 2.0 * std::f64::consts::PI * (g % k) as f64 / *k as f64;
                 kind.transform(x, shape, theta, g >= *k)
             }
-            InputAction::Rotations3(group) => {
+            InputAction::Rotations3 { group, space } => {
                 if g >= group.order() {
                     return Err(Error::Group(format!(
                         "element {g} is not in {} (order {})",
@@ -233,13 +291,28 @@ impl InputAction {
                         group.order()
                     )));
                 }
-                if shape.last() != Some(&3) || x.len() != shape.iter().product::<usize>() {
+                let fits = match space {
+                    Space3::Points => shape.last() == Some(&3),
+                    Space3::Sphere { grid, channels } => {
+                        let l = grid.band_limit();
+                        *shape == [l + 1, 2 * l + 1, *channels]
+                    }
+                };
+                if !fits || x.len() != shape.iter().product::<usize>() {
                     return Err(Error::Shape(format!(
-                        "{} acts on 3-D point sets [P, 3], got shape {shape:?}",
-                        self.name()
+                        "{} acts on {}, got shape {shape:?}",
+                        self.name(),
+                        match space {
+                            Space3::Points => "3-D point sets [P, 3]".to_string(),
+                            Space3::Sphere { grid, channels } => format!(
+                                "sphere signals [{}, {}, {channels}]",
+                                grid.band_limit() + 1,
+                                2 * grid.band_limit() + 1
+                            ),
+                        }
                     )));
                 }
-                Ok(rotate_points3(group.matrix(g), x))
+                Ok(space.transform(group.matrix(g), x))
             }
             InputAction::Continuous { .. } | InputAction::Continuous3 { .. } => {
                 Err(Error::Group(format!(
@@ -286,6 +359,9 @@ impl InputAction {
 /// * **square images** `[H, H, C]`: `C4`, `D4` about the centre ([`ImageAction`]); `p4`, `p4m`
 ///   read the image as a torus ([`TorusAction`]);
 /// * **torus** `[H, H, C]`: `p4`, `p4m` ([`TorusAction`]);
+/// * **3-D point sets** `[P, 3]`: `O`, `Oh`, `I` (their matrices), `SO3`, `O3` rotate every point;
+/// * **sphere signals** `[L+1, 2L+1, C]`: `O`, `Oh`, `I`, `SO3`, `O3` by `(M·f)(y) = f(Mᵀ y)`,
+///   exact for band-limited signals ([`sphere`]);
 /// * **vectors** `[D]`: nothing acts.
 ///
 /// A group that does not act on the domain is [`Error::NoAction`]; a shape outside the domain,
@@ -333,13 +409,25 @@ pub fn action_for(
     let kind = RotationKind::of(domain);
     let points3 = domain == Domain::Points && shape.last() == Some(&3);
     match (domain, group) {
-        (Domain::Points, InputGroup::Rotation3(g)) if points3 => Ok(match g {
-            Rotation3Group::So3 => InputAction::Continuous3 { reflections: false },
-            Rotation3Group::O3 => InputAction::Continuous3 { reflections: true },
-            Rotation3Group::Polyhedral(kind) => {
-                InputAction::Rotations3(Box::new(Polyhedral::new(kind)?))
-            }
-        }),
+        (Domain::Points | Domain::Sphere, InputGroup::Rotation3(g))
+            if points3 || domain == Domain::Sphere =>
+        {
+            let space = Space3::of(domain, shape)?;
+            Ok(match g {
+                Rotation3Group::So3 => InputAction::Continuous3 {
+                    reflections: false,
+                    space,
+                },
+                Rotation3Group::O3 => InputAction::Continuous3 {
+                    reflections: true,
+                    space,
+                },
+                Rotation3Group::Polyhedral(kind) => InputAction::Rotations3 {
+                    group: Box::new(Polyhedral::new(kind)?),
+                    space,
+                },
+            })
+        }
         (Domain::Points, InputGroup::Rotation3(_)) => Err(Error::Group(format!(
             "{group} acts on 3-D point sets [P, 3], got shape {shape:?}"
         ))),

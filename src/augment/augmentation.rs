@@ -84,7 +84,7 @@ impl FiniteAugmentation {
             InputAction::Continuous { .. } => Err(Error::Group(format!(
                 "{spec} is continuous: augment with it through So2Predictor (or use C<k>)"
             ))),
-            InputAction::Rotations3(_) | InputAction::Continuous3 { .. } => {
+            InputAction::Rotations3 { .. } | InputAction::Continuous3 { .. } => {
                 unreachable!("a planar group spec never acts as a 3-D rotation group")
             }
         }
@@ -104,13 +104,20 @@ impl FiniteAugmentation {
             }
             InputGroup::Rotation3(g) => g,
         };
+        refuse_sphere(domain)?;
         match action_for(*group, domain, shape)? {
-            InputAction::Rotations3(polyhedral) => {
+            InputAction::Rotations3 {
+                group: polyhedral,
+                space,
+            } => {
                 let irreps = crate::rep::polyhedral::polyhedral_irreps(&polyhedral)?;
                 Ok(Self {
                     name: spec.to_string(),
                     group: Box::new((*polyhedral).clone()),
-                    input: InputAction::Rotations3(polyhedral),
+                    input: InputAction::Rotations3 {
+                        group: polyhedral,
+                        space,
+                    },
                     irreps,
                     shape: shape.to_vec(),
                     rotation_order: None,
@@ -255,4 +262,14 @@ impl FiniteAugmentation {
         }
         Ok(m)
     }
+}
+
+/// Augmented training on sphere signals is not built yet: refuse it rather than guess.
+pub(crate) fn refuse_sphere(domain: Domain) -> Result<()> {
+    if domain == Domain::Sphere {
+        return Err(Error::Invalid(
+            "augmentation of sphere signals is not available (kernel --orbit averages them)".into(),
+        ));
+    }
+    Ok(())
 }

@@ -99,11 +99,12 @@ impl Augmentation {
     /// [`action_for`]. Pairs without an action are [`Error::NoAction`].
     pub fn new(group: &str, domain: Domain, shape: &[usize]) -> Result<Self> {
         let group = InputGroup::parse(group)?;
+        super::augmentation::refuse_sphere(domain)?;
         match action_for(group, domain, shape)? {
             InputAction::Continuous { kind, reflections } => {
                 Ok(Self::Rotations { kind, reflections })
             }
-            InputAction::Continuous3 { reflections } => Ok(Self::Rotations3 { reflections }),
+            InputAction::Continuous3 { reflections, .. } => Ok(Self::Rotations3 { reflections }),
             _ => Ok(Self::Finite(FiniteAugmentation::from_input(
                 &group, domain, shape,
             )?)),

@@ -74,6 +74,9 @@ pub fn run(args: &DataArgs) -> Result<String> {
             if example.len() == 3 && example[0] == example[1] {
                 fits.push(Domain::Torus.to_string());
             }
+            if Domain::Sphere.check_shape(example).is_ok() {
+                fits.push(Domain::Sphere.to_string());
+            }
             out += &format!(
                 ", {} examples of shape {example:?}, fits {}",
                 shape[0],

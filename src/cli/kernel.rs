@@ -34,7 +34,8 @@ pub struct KernelArgs {
     /// the network's declared `[input] domain`. GROUP: C<k>, D<k>, SO2, O2 (signals [n, C]:
     /// shifts when k | n, band-limited rotation for odd n; point sets [P, 2]: rotations of every
     /// point), C4, D4 (square images, about the centre), p4, p4m (images on the torus); O, Oh,
-    /// I, SO3, O3 (3-D point sets [P, 3], every point rotated).
+    /// I, SO3, O3 (3-D point sets [P, 3], every point rotated; sphere signals [L+1, 2L+1, C],
+    /// resampled exactly by spherical-harmonic analysis and synthesis).
     #[arg(long, value_name = "GROUP")]
     pub orbit: Option<String>,
     /// Relative accuracy of the SO2 / SO3 orbit quadrature [default: 1e-12 for SO2 and O2,
