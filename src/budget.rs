@@ -237,14 +237,12 @@ pub(crate) fn check_kernel(net: &crate::network::Network, n1: usize, n2: usize) 
         })
         .fold(0u128, u128::saturating_add)
         .saturating_mul(pairs);
-    let cap = work_cap(MAX_KERNEL_WORK);
-    if work > cap {
-        return Err(too_large(
-            &format!("the work of the kernels of {n1} × {n2} examples (site-pair evaluations)"),
-            format!("{:.1e}", work as f64),
-            work_limit(cap, "use fewer or smaller examples"),
-        ));
-    }
+    check_work(
+        &format!("the work of the kernels of {n1} × {n2} examples (site-pair evaluations)"),
+        work,
+        MAX_KERNEL_WORK,
+        "use fewer or smaller examples",
+    )?;
     check(
         &format!("the kernels of {n1} × {n2} examples over {sites} sites"),
         kernel_bytes(net, n1, n2),
@@ -303,26 +301,34 @@ pub(crate) fn check_finite_networks(
         .saturating_mul(examples as u128)
         .saturating_mul(sites)
         .saturating_mul(layers);
-    let cap = work_cap(MAX_FINITE_WORK);
-    if work > cap {
-        return Err(too_large(
-            "the work of the finite networks (samples × Σ width² × examples × sites × layers)",
-            format!("{:.1e}", work as f64),
-            work_limit(cap, "use fewer samples or smaller widths"),
-        ));
-    }
-    Ok(())
+    check_work(
+        "the work of the finite networks (samples × Σ width² × examples × sites × layers)",
+        work,
+        MAX_FINITE_WORK,
+        "use fewer samples or smaller widths",
+    )
 }
 
 /// Checks the work of training (and evaluating) finite networks, `work` multiply-adds
 /// (`what` says how it was counted), against [`MAX_FINITE_WORK`] times the `--work` factor.
 pub(crate) fn check_training_work(what: &str, work: u128) -> Result<()> {
-    let cap = work_cap(MAX_FINITE_WORK);
+    check_work(
+        &format!("the work of training the finite networks ({what})"),
+        work,
+        MAX_FINITE_WORK,
+        "use fewer members, a smaller width or fewer steps",
+    )
+}
+
+/// [`Error::TooLarge`] naming `what` when `work` is over `max` times the `--work` factor,
+/// with `advice` on how to ask for less.
+fn check_work(what: &str, work: u128, max: u128, advice: &str) -> Result<()> {
+    let cap = work_cap(max);
     if work > cap {
         return Err(too_large(
-            &format!("the work of training the finite networks ({what})"),
+            what,
             format!("{:.1e}", work as f64),
-            work_limit(cap, "use fewer members, a smaller width or fewer steps"),
+            work_limit(cap, advice),
         ));
     }
     Ok(())
@@ -355,15 +361,12 @@ pub(crate) fn check_interpreter(net: &crate::network::Network, n1: usize, n2: us
         .fold(0u128, u128::saturating_add)
         .saturating_mul(entries)
         .saturating_mul((n1 as u128).saturating_mul(n2 as u128));
-    let cap = work_cap(MAX_INTERPRETER_WORK);
-    if work > cap {
-        return Err(too_large(
-            &format!("the work of interpreting the derivation on {n1} × {n2} examples"),
-            format!("{:.1e}", work as f64),
-            work_limit(cap, "use fewer examples"),
-        ));
-    }
-    Ok(())
+    check_work(
+        &format!("the work of interpreting the derivation on {n1} × {n2} examples"),
+        work,
+        MAX_INTERPRETER_WORK,
+        "use fewer examples",
+    )
 }
 
 /// Training steps of a run of length `time` at `steps_per_unit` steps per unit time, or an

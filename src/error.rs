@@ -111,6 +111,30 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// A size or budget error with its `what` rewritten (to say where the request came from);
+    /// other errors unchanged.
+    pub(crate) fn with_what(self, at: impl FnOnce(String) -> String) -> Self {
+        match self {
+            Error::TooLarge { what, asked, limit } => Error::TooLarge {
+                what: at(what),
+                asked,
+                limit,
+            },
+            Error::Budget {
+                what,
+                needs,
+                budget,
+            } => Error::Budget {
+                what: at(what),
+                needs,
+                budget,
+            },
+            e => e,
+        }
+    }
+}
+
 /// `Result` with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -447,23 +447,7 @@ impl KernelRegression {
                         named.name
                     )
                 };
-                check.map_err(|e| match e {
-                    Error::TooLarge { what, asked, limit } => Error::TooLarge {
-                        what: at(what),
-                        asked,
-                        limit,
-                    },
-                    Error::Budget {
-                        what,
-                        needs,
-                        budget,
-                    } => Error::Budget {
-                        what: at(what),
-                        needs,
-                        budget,
-                    },
-                    e => e,
-                })?;
+                check.map_err(|e| e.with_what(at))?;
             }
             if let Some(f) = &self.finite_ensembles {
                 let outputs = data.train_targets().ncols();
@@ -507,22 +491,8 @@ impl KernelRegression {
             .collect();
         let steps = f.steps(&finite, self.learning_rate)?;
         f.check_work(net, outputs, &runs, steps, eval, finite.len())
-            .map_err(|e| match e {
-                Error::TooLarge { what, asked, limit } => Error::TooLarge {
-                    what: format!("[finite_ensembles] of {}: {what}", named.name),
-                    asked,
-                    limit,
-                },
-                Error::Budget {
-                    what,
-                    needs,
-                    budget,
-                } => Error::Budget {
-                    what: format!("[finite_ensembles] of {}: {what}", named.name),
-                    needs,
-                    budget,
-                },
-                e => e,
+            .map_err(|e| {
+                e.with_what(|what| format!("[finite_ensembles] of {}: {what}", named.name))
             })
     }
 
