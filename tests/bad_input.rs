@@ -173,6 +173,24 @@ fn huge_filter_is_too_large() {
             "too large",
         ],
     );
+    // A tap table that fits, but whose taps make the kernel's work too large (the fuzz suite
+    // again: a 90 s run); the work estimate counts a filter's taps.
+    let net = file(
+        "taps.toml",
+        "[input]\nshape = [12, 12, 1]\n[[layers]]\nkind = \"residual\"\n\
+         block = [{ kind = \"relu\" }, { kind = \"conv\", filter = [300000, 3] }]\n",
+    );
+    let row = format!("[{}]", ["[1]"; 12].join(","));
+    let image = format!("[{}]", vec![row; 12].join(","));
+    let x2 = file("img12.json", format!("[{image},{image}]"));
+    fails(
+        &["kernel", "--net", s(&net), "--x1", s(&x2)],
+        &[
+            "the work of the kernels of 2 × 2 examples",
+            "too large",
+            "--work",
+        ],
+    );
 }
 
 #[test]

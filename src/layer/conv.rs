@@ -110,6 +110,10 @@ impl LayerKind for Conv {
         "conv"
     }
 
+    fn taps(&self) -> usize {
+        self.filter.iter().fold(1, |a, &f| a.saturating_mul(f))
+    }
+
     /// The output shape, or why the input does not fit the filter.
     fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
         if let Some(g) = input.lifted {

@@ -220,6 +220,13 @@ pub trait LayerKind: fmt::Debug + Send + Sync + DynEq {
         Sums::None
     }
 
+    /// How many input site pairs the kernel map reads for one output site pair: a filter's or
+    /// a window's taps, summed over the layers of a block. The work estimate of
+    /// [`crate::budget`] counts it; 1 by default.
+    fn taps(&self) -> usize {
+        1
+    }
+
     /// The recursion of layer `l` (1-based) as raw definitions `K⁽ˡ⁾ = …`, `Θ⁽ˡ⁾ = …` with
     /// the assumptions that simplify them (see [`crate::symbolic::derive_layer`], which
     /// normalises them and substitutes `Θ⁽⁰⁾ = 0`).

@@ -245,6 +245,14 @@ impl Parallel {
 }
 
 impl LayerKind for Parallel {
+    fn taps(&self) -> usize {
+        self.branches
+            .iter()
+            .flatten()
+            .fold(0usize, |a, l| a.saturating_add(l.taps()))
+            .max(1)
+    }
+
     fn kind(&self) -> &'static str {
         if self.residual {
             "residual"

@@ -129,6 +129,10 @@ impl WindowPool {
 }
 
 impl LayerKind for WindowPool {
+    fn taps(&self) -> usize {
+        self.window.iter().fold(1, |a, &w| a.saturating_mul(w))
+    }
+
     fn sums(&self, input: &Shape) -> Sums<'_> {
         Sums::Window {
             offsets: self.offsets(&input.grid),
