@@ -78,6 +78,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok((text, ok)) => {
+            cli::print_warnings();
             if let Err(e) = write_stdout(&text) {
                 return e;
             }

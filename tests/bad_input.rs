@@ -191,6 +191,30 @@ fn huge_filter_is_too_large() {
             "--work",
         ],
     );
+    // The same with a network that has a caveat (a block ending in an activation): a failing
+    // command prints its error and not the warning; a succeeding one prints the warning.
+    let warned = file(
+        "warned.toml",
+        "[input]\nshape = [12, 12, 1]\n[[layers]]\nkind = \"residual\"\n\
+         block = [{ kind = \"conv\", filter = [300000, 3] }, { kind = \"relu\" }]\n",
+    );
+    fails(
+        &["kernel", "--net", s(&warned), "--x1", s(&x2)],
+        &["the work of the kernels", "too large"],
+    );
+    let small = file(
+        "warned_small.toml",
+        "[input]\nshape = [12, 12, 1]\n[[layers]]\nkind = \"residual\"\n\
+         block = [{ kind = \"conv\", filter = [3, 3] }, { kind = \"relu\" }]\n\
+         [[layers]]\nkind = \"global_avg_pool\"\n[[layers]]\nkind = \"dense\"\n",
+    );
+    let ok = eqntk(&["kernel", "--net", s(&small), "--x1", s(&x2)]);
+    assert_eq!(ok.code, Some(0), "{}", ok.stderr);
+    assert!(
+        ok.stderr.starts_with("warning: ") && ok.stderr.contains("correlated"),
+        "{}",
+        ok.stderr
+    );
 }
 
 #[test]

@@ -23,10 +23,21 @@ pub enum Format {
     Npy,
 }
 
-/// Print a network's caveats ([`eqntk::Network::caveats`]) to stderr, one `warning:` line each.
+/// Warnings kept until the command has succeeded: a failing command prints its one error line
+/// and nothing else.
+static WARNINGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Keep a network's caveats ([`eqntk::Network::caveats`]) for [`print_warnings`].
 pub fn warn_caveats(net: &eqntk::Network) {
-    for c in net.caveats() {
-        eprintln!("warning: {c}");
+    let mut w = WARNINGS.lock().unwrap_or_else(|e| e.into_inner());
+    w.extend(net.caveats());
+}
+
+/// Print the kept warnings to stderr, one `warning:` line each (once the command succeeded).
+pub fn print_warnings() {
+    let w = std::mem::take(&mut *WARNINGS.lock().unwrap_or_else(|e| e.into_inner()));
+    for c in w {
+        eprintln!("warning: {}", one_line(&c));
     }
 }
 
