@@ -259,6 +259,16 @@ pub(crate) fn check_kernel(net: &crate::network::Network, n1: usize, n2: usize) 
 /// request: about a quarter of an hour on one core.
 pub const MAX_FINITE_WORK: u128 = 2_000_000_000_000;
 
+/// The number of layers of `net` (at least 1) and the most sites any layer's input has.
+fn layers_and_widest_sites(net: &crate::network::Network) -> (u128, u128) {
+    let layers = net.layers().len().max(1) as u128;
+    let sites = (0..=net.layers().len())
+        .map(|l| net.shape_before(l).sites())
+        .max()
+        .unwrap_or(1) as u128;
+    (layers, sites)
+}
+
 /// Checks that a finite network of `width` on `net` fits the memory budget: its weights (about
 /// `width² · layers` values) and the features of `examples` inputs (`width · sites` each), so
 /// that a network can be sampled safely.
@@ -267,11 +277,7 @@ pub(crate) fn check_finite_memory(
     width: usize,
     examples: usize,
 ) -> Result<()> {
-    let layers = net.layers().len().max(1) as u128;
-    let sites = (0..=net.layers().len())
-        .map(|l| net.shape_before(l).sites())
-        .max()
-        .unwrap_or(1) as u128;
+    let (layers, sites) = layers_and_widest_sites(net);
     let wide = width as u128;
     check_values(
         &format!("finite networks of width {wide}"),
@@ -292,11 +298,7 @@ pub(crate) fn check_finite_networks(
     samples: usize,
     examples: usize,
 ) -> Result<()> {
-    let layers = net.layers().len().max(1) as u128;
-    let sites = (0..=net.layers().len())
-        .map(|l| net.shape_before(l).sites())
-        .max()
-        .unwrap_or(1) as u128;
+    let (layers, sites) = layers_and_widest_sites(net);
     check_finite_memory(net, widths.iter().copied().max().unwrap_or(1), examples)?;
     let work = widths
         .iter()
