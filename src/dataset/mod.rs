@@ -6,6 +6,7 @@
 //! | [`IsingSampler`] | `[L, L, 1]` spins ±1 | energy per site | p4m on the torus, spin flip |
 //! | [`RadialImages`] | `[H, H, 1]` | radially weighted mean | D4 about the centre |
 //! | [`PointSets`] | `[P, 2]` points | Σ pairwise distances / Σ r_i‖r_i‖ | O(2), permutations (invariant / equivariant) |
+//! | [`LennardJones`] | `[P, 3]` atoms (centred) | LJ energy / forces `−∇E` (flattened `3P`) | O(3), translations, permutations (invariant / equivariant) |
 //! | `PeriodicSignals` | `[n, 1]` | weighted power spectrum | SO(2) shifts, reversal |
 //!
 //! User data comes in through [`crate::io::read_batch`] and [`crate::io::read_array`], and
@@ -14,6 +15,7 @@
 mod file;
 mod images;
 mod ising;
+mod lennard_jones;
 mod points;
 mod signals;
 
@@ -25,6 +27,7 @@ pub(crate) use file::one_hot;
 pub use file::{accuracy, argmax, LabelledData, Labels, Split, MAX_CLASSES};
 pub use images::RadialImages;
 pub use ising::{exact_mean_energy_per_site, magnetisation, IsingSampler, IsingStart};
+pub use lennard_jones::{LennardJones, LjTarget};
 pub use points::{PointSets, PointTarget};
 pub(crate) use signals::PeriodicSignals;
 
