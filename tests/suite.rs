@@ -22,6 +22,7 @@ mod elementwise;
 mod engine;
 mod ensemble;
 mod experiment;
+mod experiments3;
 mod fast_paths;
 mod finite_regression;
 mod formula_claims;

@@ -11,6 +11,9 @@
 //! | `ensemble_size` | relative std over the orbit of trained finite ensembles vs M and vs width |
 //! | `monte_carlo` | Monte-Carlo convergence of the analytic NNGP and NTK vs width |
 //! | `so2_convergence` | the C_k → SO(2) error table |
+//! | `so3_orbit` | μ_t along a one-parameter SO(3) orbit of a Lennard-Jones cluster for none-, O-, I- and SO3-augmented ensembles |
+//! | `so3_convergence` | the O, Oh, I → SO(3) / O(3) error table on Lennard-Jones clusters |
+//! | `so3_invariance_vs_time` | SO(3) invariance error of μ_t vs t on Lennard-Jones clusters, none / finite / SO3 augmentation |
 //! | `kernel_regression` | NTK predictors on a data-set file: accuracy, OSP, invariance, MSE over t and training size; optionally finite trained ensembles of M members beside them (`[finite_ensembles]`) |
 
 mod ensemble_size;
@@ -19,8 +22,12 @@ mod invariance_time;
 mod kernel_regression;
 mod monte_carlo;
 mod report;
+mod rotation3;
 mod so2_convergence;
 mod so2_orbit;
+mod so3_convergence;
+mod so3_invariance_time;
+mod so3_orbit;
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +41,9 @@ pub use monte_carlo::MonteCarloConvergence;
 pub use report::Report;
 pub use so2_convergence::So2Convergence;
 pub use so2_orbit::So2Orbit;
+pub use so3_convergence::So3Convergence;
+pub use so3_invariance_time::So3InvarianceVsTime;
+pub use so3_orbit::So3Orbit;
 
 use crate::action::Domain;
 use crate::error::{Error, Result};
@@ -55,6 +65,12 @@ pub enum Experiment {
     So2Convergence(So2Convergence),
     /// NTK predictors on a data-set file: accuracy, OSP, invariance, MSE.
     KernelRegression(KernelRegression),
+    /// μ_t along a one-parameter SO(3) orbit.
+    So3Orbit(So3Orbit),
+    /// O, Oh, I → SO(3) / O(3).
+    So3Convergence(So3Convergence),
+    /// SO(3) invariance error of μ_t vs t on Lennard-Jones clusters.
+    So3InvarianceVsTime(So3InvarianceVsTime),
 }
 
 /// Settings every run shares.
@@ -124,6 +140,9 @@ impl Experiment {
             "monte_carlo" => Experiment::MonteCarlo(parse(&rest, file)?),
             "so2_convergence" => Experiment::So2Convergence(parse(&rest, file)?),
             "kernel_regression" => Experiment::KernelRegression(parse(&rest, file)?),
+            "so3_orbit" => Experiment::So3Orbit(parse(&rest, file)?),
+            "so3_convergence" => Experiment::So3Convergence(parse(&rest, file)?),
+            "so3_invariance_vs_time" => Experiment::So3InvarianceVsTime(parse(&rest, file)?),
             other => {
                 return Err(crate::error::Error::Spec(format!(
                     "{file}: unknown kind {other:?} (one of {KINDS})"
@@ -149,6 +168,9 @@ impl Experiment {
             Experiment::MonteCarlo(_) => "monte_carlo",
             Experiment::So2Convergence(_) => "so2_convergence",
             Experiment::KernelRegression(_) => "kernel_regression",
+            Experiment::So3Orbit(_) => "so3_orbit",
+            Experiment::So3Convergence(_) => "so3_convergence",
+            Experiment::So3InvarianceVsTime(_) => "so3_invariance_vs_time",
         }
     }
 
@@ -264,6 +286,40 @@ impl Experiment {
                         .map_err(|err| at.err("learning_rate", err.to_string()))?;
                 }
             }
+            Experiment::So3Orbit(e) => {
+                at.range("atoms", e.atoms, 2, MAX_ATOMS)?;
+                at.range("train", e.train, 1, MAX_EXAMPLES)?;
+                at.range("angles", e.angles, 2, MAX_ANGLES)?;
+                at.times("time", &[e.time], true)?;
+                at.groups3("groups", &e.groups)?;
+            }
+            Experiment::So3Convergence(e) => {
+                at.range("atoms", e.atoms, 2, MAX_ATOMS)?;
+                at.range("train", e.train, 1, MAX_EXAMPLES)?;
+                at.range("test", e.test, 1, MAX_EXAMPLES)?;
+                at.range("rotations", e.rotations, 1, MAX_ANGLES)?;
+                at.times("time", &[e.time], true)?;
+                at.groups3("groups", &e.groups)?;
+                if let Some(g) = e
+                    .groups
+                    .iter()
+                    .find(|g| !matches!(g.as_str(), "O" | "Oh" | "I"))
+                {
+                    return Err(at.err(
+                        "groups",
+                        format!("{g:?} is not a finite 3-D rotation group (one of O, Oh, I)"),
+                    ));
+                }
+            }
+            Experiment::So3InvarianceVsTime(e) => {
+                at.range("atoms", e.atoms, 2, MAX_ATOMS)?;
+                at.range("train", e.train, 1, MAX_EXAMPLES)?;
+                at.range("test", e.test, 1, MAX_EXAMPLES)?;
+                at.range("rotations", e.rotations, 1, MAX_ANGLES)?;
+                at.times("times", &e.times, true)?;
+                at.positive("learning_rate", e.learning_rate)?;
+                at.groups3("groups", &e.groups)?;
+            }
         }
         Ok(())
     }
@@ -277,6 +333,9 @@ impl Experiment {
             Experiment::MonteCarlo(e) => e.run(ctx),
             Experiment::So2Convergence(e) => e.run(ctx),
             Experiment::KernelRegression(e) => e.run(ctx),
+            Experiment::So3Orbit(e) => e.run(ctx),
+            Experiment::So3Convergence(e) => e.run(ctx),
+            Experiment::So3InvarianceVsTime(e) => e.run(ctx),
         }
     }
 }
@@ -294,7 +353,8 @@ pub fn run_file(file: &Path, out: &Path, progress: bool) -> Result<Vec<PathBuf>>
 
 /// The kinds of experiment, for messages.
 const KINDS: &str =
-    "invariance_vs_time, so2_orbit, ensemble_size, monte_carlo, so2_convergence, kernel_regression";
+    "invariance_vs_time, so2_orbit, ensemble_size, monte_carlo, so2_convergence, kernel_regression, \
+     so3_orbit, so3_convergence, so3_invariance_vs_time";
 
 /// `text` with the line of the top-level `key = …` (before the first table header) blanked,
 /// so that line numbers stay those of the file.
@@ -324,6 +384,8 @@ const MAX_LATTICE: usize = 64;
 const MAX_EXAMPLES: usize = 4096;
 /// The largest number of points (or samples) of one example of an experiment.
 const MAX_POINTS: usize = 4096;
+/// Atoms of a generated Lennard-Jones cluster.
+const MAX_ATOMS: usize = 256;
 /// The largest number of angles of an SO(2) orbit of an experiment (a curve over the circle
 /// needs far fewer; 10⁴ angles of the shipped orbit study take a few seconds).
 const MAX_ANGLES: usize = 10_000;
@@ -404,6 +466,17 @@ impl Limits<'_> {
                     ),
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// A non-empty list of 3-D augmentations (`none`, O, Oh, I, SO3, O3).
+    fn groups3(&self, key: &str, groups: &[String]) -> Result<()> {
+        if groups.is_empty() {
+            return Err(self.err(key, format!("`{key}` must not be empty")));
+        }
+        for g in groups {
+            rotation3::check_group(g).map_err(|r| self.err(key, r))?;
         }
         Ok(())
     }
