@@ -307,7 +307,9 @@ impl Experiment {
                 {
                     return Err(at.err(
                         "groups",
-                        format!("{g:?} is not a finite 3-D rotation group (one of O, Oh, I)"),
+                        format!(
+                            "`groups`: {g:?} is not a finite 3-D rotation group (one of O, Oh, I)"
+                        ),
                     ));
                 }
             }
@@ -476,7 +478,7 @@ impl Limits<'_> {
             return Err(self.err(key, format!("`{key}` must not be empty")));
         }
         for g in groups {
-            rotation3::check_group(g).map_err(|r| self.err(key, r))?;
+            rotation3::check_group(g).map_err(|r| self.err(key, format!("`{key}`: {r}")))?;
         }
         Ok(())
     }
