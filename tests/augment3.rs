@@ -99,11 +99,9 @@ fn vector_targets_rotate_with_the_finite_rotation_groups() {
                 false,
             )
         };
-        let (a, b): (eqntk::predict::Prediction, eqntk::predict::Prediction) = (
-            run(false, &xt).unwrap(),
-            run(true, &xt).unwrap(),
-        );
-        for k in 0..TIMES.len() {
+        let (a, b): (eqntk::predict::Prediction, eqntk::predict::Prediction) =
+            (run(false, &xt).unwrap(), run(true, &xt).unwrap());
+        for (k, t) in TIMES.iter().enumerate() {
             if k == 0 {
                 // the untrained ensemble has mean zero
                 assert_eq!(b.mean[0].norm_max(), 0.0, "{name}");
@@ -111,7 +109,7 @@ fn vector_targets_rotate_with_the_finite_rotation_groups() {
             }
             let d = rel(&b.mean[k], &a.mean[k]);
             worst = worst.max(d);
-            assert!(d <= 1e-10, "{name} t = {}: block vs explicit {d:e}", TIMES[k]);
+            assert!(d <= 1e-10, "{name} t = {t}: block vs explicit {d:e}");
         }
         // μ_t(M x) = M μ_t(x), with M from the group's own table and the action built here
         let mut dets = vec![];
@@ -119,9 +117,9 @@ fn vector_targets_rotate_with_the_finite_rotation_groups() {
             let m = aug.matrix3(g).unwrap();
             dets.push(m.det().round() as i64);
             let moved = run(true, &transform(&m, &xt)).unwrap();
-            for k in 1..TIMES.len() {
+            for (k, t) in TIMES.iter().enumerate().skip(1) {
                 let d = rel(&moved.mean[k], &rotate_targets(&m, &b.mean[k]));
-                assert!(d <= 1e-9, "{name} element {g} t = {}: {d:e}", TIMES[k]);
+                assert!(d <= 1e-9, "{name} element {g} t = {t}: {d:e}");
             }
         }
         if name == "Oh" {
@@ -164,8 +162,16 @@ fn the_inversion_of_oh_flips_vector_targets() {
             .fold(0.0, f64::max);
         errors.push(d);
     }
-    assert!(errors[0] <= 1e-9, "Oh: μ(−x) = −μ(x) off by {:e}", errors[0]);
-    assert!(errors[1] >= 1e-3, "O is not inversion-equivariant: {:e}", errors[1]);
+    assert!(
+        errors[0] <= 1e-9,
+        "Oh: μ(−x) = −μ(x) off by {:e}",
+        errors[0]
+    );
+    assert!(
+        errors[1] >= 1e-3,
+        "O is not inversion-equivariant: {:e}",
+        errors[1]
+    );
 }
 
 /// Without augmentation the mean is not equivariant under the group's rotations.
@@ -179,9 +185,9 @@ fn without_augmentation_vector_predictions_do_not_rotate() {
     let p = plain_prediction(&net, &x, &y, &xt, &times, 1.0, 1e-4, false).unwrap();
     let m = aug.matrix3(7).unwrap();
     let q = plain_prediction(&net, &x, &y, &transform(&m, &xt), &times, 1.0, 1e-4, false).unwrap();
-    for k in 0..times.len() {
+    for (k, t) in times.iter().enumerate() {
         let d = rel(&q.mean[k], &rotate_targets(&m, &p.mean[k]));
-        assert!(d >= 1e-3, "t = {}: un-augmented error only {d:e}", times[k]);
+        assert!(d >= 1e-3, "t = {t}: un-augmented error only {d:e}");
     }
 }
 
@@ -198,12 +204,9 @@ fn vector_targets_of_the_wrong_dimension_are_one_line_errors() {
         e.contains("O on points") && e.contains("need 3 outputs, got 2"),
         "{e}"
     );
-    let planar = FiniteAugmentation::from_input(
-        &InputGroup::parse("C4").unwrap(),
-        Domain::Points,
-        &[3, 2],
-    )
-    .unwrap();
+    let planar =
+        FiniteAugmentation::from_input(&InputGroup::parse("C4").unwrap(), Domain::Points, &[3, 2])
+            .unwrap();
     let e = OutputTransform::Vector
         .matrices(&planar, 3)
         .unwrap_err()
@@ -221,7 +224,9 @@ fn vector_targets_of_the_wrong_dimension_are_one_line_errors() {
         &Batch::new(vec![2], vec![0.0; 6]).unwrap(),
     );
     let d = dipoles(&x);
-    let rows: Vec<f64> = (0..3).flat_map(|i| (0..3).map(|c| d[(i, c)]).collect::<Vec<_>>()).collect();
+    let rows: Vec<f64> = (0..3)
+        .flat_map(|i| (0..3).map(|c| d[(i, c)]).collect::<Vec<_>>())
+        .collect();
     let y3 = data("augment3-y3.npy", &Batch::new(vec![3], rows).unwrap());
     let base = |y: &std::path::Path, group: &str| {
         fails(&[
@@ -241,7 +246,13 @@ fn vector_targets_of_the_wrong_dimension_are_one_line_errors() {
         ])
     };
     let e = base(&y2, "Oh");
-    assert!(e.contains("Oh on points") && e.contains("need 3 outputs"), "{e}");
+    assert!(
+        e.contains("Oh on points") && e.contains("need 3 outputs"),
+        "{e}"
+    );
     let e = base(&y3, "SO3");
-    assert!(e.contains("SO3") && e.contains("invariant targets only"), "{e}");
+    assert!(
+        e.contains("SO3") && e.contains("invariant targets only"),
+        "{e}"
+    );
 }

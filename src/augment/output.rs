@@ -53,7 +53,11 @@ impl OutputTransform {
             self.check(
                 o,
                 e,
-                &format!("the planar group {} on {} inputs", aug.name(), aug.domain_name()),
+                &format!(
+                    "the planar group {} on {} inputs",
+                    aug.name(),
+                    aug.domain_name()
+                ),
             )?;
         }
         (0..aug.order())
