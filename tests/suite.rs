@@ -8,6 +8,7 @@ mod activation;
 mod activation_network;
 mod activation_reference;
 mod augment;
+mod augment3;
 mod augment_ensemble;
 mod augment_so2_cov;
 mod bad_input;

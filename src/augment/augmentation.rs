@@ -200,6 +200,39 @@ impl FiniteAugmentation {
         Ok(())
     }
 
+    /// The 3×3 orthogonal matrix of element `g` of `O`, `Oh` or `I` acting on 3-D point sets or
+    /// sphere signals; `None` for the planar groups and site permutations.
+    pub fn matrix3(&self, g: usize) -> Option<crate::group::Matrix3> {
+        match &self.input {
+            InputAction::Rotations3 { group, .. } if g < group.order() => Some(*group.matrix(g)),
+            _ => None,
+        }
+    }
+
+    /// Whether the group is one of the 3-D rotation groups `O`, `Oh`, `I`.
+    pub fn is_3d(&self) -> bool {
+        matches!(self.input, InputAction::Rotations3 { .. })
+    }
+
+    /// The declared domain's name as the action sees it (for error messages).
+    pub(crate) fn domain_name(&self) -> &'static str {
+        match &self.input {
+            InputAction::Rotations3 {
+                space: crate::action::Space3::Sphere { .. },
+                ..
+            } => "sphere",
+            InputAction::Rotations3 { .. } => "points",
+            InputAction::Rotations {
+                kind: RotationKind::Points,
+                ..
+            } => "points",
+            InputAction::Rotations { .. } => "signal",
+            InputAction::Sites(_)
+            | InputAction::Continuous { .. }
+            | InputAction::Continuous3 { .. } => "this domain",
+        }
+    }
+
     /// `ρ_X(g) x` for one example of the group's shape.
     pub fn act_on_example(&self, g: usize, x: &[f64]) -> Result<Vec<f64>> {
         if g >= self.order() {

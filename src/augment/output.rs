@@ -15,8 +15,10 @@ pub enum OutputTransform {
     /// `ρ_Y = ρ_X`: each target row is an example of the input's own shape, flattened
     /// (`O = Π shape`), transformed like the input (signal-to-signal or image-to-image maps).
     Input,
-    /// `ρ_Y(θ) = R(θ)`: 2-D vector targets (`O = 2`) rotating with the input; for rotation
-    /// groups only (`C<k>`: element `j` is `θ = 2πj/k`; SO(2)).
+    /// Vector targets rotating with the input, for rotation groups only: `ρ_Y(θ) = R(θ)` on 2-D
+    /// targets (`O = 2`) under `C<k>` (element `j` is `θ = 2πj/k`) and SO(2); `ρ_Y(g) = M_g`,
+    /// the 3×3 orthogonal matrix itself, on 3-D targets (`O = 3`) under `O`, `Oh`, `I` — polar
+    /// vectors (forces, dipoles), so the inversion `−I` of `Oh` maps `y ↦ −y`.
     Vector,
 }
 
@@ -39,15 +41,37 @@ impl OutputTransform {
     /// group has no rotation angle (`Vector` on a group other than `C<k>`).
     pub fn matrices(self, aug: &FiniteAugmentation, o: usize) -> Result<Vec<Mat<f64>>> {
         let e: usize = aug.shape().iter().product();
-        self.check(o, e, aug.name())?;
+        if self == OutputTransform::Vector && aug.is_3d() {
+            if o != 3 {
+                return Err(Error::Shape(format!(
+                    "vector targets rotating under {} on {} inputs need 3 outputs, got {o}",
+                    aug.name(),
+                    aug.domain_name()
+                )));
+            }
+        } else {
+            self.check(
+                o,
+                e,
+                &format!(
+                    "the planar group {} on {} inputs",
+                    aug.name(),
+                    aug.domain_name()
+                ),
+            )?;
+        }
         (0..aug.order())
             .map(|g| match self {
                 OutputTransform::Invariant => Ok(Mat::identity(o, o)),
                 OutputTransform::Input => aug.input_matrix(g),
+                OutputTransform::Vector if aug.is_3d() => {
+                    let m = aug.matrix3(g).expect("element of a 3-D group").0;
+                    Ok(Mat::from_fn(3, 3, |i, j| m[i][j]))
+                }
                 OutputTransform::Vector => aug.angle(g).map(rotation_matrix).ok_or_else(|| {
                     Error::Group(format!(
                         "vector targets rotate with the input, but {} is not a rotation \
-                             group C<k>",
+                             group (C<k>, SO2, O, Oh or I)",
                         aug.name()
                     ))
                 }),

@@ -68,10 +68,12 @@ pub struct PredictArgs {
     pub out: Option<PathBuf>,
     /// Train on the full orbit of the training set under this group, acting on the network's
     /// declared `[input] domain`: C<k>, D<k>, C4, D4, p4, p4m (through the isotypic blocks) or
-    /// SO2, O2 (exact limit through Fourier modes).
+    /// SO2, O2 (exact limit through Fourier modes); O, Oh, I (3-D point sets, irrep blocks),
+    /// SO3, O3 (invariant targets, orbit-averaged kernels).
     #[arg(long)]
     pub augment: Option<String>,
-    /// How targets transform under --augment: invariant, input (ρ_Y = ρ_X) or vector (2-D).
+    /// How targets transform under --augment: invariant, input (ρ_Y = ρ_X) or vector (2
+    /// outputs under C<k>, SO2; 3 outputs under O, Oh, I, rotating with the 3×3 matrices).
     #[arg(long, default_value = "invariant")]
     pub targets: String,
     /// With --augment: augment explicitly (|G|N examples) instead of using the isotypic blocks.
