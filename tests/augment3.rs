@@ -5,6 +5,7 @@
 //! the wrong dimension.
 
 use crate::common;
+use common::rotate_points3;
 
 use common::cli::{data, fails, file, s};
 use common::normal_batch;
@@ -29,19 +30,6 @@ fn mlp_text(points: usize) -> String {
 
 fn mlp(points: usize) -> Network {
     Network::from_toml_str(&mlp_text(points), "mlp.toml").unwrap()
-}
-
-/// Every point of every example mapped by `m`, built here.
-fn transform(m: &Matrix3, x: &Batch) -> Batch {
-    let rows: Vec<Vec<f64>> = (0..x.len())
-        .map(|i| {
-            x.example(i)
-                .chunks(3)
-                .flat_map(|p| m.apply([p[0], p[1], p[2]]))
-                .collect()
-        })
-        .collect();
-    Batch::from_examples(x.shape().to_vec(), &rows).unwrap()
 }
 
 /// The 3-D vector targets mapped by `m`: row `i` becomes `(M y_i)ᵀ`.
@@ -116,7 +104,7 @@ fn vector_targets_rotate_with_the_finite_rotation_groups() {
         for g in [1, aug.order() / 3, aug.order() / 2 + 1, aug.order() - 1] {
             let m = aug.matrix3(g).unwrap();
             dets.push(m.det().round() as i64);
-            let moved = run(true, &transform(&m, &xt)).unwrap();
+            let moved = run(true, &rotate_points3(&m, &xt)).unwrap();
             for (k, t) in TIMES.iter().enumerate().skip(1) {
                 let d = rel(&moved.mean[k], &rotate_targets(&m, &b.mean[k]));
                 assert!(d <= 1e-9, "{name} element {g} t = {t}: {d:e}");
@@ -156,7 +144,7 @@ fn the_inversion_of_oh_flips_vector_targets() {
             )
             .unwrap()
         };
-        let (p, q) = (at(&xt), at(&transform(&minus, &xt)));
+        let (p, q) = (at(&xt), at(&rotate_points3(&minus, &xt)));
         let d = (0..times.len())
             .map(|k| rel(&q.mean[k], &(-&p.mean[k])))
             .fold(0.0, f64::max);
@@ -184,7 +172,17 @@ fn without_augmentation_vector_predictions_do_not_rotate() {
     let times = [1.0, f64::INFINITY];
     let p = plain_prediction(&net, &x, &y, &xt, &times, 1.0, 1e-4, false).unwrap();
     let m = aug.matrix3(7).unwrap();
-    let q = plain_prediction(&net, &x, &y, &transform(&m, &xt), &times, 1.0, 1e-4, false).unwrap();
+    let q = plain_prediction(
+        &net,
+        &x,
+        &y,
+        &rotate_points3(&m, &xt),
+        &times,
+        1.0,
+        1e-4,
+        false,
+    )
+    .unwrap();
     for (k, t) in times.iter().enumerate() {
         let d = rel(&q.mean[k], &rotate_targets(&m, &p.mean[k]));
         assert!(d >= 1e-3, "t = {t}: un-augmented error only {d:e}");

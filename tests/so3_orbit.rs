@@ -5,6 +5,7 @@
 //! = explicit, invariant means, equivariant per-point targets); the one-line errors.
 
 use crate::common;
+use common::rotate_points3;
 
 use common::prediction::{block_prediction, explicit_prediction};
 use common::{assert_close, normal_batch};
@@ -29,18 +30,6 @@ fn mlp(points: usize) -> Network {
         "mlp.toml",
     )
     .unwrap()
-}
-
-fn rotate(m: &Matrix3, x: &Batch) -> Batch {
-    let rows: Vec<Vec<f64>> = (0..x.len())
-        .map(|i| {
-            x.example(i)
-                .chunks(3)
-                .flat_map(|p| m.apply([p[0], p[1], p[2]]))
-                .collect()
-        })
-        .collect();
-    Batch::from_examples(x.shape().to_vec(), &rows).unwrap()
 }
 
 fn group(name: &str) -> InputGroup {
@@ -83,7 +72,7 @@ fn finite_group_averages_equal_averages_built_independently() {
     let mut k = Mat::<f64>::zeros(3, 2);
     let mut t = Mat::<f64>::zeros(3, 2);
     for r in &rotations {
-        let kr = net.kernel(&x1, Some(&rotate(r, &x2))).unwrap();
+        let kr = net.kernel(&x1, Some(&rotate_points3(r, &x2))).unwrap();
         k += kr.nngp().unwrap() * faer::Scale(1.0 / 24.0);
         t += kr.ntk().unwrap() * faer::Scale(1.0 / 24.0);
     }
@@ -92,7 +81,7 @@ fn finite_group_averages_equal_averages_built_independently() {
     assert_close(&o.ntk, &t, 1e-13, "O ntk");
     // Oh = O × {I, −I}
     let oh = orbit_kernel(&net, &x1, Some(&x2), group("Oh"), 0.0).unwrap();
-    let minus = rotate(&Matrix3::scalar(-1.0), &x2);
+    let minus = rotate_points3(&Matrix3::scalar(-1.0), &x2);
     let om = orbit_kernel(&net, &x1, Some(&minus), group("O"), 0.0).unwrap();
     assert_close(
         &oh.nngp,
@@ -129,8 +118,22 @@ fn averages_are_invariant_under_their_groups() {
     assert!(so3.error_estimate <= 1e-10);
     for _ in 0..2 {
         let r = So3.random(&mut rng);
-        let a = orbit_kernel(&net, &x1, Some(&rotate(&r, &x2)), group("SO3"), 1e-10).unwrap();
-        let b = orbit_kernel(&net, &rotate(&r, &x1), Some(&x2), group("SO3"), 1e-10).unwrap();
+        let a = orbit_kernel(
+            &net,
+            &x1,
+            Some(&rotate_points3(&r, &x2)),
+            group("SO3"),
+            1e-10,
+        )
+        .unwrap();
+        let b = orbit_kernel(
+            &net,
+            &rotate_points3(&r, &x1),
+            Some(&x2),
+            group("SO3"),
+            1e-10,
+        )
+        .unwrap();
         for (m, what) in [(&a, "R x2"), (&b, "R x1")] {
             assert_close(&m.nngp, &so3.nngp, 1e-9, &format!("SO3 nngp, {what}"));
             assert_close(&m.ntk, &so3.ntk, 1e-9, &format!("SO3 ntk, {what}"));
@@ -139,7 +142,14 @@ fn averages_are_invariant_under_their_groups() {
     // O(3) is also invariant under the inversion and a mirror
     let o3 = orbit_kernel(&net, &x1, Some(&x2), group("O3"), 1e-10).unwrap();
     let mirror = Matrix3::from_rows([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, -1.0]]);
-    let m = orbit_kernel(&net, &x1, Some(&rotate(&mirror, &x2)), group("O3"), 1e-10).unwrap();
+    let m = orbit_kernel(
+        &net,
+        &x1,
+        Some(&rotate_points3(&mirror, &x2)),
+        group("O3"),
+        1e-10,
+    )
+    .unwrap();
     assert_close(&m.nngp, &o3.nngp, 1e-9, "O3 nngp, mirror");
     assert_close(&m.ntk, &o3.ntk, 1e-9, "O3 ntk, mirror");
 }
@@ -158,7 +168,7 @@ fn the_so3_average_equals_the_haar_mean() {
     let mut rows = vec![];
     for r in &rotations {
         for j in 0..x2.len() {
-            rows.push(rotate(r, &x2).example(j).to_vec());
+            rows.push(rotate_points3(r, &x2).example(j).to_vec());
         }
     }
     let all = Batch::from_examples(x2.shape().to_vec(), &rows).unwrap();

@@ -5,6 +5,7 @@
 //! for single points, collinear sets and zero sets.
 
 use crate::common;
+use common::rotate_points3;
 
 use common::normal_batch;
 use eqntk::group::{Matrix3, So3};
@@ -46,18 +47,6 @@ fn relu_mlp(points: usize) -> Network {
          [[layers]]\nkind = 'dense'\nw_std = 1.3\nb_std = 0.1\n[[layers]]\nkind = 'relu'\n\
          [[layers]]\nkind = 'dense'\nw_std = 1.1\n",
     )
-}
-
-fn rotate(m: &Matrix3, x: &Batch) -> Batch {
-    let rows: Vec<Vec<f64>> = (0..x.len())
-        .map(|i| {
-            x.example(i)
-                .chunks(3)
-                .flat_map(|p| m.apply([p[0], p[1], p[2]]))
-                .collect()
-        })
-        .collect();
-    Batch::from_examples(x.shape().to_vec(), &rows).unwrap()
 }
 
 /// The rotation of the unit quaternion `q = (w, x, y, z)`.
@@ -166,7 +155,7 @@ fn haar_mean(net: &Network, x1: &Batch, x2: &Batch, m: usize, seed: u64) -> [Mat
     let mut rows = vec![];
     for _ in 0..m {
         let r = So3.random(&mut rng);
-        let moved = rotate(&r, x2);
+        let moved = rotate_points3(&r, x2);
         for j in 0..n2 {
             rows.push(moved.example(j).to_vec());
         }
@@ -254,7 +243,7 @@ fn invariant_under_rotations_of_either_argument() {
     let mut rng = ChaCha8Rng::seed_from_u64(43);
     let r0 = So3.random(&mut rng);
     let rows = vec![
-        rotate(&r0, &x1).example(0).to_vec(),
+        rotate_points3(&r0, &x1).example(0).to_vec(),
         x2.example(0).to_vec(),
         x2.example(1).to_vec(),
     ];
@@ -263,8 +252,8 @@ fn invariant_under_rotations_of_either_argument() {
     assert!(base.error_estimate <= 1e-11);
     for _ in 0..3 {
         let r = So3.random(&mut rng);
-        let a = orbit_kernel(&net, &x1, Some(&rotate(&r, &x2)), so3(), 1e-11).unwrap();
-        let b = orbit_kernel(&net, &rotate(&r, &x1), Some(&x2), so3(), 1e-11).unwrap();
+        let a = orbit_kernel(&net, &x1, Some(&rotate_points3(&r, &x2)), so3(), 1e-11).unwrap();
+        let b = orbit_kernel(&net, &rotate_points3(&r, &x1), Some(&x2), so3(), 1e-11).unwrap();
         for (m, what) in [(&a, "R x2"), (&b, "R x1")] {
             let (dk, dt) = (rel(&m.nngp, &base.nngp), rel(&m.ntk, &base.ntk));
             assert!(dk <= 1e-10 && dt <= 1e-10, "{what}: {dk:e} {dt:e}");
@@ -318,7 +307,11 @@ fn collinear_reference(
     for t in &nodes {
         let theta = 0.5 * std::f64::consts::PI * (1.0 + t);
         let target = [0, 1, 2].map(|i| theta.cos() * e[i] + theta.sin() * perp[i]);
-        rows.push(rotate(&rotation_between(ey, target), y).example(0).to_vec());
+        rows.push(
+            rotate_points3(&rotation_between(ey, target), y)
+                .example(0)
+                .to_vec(),
+        );
     }
     let all = Batch::from_examples(y.shape().to_vec(), &rows).unwrap();
     let k = net.kernel(x, Some(&all)).unwrap();
@@ -408,7 +401,7 @@ fn diagonal_reference(net: &Network, x: &Batch, n_omega: usize, n_theta: usize) 
                 let phi = 2.0 * PI * k as f64 / n_phi as f64;
                 let axis = [s * phi.cos(), s * phi.sin(), *c];
                 let r = Matrix3::from_axis_angle(axis, omega);
-                rows.push(rotate(&r, x).example(0).to_vec());
+                rows.push(rotate_points3(&r, x).example(0).to_vec());
                 // (π/2) wo · wc · (2π / n_phi) · sin²(ω/2) / 2π²
                 weights.push(
                     0.5 * PI * wo * wc * (2.0 * PI / n_phi as f64) * (0.5 * omega).sin().powi(2)
@@ -505,7 +498,7 @@ fn so3_augmented_means_are_invariant_at_every_time() {
     let mut test_rows: Vec<Vec<f64>> = (0..3)
         .map(|i| normal_batch(&[8, 3], 3, 73).example(i).to_vec())
         .collect();
-    test_rows.push(rotate(&r0, &x).example(2).to_vec());
+    test_rows.push(rotate_points3(&r0, &x).example(2).to_vec());
     let xt = Batch::from_examples(vec![8, 3], &test_rows).unwrap();
     for group in ["SO3", "O3"] {
         let ens = so3_ensemble(&net, &x, &y, group);
@@ -514,7 +507,9 @@ fn so3_augmented_means_are_invariant_at_every_time() {
         assert!(scale > 0.1);
         for _ in 0..2 {
             let r = So3.random(&mut rng);
-            let moved = ens.predict(&rotate(&r, &xt), &TIMES, false).unwrap();
+            let moved = ens
+                .predict(&rotate_points3(&r, &xt), &TIMES, false)
+                .unwrap();
             for (k, t) in TIMES.iter().enumerate() {
                 let d = (&moved.mean[k] - &base.mean[k]).norm_max() / scale;
                 assert!(d <= 1e-8, "{group} t = {t}: {d:e}");
@@ -522,7 +517,9 @@ fn so3_augmented_means_are_invariant_at_every_time() {
         }
         if group == "O3" {
             let mirror = Matrix3::from_rows([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, 1.0]]);
-            let m = ens.predict(&rotate(&mirror, &xt), &TIMES, false).unwrap();
+            let m = ens
+                .predict(&rotate_points3(&mirror, &xt), &TIMES, false)
+                .unwrap();
             let d = (&m.mean[4] - &base.mean[4]).norm_max() / scale;
             assert!(d <= 1e-8, "O3 mirror: {d:e}");
         }
@@ -533,7 +530,7 @@ fn so3_augmented_means_are_invariant_at_every_time() {
         eqntk::InfiniteEnsemble::train(&net, &x, y.as_ref(), eqntk::TrainingSet::Given, 1.0, 0.0)
             .unwrap();
     let a = plain.mean(&xt, 1.0).unwrap();
-    let b = plain.mean(&rotate(&r0, &xt), 1.0).unwrap();
+    let b = plain.mean(&rotate_points3(&r0, &xt), 1.0).unwrap();
     assert!((&a - &b).norm_max() > 1e-3 * a.norm_max());
 }
 

@@ -125,3 +125,17 @@ pub fn ntk_rms_error(mc: &eqntk::finite::MonteCarlo, t: &Mat<f64>) -> f64 {
     }
     err / (9.0 * max_abs(t))
 }
+
+/// Every 3-D point of every example of `x` (`[P, 3]` examples) mapped by `m`, built here from the
+/// matrix, independently of the library's actions.
+pub fn rotate_points3(m: &eqntk::group::Matrix3, x: &Batch) -> Batch {
+    let rows: Vec<Vec<f64>> = (0..x.len())
+        .map(|i| {
+            x.example(i)
+                .chunks(3)
+                .flat_map(|p| m.apply([p[0], p[1], p[2]]))
+                .collect()
+        })
+        .collect();
+    Batch::from_examples(x.shape().to_vec(), &rows).unwrap()
+}
